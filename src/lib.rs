@@ -1,0 +1,25 @@
+//! client-portal: a support portal for an agency's clients, on top of a monday.com board.
+//!
+//! The crate builds twice: with `ssr` as the server (axum + Leptos rendering + everything in
+//! [`server`]) and with `hydrate` as the browser bundle that makes the rendered pages live.
+
+pub mod app;
+pub mod model;
+pub mod pages;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Lets tests (and curious people) see that the page is live.
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
+        let _ = root.set_attribute("data-hydrated", "true");
+    }
+}

@@ -1,0 +1,481 @@
+//! Types shared by the server and the browser. Nothing here may carry a secret: every value
+//! can end up serialised into a page.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Open,
+    InProgress,
+    Resolved,
+    Closed,
+}
+
+impl Status {
+    pub const ALL: [Status; 4] = [
+        Status::Open,
+        Status::InProgress,
+        Status::Resolved,
+        Status::Closed,
+    ];
+
+    /// The label on the monday board and on the page.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Open => "Open",
+            Status::InProgress => "In Progress",
+            Status::Resolved => "Resolved",
+            Status::Closed => "Closed",
+        }
+    }
+
+    /// The REST contract's spelling (`in_progress`), also used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::InProgress => "in_progress",
+            Status::Resolved => "resolved",
+            Status::Closed => "closed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| {
+            s.as_str().eq_ignore_ascii_case(value) || s.label().eq_ignore_ascii_case(value)
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [
+        Priority::Low,
+        Priority::Medium,
+        Priority::High,
+        Priority::Urgent,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::Low => "Low",
+            Priority::Medium => "Medium",
+            Priority::High => "High",
+            Priority::Urgent => "Urgent",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Medium => "medium",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| {
+            p.as_str().eq_ignore_ascii_case(value) || p.label().eq_ignore_ascii_case(value)
+        })
+    }
+}
+
+/// Where a ticket or reply the client wrote stands on its way to monday.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Delivery {
+    /// On the board.
+    #[default]
+    Delivered,
+    /// Saved by the portal, not yet accepted by monday; retried until it is.
+    Waiting {
+        attempts: u32,
+        last_error: Option<String>,
+    },
+    /// monday refused it for good; kept so nothing is lost.
+    Failed { reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ticket {
+    /// The monday item id, or `pending-<uuid>` while the ticket waits in the outbox.
+    pub id: String,
+    pub title: String,
+    pub description: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub portal_id: String,
+    pub client_email: Option<String>,
+    /// RFC 3339 in UTC, second precision: `2024-10-06T10:00:00Z`.
+    pub created_at: String,
+    pub updated_at: String,
+    pub delivery: Delivery,
+}
+
+/// One message in a ticket's public conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reply {
+    pub id: String,
+    pub author: String,
+    pub from_client: bool,
+    /// Sanitised HTML: safe to insert as markup.
+    pub body_html: String,
+    pub created_at: String,
+    pub delivery: Delivery,
+}
+
+/// A point in a ticket's history shown on its timeline.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    pub status: Status,
+    pub at: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketDetail {
+    pub ticket: Ticket,
+    pub replies: Vec<Reply>,
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// What the page may show about the portal (branding) and who is signed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalBrand {
+    pub id: String,
+    pub name: String,
+    /// `#rrggbb`, validated on the way in.
+    pub colour: String,
+    pub logo_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub portal: PortalBrand,
+}
+
+/// How fresh the data on a page is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Freshness {
+    #[default]
+    Live,
+    /// monday did not answer; the page shows what was saved at `as_of`.
+    Saved { as_of: String },
+}
+
+/// A change pushed to the browsers of one portal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveEvent {
+    TicketCreated {
+        ticket: Ticket,
+    },
+    StatusChanged {
+        ticket_id: String,
+        title: String,
+        status: Status,
+    },
+    PriorityChanged {
+        ticket_id: String,
+        title: String,
+        priority: Priority,
+    },
+    Renamed {
+        ticket_id: String,
+        title: String,
+    },
+    ReplyAdded {
+        ticket_id: String,
+        title: String,
+        reply: Reply,
+    },
+    Removed {
+        ticket_id: String,
+        title: String,
+    },
+    /// A ticket or reply the portal saved reached monday (or failed for good).
+    DeliveryChanged {
+        ticket_id: String,
+        delivery: Delivery,
+    },
+    /// Sent every few seconds so both ends notice a dead connection.
+    Heartbeat,
+}
+
+impl LiveEvent {
+    pub fn ticket_id(&self) -> Option<&str> {
+        match self {
+            LiveEvent::TicketCreated { ticket } => Some(&ticket.id),
+            LiveEvent::StatusChanged { ticket_id, .. }
+            | LiveEvent::PriorityChanged { ticket_id, .. }
+            | LiveEvent::Renamed { ticket_id, .. }
+            | LiveEvent::ReplyAdded { ticket_id, .. }
+            | LiveEvent::Removed { ticket_id, .. }
+            | LiveEvent::DeliveryChanged { ticket_id, .. } => Some(ticket_id),
+            LiveEvent::Heartbeat => None,
+        }
+    }
+
+    /// The sentence a toast shows, or `None` for events that need no toast.
+    pub fn announcement(&self) -> Option<String> {
+        match self {
+            LiveEvent::TicketCreated { ticket } => Some(format!("New ticket: {}", ticket.title)),
+            LiveEvent::StatusChanged { title, status, .. } => {
+                Some(format!("{title} is now {}", status.label()))
+            }
+            LiveEvent::PriorityChanged {
+                title, priority, ..
+            } => Some(format!("{title} is now {} priority", priority.label())),
+            LiveEvent::Renamed { title, .. } => Some(format!("Ticket renamed to {title}")),
+            LiveEvent::ReplyAdded { title, reply, .. } if !reply.from_client => {
+                Some(format!("New reply on {title}"))
+            }
+            LiveEvent::Removed { title, .. } => Some(format!("{title} was removed")),
+            LiveEvent::ReplyAdded { .. }
+            | LiveEvent::DeliveryChanged { .. }
+            | LiveEvent::Heartbeat => None,
+        }
+    }
+}
+
+pub const TITLE_MAX_CHARS: usize = 255;
+pub const DESCRIPTION_MAX_CHARS: usize = 10_000;
+pub const REPLY_MAX_CHARS: usize = 10_000;
+
+/// A new ticket as the client typed it, checked the same way in the browser and on the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTicket {
+    pub title: String,
+    pub description: String,
+    pub priority: Priority,
+}
+
+/// Which field of a form is wrong and why, in words a client understands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl NewTicket {
+    /// Trims the input and checks its limits; lengths count characters, not bytes.
+    pub fn validate(title: &str, description: &str, priority: &str) -> Result<Self, FieldError> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(FieldError {
+                field: "title",
+                message: "Give the ticket a title.".into(),
+            });
+        }
+        if title.chars().count() > TITLE_MAX_CHARS {
+            return Err(FieldError {
+                field: "title",
+                message: format!("Keep the title to {TITLE_MAX_CHARS} characters or fewer."),
+            });
+        }
+        if title.chars().any(char::is_control) {
+            return Err(FieldError {
+                field: "title",
+                message: "The title must be a single line of text.".into(),
+            });
+        }
+        let description = description.trim();
+        if description.chars().count() > DESCRIPTION_MAX_CHARS {
+            return Err(FieldError {
+                field: "description",
+                message: format!(
+                    "Keep the description to {DESCRIPTION_MAX_CHARS} characters or fewer."
+                ),
+            });
+        }
+        let priority = Priority::parse(priority.trim()).ok_or_else(|| FieldError {
+            field: "priority",
+            message: "Choose Low, Medium, High or Urgent.".into(),
+        })?;
+        Ok(Self {
+            title: title.to_owned(),
+            description: description.to_owned(),
+            priority,
+        })
+    }
+}
+
+/// Checks a reply the client typed.
+pub fn validate_reply(body: &str) -> Result<String, FieldError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(FieldError {
+            field: "body",
+            message: "Write a message first.".into(),
+        });
+    }
+    if body.chars().count() > REPLY_MAX_CHARS {
+        return Err(FieldError {
+            field: "body",
+            message: format!("Keep the message to {REPLY_MAX_CHARS} characters or fewer."),
+        });
+    }
+    Ok(body.to_owned())
+}
+
+/// Parses the canonical `YYYY-MM-DDTHH:MM:SSZ` (fractions allowed) into Unix seconds, without
+/// a date library, so the browser bundle stays small.
+pub fn parse_utc_seconds(value: &str) -> Option<i64> {
+    let b = value.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
+        return None;
+    }
+    let num =
+        |range: std::ops::Range<usize>| -> Option<i64> { value.get(range)?.parse::<i64>().ok() };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 {
+        return None;
+    }
+    if !value.ends_with('Z') {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// "just now", "5 minutes ago", "3 days ago", or "in the future" for clock skew.
+pub fn relative_time(now_seconds: i64, then_seconds: i64) -> String {
+    let delta = now_seconds - then_seconds;
+    if delta < -60 {
+        return "in the future".into();
+    }
+    let delta = delta.max(0);
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} ago")
+        } else {
+            format!("{n} {unit}s ago")
+        }
+    };
+    match delta {
+        0..=44 => "just now".into(),
+        45..=3599 => plural((delta / 60).max(1), "minute"),
+        3600..=86_399 => plural(delta / 3600, "hour"),
+        86_400..=2_591_999 => plural(delta / 86_400, "day"),
+        2_592_000..=31_535_999 => plural(delta / 2_592_000, "month"),
+        _ => plural(delta / 31_536_000, "year"),
+    }
+}
+
+/// `2024-10-06 10:00 UTC`, the exact time shown on hover.
+pub fn exact_time(value: &str) -> String {
+    if value.len() >= 16 && parse_utc_seconds(value).is_some() {
+        format!("{} {} UTC", &value[..10], &value[11..16])
+    } else {
+        value.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_both_spellings() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+            assert_eq!(Status::parse(status.label()), Some(status));
+        }
+        assert_eq!(Status::parse("Working on it"), None);
+        assert_eq!(
+            serde_json::to_string(&Status::InProgress).unwrap(),
+            "\"in_progress\""
+        );
+    }
+
+    #[test]
+    fn new_ticket_limits_count_characters() {
+        let title = "é".repeat(TITLE_MAX_CHARS);
+        assert!(NewTicket::validate(&title, "", "high").is_ok());
+        let too_long = "é".repeat(TITLE_MAX_CHARS + 1);
+        assert_eq!(
+            NewTicket::validate(&too_long, "", "high")
+                .unwrap_err()
+                .field,
+            "title"
+        );
+        assert_eq!(
+            NewTicket::validate("   ", "", "high").unwrap_err().field,
+            "title"
+        );
+        assert_eq!(
+            NewTicket::validate("ok", "", "critical").unwrap_err().field,
+            "priority"
+        );
+        let description = "x".repeat(DESCRIPTION_MAX_CHARS + 1);
+        assert_eq!(
+            NewTicket::validate("ok", &description, "low")
+                .unwrap_err()
+                .field,
+            "description"
+        );
+        assert_eq!(
+            NewTicket::validate("a\nb", "", "low").unwrap_err().field,
+            "title"
+        );
+    }
+
+    #[test]
+    fn parses_utc_timestamps() {
+        assert_eq!(parse_utc_seconds("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_utc_seconds("2024-10-06T10:00:00Z"),
+            Some(1_728_208_800)
+        );
+        assert_eq!(
+            parse_utc_seconds("2024-02-29T23:59:59.123Z"),
+            Some(1_709_251_199)
+        );
+        assert_eq!(parse_utc_seconds("2024-10-06 10:00:00"), None);
+        assert_eq!(parse_utc_seconds("garbage"), None);
+    }
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(relative_time(100, 100), "just now");
+        assert_eq!(relative_time(100 + 60, 100), "1 minute ago");
+        assert_eq!(relative_time(100 + 7200, 100), "2 hours ago");
+        assert_eq!(relative_time(100 + 3 * 86_400, 100), "3 days ago");
+        assert_eq!(relative_time(0, 1000), "in the future");
+    }
+
+    #[test]
+    fn announcements_name_the_ticket() {
+        let event = LiveEvent::StatusChanged {
+            ticket_id: "1".into(),
+            title: "Login issue".into(),
+            status: Status::InProgress,
+        };
+        assert_eq!(
+            event.announcement().as_deref(),
+            Some("Login issue is now In Progress")
+        );
+    }
+}

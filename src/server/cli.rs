@@ -1,0 +1,215 @@
+//! The `client-portal` command. With no subcommand it serves, which is how `cargo leptos watch`
+//! starts it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use super::config::Config;
+use super::local_board::LocalBoard;
+use super::monday::MondayClient;
+use super::startup::{self, Application};
+use super::{board_setup, db, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "client-portal",
+    version,
+    about = "A support portal for your clients, backed by a monday.com board"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (the default).
+    Serve,
+    /// Create the columns and labels the portal needs on MONDAY_BOARD_ID (or a new board) and
+    /// register its webhooks. Safe to run again.
+    SetupBoard {
+        /// Create a new board with this name instead of using MONDAY_BOARD_ID.
+        #[arg(long, value_name = "NAME")]
+        create_board: Option<String>,
+    },
+    /// Check the token, board, columns, labels and webhooks, and print how to fix each problem.
+    Doctor,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: could not read .env: {error}");
+        return ExitCode::from(2);
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::SetupBoard { create_board } => setup_board(config, create_board).await,
+            Command::Doctor => doctor(config).await,
+        }
+    })
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!("start-up failed: {error}");
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match app.run_until(shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The monday client the CLI uses, with the local board behind it when no token is set.
+async fn monday_for_cli(config: &Config) -> Result<Tooling, String> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("could not create {}: {e}", config.data_dir.display()))?;
+    let db = db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let (client, board) = startup::connect_monday(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    let webhook_url =
+        startup::webhook_url(config, config.listen_addr).map_err(|e| e.to_string())?;
+    Ok(Tooling {
+        db,
+        client,
+        board,
+        webhook_url,
+    })
+}
+
+struct Tooling {
+    db: sqlx::SqlitePool,
+    client: MondayClient,
+    board: Option<LocalBoard>,
+    webhook_url: Option<String>,
+}
+
+async fn setup_board(config: Config, create_board: Option<String>) -> ExitCode {
+    let tools = match monday_for_cli(&config).await {
+        Ok(tools) => tools,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = board_setup::setup_board(
+        &config,
+        &tools.client,
+        &tools.db,
+        create_board.as_deref(),
+        tools.webhook_url.as_deref(),
+    )
+    .await;
+    if let Some(board) = &tools.board {
+        board.shutdown().await;
+    }
+    match result {
+        Ok(report) => {
+            print!("{report}");
+            if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn doctor(config: Config) -> ExitCode {
+    let tools = match monday_for_cli(&config).await {
+        Ok(tools) => tools,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if tools.board.is_some() {
+        println!("MONDAY_API_TOKEN is not set: checking the local board");
+    }
+    let findings = board_setup::doctor(
+        &config,
+        &tools.client,
+        &tools.db,
+        tools.webhook_url.as_deref(),
+    )
+    .await;
+    if let Some(board) = &tools.board {
+        board.shutdown().await;
+    }
+    for finding in &findings {
+        println!("{finding}");
+    }
+    let problems = findings.iter().filter(|f| !f.ok).count();
+    if problems == 0 {
+        println!("all checks passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("{problems} problem(s) found");
+        ExitCode::FAILURE
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what process managers send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

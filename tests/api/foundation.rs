@@ -1,0 +1,117 @@
+//! The foundation: the app starts, answers health checks, renders pages and refuses bad
+//! configuration clearly.
+
+use std::process::Command;
+
+use crate::helpers::{TempDir, spawn_app};
+
+#[tokio::test]
+async fn healthz_answers_and_readyz_reports_each_dependency() {
+    let app = spawn_app().await;
+    let health = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["ready"], true);
+    assert_eq!(body["database"]["ok"], true);
+    assert_eq!(body["monday"]["ok"], true);
+}
+
+#[tokio::test]
+async fn readyz_says_which_dependency_is_down() {
+    use client_portal::server::local_board::{Failure, Faults};
+    let app = spawn_app().await;
+    app.local_board()
+        .set_faults(Faults {
+            failure: Some(Failure::Down),
+            ..Faults::default()
+        })
+        .await
+        .unwrap();
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["database"]["ok"], true);
+    assert_eq!(body["monday"]["ok"], false);
+    assert!(
+        body["monday"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("reached")
+    );
+}
+
+#[tokio::test]
+async fn the_first_page_is_server_rendered() {
+    let app = spawn_app().await;
+    let page = app.client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Sign in to your support portal"), "{html}");
+    assert!(
+        html.contains("/pkg/client_portal.js"),
+        "hydration script is linked"
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let app = spawn_app().await;
+    let page = app
+        .client
+        .get(app.url("/no/such/page"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("We could not find that page")
+    );
+}
+
+fn run_with_env(vars: &[(&str, &str)]) -> std::process::Output {
+    let dir = TempDir::new("portal-cli");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_client-portal"));
+    command
+        .current_dir(&dir.0)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", dir.0.join("data"))
+        .arg("serve");
+    for (key, value) in vars {
+        command.env(key, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_one_clear_line() {
+    for (variable, value) in [
+        ("DATABASE_URL", "nonsense://x"),
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:notaport"),
+        ("MONDAY_API_VERSION", "yesterday"),
+        ("LOG_FORMAT", "xml"),
+    ] {
+        let output = run_with_env(&[(variable, value)]);
+        assert_eq!(output.status.code(), Some(2), "{variable}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line for {variable}: {stderr}");
+        assert!(lines[0].contains(variable), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn secrets_in_bad_configuration_are_not_echoed() {
+    let output = run_with_env(&[("JWT_SECRET", "too-short-but-private")]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("JWT_SECRET"));
+    assert!(!stderr.contains("too-short-but-private"));
+}

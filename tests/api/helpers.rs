@@ -1,0 +1,147 @@
+//! Spawning the portal (and standalone local boards) for tests.
+
+use std::path::PathBuf;
+
+use client_portal::server::config::{Config, Vars};
+use client_portal::server::local_board::{LocalBoard, LocalBoardOptions};
+use client_portal::server::monday::MondayClient;
+use client_portal::server::startup::Application;
+use client_portal::server::state::AppState;
+use tokio::sync::oneshot;
+
+/// A directory under the system temp dir, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(prefix: &str) -> Self {
+        let path = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&path).expect("create temp dir");
+        Self(path)
+    }
+
+    pub fn sqlite_url(&self, name: &str) -> String {
+        format!("sqlite://{}?mode=rwc", self.0.join(name).display())
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub state: AppState,
+    /// Keeps cookies like a browser.
+    pub client: reqwest::Client,
+    _data_dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub fn local_board(&self) -> &LocalBoard {
+        self.state.local_board.as_ref().expect("local board mode")
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub fn test_config(data_dir: &TempDir, extra: &[(&str, &str)]) -> Config {
+    let data = data_dir.0.display().to_string();
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
+        ("DATA_DIR", &data),
+        ("LOCAL_BOARD_WEBHOOK_RETRY_SECONDS", "1"),
+        ("MONDAY_MAX_RETRY_WAIT_SECONDS", "2"),
+    ];
+    pairs.extend_from_slice(extra);
+    Config::from_vars(&Vars::from_pairs(pairs)).expect("test configuration is valid")
+}
+
+/// Starts a portal on its embedded local board.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
+    let data_dir = TempDir::new("portal-test");
+    let config = test_config(&data_dir, extra);
+    let app = Application::build(config).await.expect("the app builds");
+    let base_url = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
+    let (stop, stopped) = oneshot::channel();
+    tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        base_url,
+        state,
+        client,
+        _data_dir: data_dir,
+        stop: Some(stop),
+    }
+}
+
+/// A local board on its own, as a monday double, with an empty ticket board.
+pub struct TestBoard {
+    pub board: LocalBoard,
+    pub dir: TempDir,
+}
+
+pub async fn spawn_board() -> TestBoard {
+    let dir = TempDir::new("board-test");
+    let mut options = LocalBoardOptions::new(dir.sqlite_url("board.db"));
+    options.seed_demo_data = false;
+    options.webhook_retry_interval = std::time::Duration::from_millis(200);
+    let board = LocalBoard::start(options)
+        .await
+        .expect("local board starts");
+    board.create_ticket_board().await.expect("ticket board");
+    TestBoard { board, dir }
+}
+
+impl TestBoard {
+    /// A production monday client pointed at this board.
+    pub async fn client(&self, extra: &[(&str, &str)]) -> MondayClient {
+        let config = self.config(extra).await;
+        MondayClient::new(
+            &config.monday,
+            config.monday.api_url.clone(),
+            config.monday.token.clone().expect("token"),
+        )
+        .expect("client")
+    }
+
+    pub async fn config(&self, extra: &[(&str, &str)]) -> Config {
+        let url = self.board.url().await;
+        let token = self.board.token();
+        let data = self.dir.0.display().to_string();
+        let board_id = self.board.board_id().to_string();
+        let mut pairs: Vec<(&str, &str)> = vec![
+            ("MONDAY_API_URL", &url),
+            ("MONDAY_API_TOKEN", token.expose()),
+            ("MONDAY_BOARD_ID", &board_id),
+            ("DATA_DIR", &data),
+            ("MONDAY_MAX_RETRY_WAIT_SECONDS", "3"),
+            ("MONDAY_TIMEOUT_SECONDS", "2"),
+        ];
+        pairs.extend_from_slice(extra);
+        Config::from_vars(&Vars::from_pairs(pairs)).expect("valid")
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests, all in one binary so they link once. Each test spawns its own portal on
+//! 127.0.0.1:0 with its own data directory, and talks to it over real HTTP.
+
+mod board_setup;
+mod foundation;
+mod helpers;
+mod monday_client;
+mod monday_schema;
