@@ -4,5 +4,6 @@
 mod board_setup;
 mod foundation;
 mod helpers;
+mod local_board;
 mod monday_client;
 mod monday_schema;
