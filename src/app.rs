@@ -3,10 +3,14 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::{SsrMode, path};
 
+use crate::live::LiveContext;
+use crate::pages::dashboard::DashboardPage;
 use crate::pages::login::LoginPage;
+use crate::pages::new_ticket::NewTicketPage;
 use crate::pages::not_found::NotFound;
+use crate::pages::ticket::TicketPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -28,15 +32,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// `/` is answered by the server (to the dashboard or the login page), not by this router.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    LiveContext::provide();
     view! {
         <Title formatter=|page: String| format!("{page} · Support portal") />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/") view=LoginPage />
                 <Route path=path!("/login") view=LoginPage />
+                // Async: the whole page (and its status code) is ready before it is sent.
+                <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
+                <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
+                <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -3,7 +3,11 @@
 //! The crate builds twice: with `ssr` as the server (axum + Leptos rendering + everything in
 //! [`server`]) and with `hydrate` as the browser bundle that makes the rendered pages live.
 
+pub mod api;
 pub mod app;
+pub mod components;
+pub mod error;
+pub mod live;
 pub mod model;
 pub mod pages;
 

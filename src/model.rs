@@ -164,6 +164,42 @@ pub struct Viewer {
     pub portal: PortalBrand,
 }
 
+/// Everything the dashboard shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    pub viewer: Viewer,
+    pub page: TicketPage,
+    pub freshness: Freshness,
+}
+
+/// Everything a ticket's page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketView {
+    pub viewer: Viewer,
+    pub detail: TicketDetail,
+    pub freshness: Freshness,
+}
+
+/// What a magic link would do, shown before it is spent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum LinkStatus {
+    Valid {
+        email: String,
+        portal: PortalBrand,
+    },
+    /// Expired, used, tampered or another portal's: one answer for all.
+    Unusable,
+}
+
+/// A member of a demo portal, listed on the login page only in local-board mode.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DemoAccount {
+    pub email: String,
+    pub name: String,
+    pub portal_name: String,
+}
+
 /// How fresh the data on a page is.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -204,9 +240,11 @@ pub enum LiveEvent {
         ticket_id: String,
         title: String,
     },
-    /// A ticket or reply the portal saved reached monday (or failed for good).
+    /// A ticket or reply the portal saved reached monday (or failed for good). For a new
+    /// ticket `ticket_id` is its `pending-` id and `monday_id` the item it became.
     DeliveryChanged {
         ticket_id: String,
+        monday_id: Option<String>,
         delivery: Delivery,
     },
     /// Sent every few seconds so both ends notice a dead connection.
@@ -246,6 +284,227 @@ impl LiveEvent {
             | LiveEvent::DeliveryChanged { .. }
             | LiveEvent::Heartbeat => None,
         }
+    }
+}
+
+/// How the dashboard list is ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    /// Newest first (the default).
+    #[default]
+    Created,
+    /// Most recently changed first.
+    Updated,
+    /// Urgent first, then newest.
+    Priority,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::Created, Sort::Updated, Sort::Priority];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Created => "created",
+            Sort::Updated => "updated",
+            Sort::Priority => "priority",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Sort::Created => "Newest first",
+            Sort::Updated => "Recently updated",
+            Sort::Priority => "Priority",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// The dashboard's filters, as they appear in the URL (`?status=open&q=login&page=2`).
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TicketQuery {
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub search: String,
+    pub sort: Sort,
+    /// 1-based.
+    pub page: u32,
+}
+
+pub const PAGE_SIZE: usize = 25;
+
+impl TicketQuery {
+    /// Reads the URL's query parameters; anything unknown is ignored.
+    pub fn from_params(get: impl Fn(&str) -> Option<String>) -> Self {
+        Self {
+            status: get("status").as_deref().and_then(Status::parse),
+            priority: get("priority").as_deref().and_then(Priority::parse),
+            search: get("q")
+                .map(|q| q.trim().chars().take(200).collect())
+                .unwrap_or_default(),
+            sort: get("sort")
+                .as_deref()
+                .and_then(Sort::parse)
+                .unwrap_or_default(),
+            page: get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1),
+        }
+    }
+
+    /// The query string for this view (what a link to it carries).
+    pub fn to_query_string(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(status) = self.status {
+            parts.push(format!("status={}", status.as_str()));
+        }
+        if let Some(priority) = self.priority {
+            parts.push(format!("priority={}", priority.as_str()));
+        }
+        if !self.search.is_empty() {
+            parts.push(format!("q={}", encode_query_value(&self.search)));
+        }
+        if self.sort != Sort::Created {
+            parts.push(format!("sort={}", self.sort.as_str()));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", parts.join("&"))
+        }
+    }
+}
+
+fn encode_query_value(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(byte as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// Tickets per status under the current priority and search filters.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StatusCounts {
+    pub all: usize,
+    pub open: usize,
+    pub in_progress: usize,
+    pub resolved: usize,
+    pub closed: usize,
+}
+
+impl StatusCounts {
+    pub fn get(&self, status: Option<Status>) -> usize {
+        match status {
+            None => self.all,
+            Some(Status::Open) => self.open,
+            Some(Status::InProgress) => self.in_progress,
+            Some(Status::Resolved) => self.resolved,
+            Some(Status::Closed) => self.closed,
+        }
+    }
+}
+
+/// One page of a portal's tickets under a query.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    /// Matching tickets across all pages.
+    pub matching: usize,
+    pub counts: StatusCounts,
+    pub page: u32,
+    pub pages: u32,
+}
+
+fn matches_search(ticket: &Ticket, needle: &str) -> bool {
+    needle.is_empty()
+        || needle.split_whitespace().all(|word| {
+            let word = word.to_lowercase();
+            ticket.title.to_lowercase().contains(&word)
+                || ticket.description.to_lowercase().contains(&word)
+        })
+}
+
+/// Filters, counts, sorts and pages a portal's tickets.
+pub fn apply_query(tickets: &[Ticket], query: &TicketQuery) -> TicketPage {
+    let filtered: Vec<&Ticket> = tickets
+        .iter()
+        .filter(|t| query.priority.is_none_or(|p| t.priority == p))
+        .filter(|t| matches_search(t, &query.search))
+        .collect();
+    let mut counts = StatusCounts {
+        all: filtered.len(),
+        ..StatusCounts::default()
+    };
+    for ticket in &filtered {
+        match ticket.status {
+            Status::Open => counts.open += 1,
+            Status::InProgress => counts.in_progress += 1,
+            Status::Resolved => counts.resolved += 1,
+            Status::Closed => counts.closed += 1,
+        }
+    }
+    let mut matching: Vec<&Ticket> = filtered
+        .into_iter()
+        .filter(|t| query.status.is_none_or(|s| t.status == s))
+        .collect();
+    let newest = |a: &&Ticket, b: &&Ticket| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id));
+    match query.sort {
+        Sort::Created => matching.sort_by(newest),
+        Sort::Updated => {
+            matching.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(newest(a, b)))
+        }
+        Sort::Priority => matching.sort_by(|a, b| b.priority.cmp(&a.priority).then(newest(a, b))),
+    }
+    let total = matching.len();
+    let pages = total.div_ceil(PAGE_SIZE).max(1) as u32;
+    let page = query.page.clamp(1, pages);
+    let start = (page as usize - 1) * PAGE_SIZE;
+    TicketPage {
+        tickets: matching
+            .into_iter()
+            .skip(start)
+            .take(PAGE_SIZE)
+            .cloned()
+            .collect(),
+        matching: total,
+        counts,
+        page,
+        pages,
+    }
+}
+
+/// White or near-black, whichever reads better on `background` (`#rrggbb`).
+pub fn text_colour_on(background: &str) -> &'static str {
+    let channel = |i: usize| {
+        u8::from_str_radix(background.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0) as f64 / 255.0
+    };
+    let linear = |c: f64| {
+        if c <= 0.039_28 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance =
+        0.2126 * linear(channel(1)) + 0.7152 * linear(channel(3)) + 0.0722 * linear(channel(5));
+    // Contrast against white is (1.05)/(L+0.05); against #0f172a (L≈0.0086) it is (L+0.05)/0.0586.
+    if 1.05 / (luminance + 0.05) >= (luminance + 0.05) / 0.0586 {
+        "#ffffff"
+    } else {
+        "#0f172a"
     }
 }
 
@@ -464,6 +723,148 @@ mod tests {
         assert_eq!(relative_time(100 + 7200, 100), "2 hours ago");
         assert_eq!(relative_time(100 + 3 * 86_400, 100), "3 days ago");
         assert_eq!(relative_time(0, 1000), "in the future");
+    }
+
+    fn ticket(id: &str, title: &str, status: Status, priority: Priority, created: &str) -> Ticket {
+        Ticket {
+            id: id.into(),
+            title: title.into(),
+            description: format!("about {title}"),
+            status,
+            priority,
+            portal_id: "p".into(),
+            client_email: None,
+            created_at: created.into(),
+            updated_at: created.into(),
+            delivery: Delivery::Delivered,
+        }
+    }
+
+    #[test]
+    fn queries_filter_count_sort_and_page() {
+        let tickets = vec![
+            ticket(
+                "1",
+                "Login broken",
+                Status::Open,
+                Priority::High,
+                "2024-01-01T00:00:00Z",
+            ),
+            ticket(
+                "2",
+                "Invoice wrong",
+                Status::Resolved,
+                Priority::Urgent,
+                "2024-01-02T00:00:00Z",
+            ),
+            ticket(
+                "3",
+                "Login slow",
+                Status::InProgress,
+                Priority::Low,
+                "2024-01-03T00:00:00Z",
+            ),
+        ];
+        let all = apply_query(&tickets, &TicketQuery::default());
+        let ids: Vec<&str> = all.tickets.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, vec!["3", "2", "1"], "newest first");
+        assert_eq!(all.counts.all, 3);
+
+        let login = apply_query(
+            &tickets,
+            &TicketQuery {
+                search: "LOGIN".into(),
+                ..TicketQuery::default()
+            },
+        );
+        assert_eq!(login.matching, 2);
+        assert_eq!(login.counts.open, 1);
+        assert_eq!(login.counts.resolved, 0);
+
+        let open_login = apply_query(
+            &tickets,
+            &TicketQuery {
+                search: "login".into(),
+                status: Some(Status::Open),
+                ..TicketQuery::default()
+            },
+        );
+        assert_eq!(open_login.tickets.len(), 1);
+        assert_eq!(
+            open_login.counts.in_progress, 1,
+            "counts ignore the status filter"
+        );
+
+        let by_priority = apply_query(
+            &tickets,
+            &TicketQuery {
+                sort: Sort::Priority,
+                ..TicketQuery::default()
+            },
+        );
+        assert_eq!(by_priority.tickets[0].id, "2");
+
+        let many: Vec<Ticket> = (0..60)
+            .map(|i| {
+                ticket(
+                    &i.to_string(),
+                    "t",
+                    Status::Open,
+                    Priority::Low,
+                    &format!("2024-01-01T00:00:{:02}Z", i % 60),
+                )
+            })
+            .collect();
+        let third = apply_query(
+            &many,
+            &TicketQuery {
+                page: 3,
+                ..TicketQuery::default()
+            },
+        );
+        assert_eq!((third.page, third.pages, third.tickets.len()), (3, 3, 10));
+        let beyond = apply_query(
+            &many,
+            &TicketQuery {
+                page: 9,
+                ..TicketQuery::default()
+            },
+        );
+        assert_eq!(beyond.page, 3);
+    }
+
+    #[test]
+    fn queries_round_trip_through_the_url() {
+        let query = TicketQuery {
+            status: Some(Status::InProgress),
+            priority: Some(Priority::High),
+            search: "login & more".into(),
+            sort: Sort::Updated,
+            page: 2,
+        };
+        let url = query.to_query_string();
+        assert_eq!(
+            url,
+            "?status=in_progress&priority=high&q=login+%26+more&sort=updated&page=2"
+        );
+        let pairs: Vec<(String, String)> = url[1..]
+            .split('&')
+            .map(|kv| {
+                let (k, v) = kv.split_once('=').unwrap();
+                let v = v.replace('+', " ").replace("%26", "&");
+                (k.to_owned(), v)
+            })
+            .collect();
+        let parsed = TicketQuery::from_params(|key| {
+            pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        });
+        assert_eq!(parsed, query);
+    }
+
+    #[test]
+    fn brand_text_colour_keeps_contrast() {
+        assert_eq!(text_colour_on("#4338ca"), "#ffffff");
+        assert_eq!(text_colour_on("#fde047"), "#0f172a");
     }
 
     #[test]

@@ -1,45 +1,253 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
+use crate::api::auth::{ContinueSignIn, RequestSignInLink, check_link, demo_accounts};
+use crate::components::ticket_form::{INPUT, PRIMARY_BUTTON};
+use crate::model::{LinkStatus, PortalBrand, text_colour_on};
+
+/// `/login`: the email form for a new link, or the "Continue as …" step of a magic link.
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let (help_open, set_help_open) = signal(false);
+    let query = use_query_map();
+    let link = move || {
+        let q = query.get();
+        match (q.get("portal_id"), q.get("token")) {
+            (Some(portal_id), Some(token)) => Some((portal_id, token)),
+            _ => None,
+        }
+    };
+    let status = Resource::new(link, |link| async move {
+        match link {
+            Some((portal_id, token)) => check_link(portal_id, token).await.map(Some),
+            None => Ok(None),
+        }
+    });
     view! {
         <Title text="Sign in" />
-        <main class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-12">
-            <h1 class="text-2xl font-bold tracking-tight">"Sign in to your support portal"</h1>
-            <p class="mt-2 text-slate-600">"We will email you a sign-in link."</p>
-            <form method="post" action="/login" class="mt-8 space-y-4">
-                <div class="space-y-1">
-                    <label for="email" class="block text-sm font-medium">"Email address"</label>
-                    <input
-                        id="email"
-                        name="email"
-                        type="email"
-                        required
-                        autocomplete="email"
-                        class="block w-full rounded-md border border-slate-300 px-3 py-2 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
-                    />
-                </div>
-                <button
-                    type="submit"
-                    class="w-full rounded-md bg-slate-900 px-4 py-2 font-semibold text-white hover:bg-slate-700 focus:outline-none focus-visible:ring-2 focus-visible:ring-offset-2 focus-visible:ring-slate-900"
-                >
-                    "Email me a link"
-                </button>
-            </form>
-            <button
-                type="button"
-                aria-expanded=move || help_open.get().to_string()
-                aria-controls="sign-in-help"
-                class="mt-6 self-start text-sm text-slate-600 underline underline-offset-4 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 rounded"
-                on:click=move |_| set_help_open.update(|open| *open = !*open)
-            >
-                "Trouble signing in?"
-            </button>
-            <div id="sign-in-help" hidden=move || !help_open.get() class="mt-2 rounded-md bg-white p-4 text-sm text-slate-700 shadow-sm">
-                "Links work once and for one hour. If yours has expired, enter your email above for a new one."
-            </div>
+        <main id="main" class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-12">
+            <Suspense fallback=|| {
+                view! { <p class="text-slate-600">"Checking your link…"</p> }
+            }>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(Some(LinkStatus::Valid { email, portal })) => {
+                            view! { <ContinueAs email portal /> }.into_any()
+                        }
+                        Ok(Some(LinkStatus::Unusable)) => view! { <LinkUnusable /> }.into_any(),
+                        Ok(None) | Err(_) => view! { <RequestLink /> }.into_any(),
+                    }
+                })}
+            </Suspense>
         </main>
+    }
+}
+
+#[component]
+fn BrandHeading(portal: PortalBrand) -> impl IntoView {
+    let ink = text_colour_on(&portal.colour);
+    view! {
+        <div
+            class="mb-6 flex items-center gap-3 rounded-lg px-4 py-3"
+            style=format!("background-color:{};color:{ink}", portal.colour)
+        >
+            {portal
+                .logo_url
+                .clone()
+                .map(|src| view! { <img src=src alt="" class="h-8 w-8 rounded bg-white object-contain" /> })}
+            <p class="font-semibold">{portal.name.clone()}</p>
+        </div>
+    }
+}
+
+#[component]
+fn ContinueAs(email: String, portal: PortalBrand) -> impl IntoView {
+    let action = ServerAction::<ContinueSignIn>::new();
+    let query = use_query_map();
+    let portal_id = portal.id.clone();
+    let token = query.get_untracked().get("token").unwrap_or_default();
+    let failed = move || matches!(action.value().get(), Some(Err(_)));
+    view! {
+        <Title text=format!("Sign in to {}", portal.name) />
+        <BrandHeading portal=portal.clone() />
+        <h1 class="text-2xl font-bold tracking-tight">"Welcome back"</h1>
+        <p class="mt-2 text-slate-700">
+            "This link signs you in to the " {portal.name.clone()} " support portal."
+        </p>
+        <Show
+            when=failed
+            fallback=move || {
+                let label = format!("Continue as {email}");
+                let portal_id = portal_id.clone();
+                let token = token.clone();
+                view! {
+                    <ActionForm action=action attr:class="mt-8">
+                        <input type="hidden" name="portal_id" value=portal_id />
+                        <input type="hidden" name="token" value=token />
+                        <button type="submit" class=format!("{PRIMARY_BUTTON} w-full")>
+                            {label}
+                        </button>
+                    </ActionForm>
+                }
+            }
+        >
+            <LinkUnusable />
+        </Show>
+        <p class="mt-4 text-sm text-slate-600">
+            "Not you? Ignore this page; nothing happens until you continue."
+        </p>
+    }
+}
+
+#[component]
+fn LinkUnusable() -> impl IntoView {
+    view! {
+        <Title text="Link expired" />
+        <section role="alert" class="mb-8 rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900">
+            <h1 class="text-lg font-semibold">"This link has expired or was already used"</h1>
+            <p class="mt-1 text-sm">
+                "Sign-in links work once and for one hour. Enter your email below and we will send a new one."
+            </p>
+        </section>
+        <RequestLink />
+    }
+}
+
+#[component]
+fn RequestLink() -> impl IntoView {
+    let action = ServerAction::<RequestSignInLink>::new();
+    let query = use_query_map();
+    let (help_open, set_help_open) = signal(false);
+    let pending = action.pending();
+    let outcome = move || {
+        let q = query.get();
+        match action.value().get() {
+            Some(Ok(email)) => Some(Ok(email)),
+            Some(Err(error)) => Some(Err(error.to_string())),
+            None => match (q.get("sent"), q.get("error")) {
+                (Some(email), _) => Some(Ok(email)),
+                (None, Some(error)) => Some(Err(error)),
+                _ => None,
+            },
+        }
+    };
+    let signed_out = move || query.get().get("signed_out").is_some();
+    view! {
+        <Show when=signed_out>
+            <p role="status" class="mb-6 rounded-md bg-slate-100 px-4 py-3 text-sm text-slate-800">
+                "You are signed out."
+            </p>
+        </Show>
+        <h1 class="text-2xl font-bold tracking-tight">"Sign in to your support portal"</h1>
+        <p class="mt-2 text-slate-700">"We will email you a sign-in link. No password needed."</p>
+        {move || {
+            outcome()
+                .map(|result| match result {
+                    Ok(email) => {
+                        view! {
+                            <p
+                                role="status"
+                                class="mt-6 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
+                            >
+                                {format!(
+                                    "Check your inbox: if {email} has access to a support portal, a sign-in link is on its way. It works once, for one hour.",
+                                )}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    Err(message) => {
+                        view! {
+                            <p
+                                role="alert"
+                                class="mt-6 rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800"
+                            >
+                                {message}
+                            </p>
+                        }
+                            .into_any()
+                    }
+                })
+        }}
+        <ActionForm action=action attr:class="mt-8 space-y-4">
+            <div class="space-y-1">
+                <label for="email" class="block text-sm font-medium">
+                    "Email address"
+                </label>
+                <input
+                    id="email"
+                    name="email"
+                    type="email"
+                    required
+                    autocomplete="email"
+                    class=INPUT
+                />
+            </div>
+            <button type="submit" class=format!("{PRIMARY_BUTTON} w-full") disabled=move || pending.get()>
+                {move || if pending.get() { "Sending…" } else { "Email me a link" }}
+            </button>
+        </ActionForm>
+        <button
+            type="button"
+            aria-expanded=move || help_open.get().to_string()
+            aria-controls="sign-in-help"
+            class="mt-6 self-start rounded text-sm text-slate-700 underline underline-offset-4 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
+            on:click=move |_| set_help_open.update(|open| *open = !*open)
+        >
+            "Trouble signing in?"
+        </button>
+        <div
+            id="sign-in-help"
+            hidden=move || !help_open.get()
+            class="mt-2 rounded-md bg-white p-4 text-sm text-slate-700 shadow-sm"
+        >
+            "Links work once and for one hour. If yours has expired, enter your email above for a new one. Still stuck? Reply to any email from your support team."
+        </div>
+        <DemoAccounts />
+    }
+}
+
+/// Only with the local board: who to sign in as, and where the mail goes.
+#[component]
+fn DemoAccounts() -> impl IntoView {
+    let accounts = Resource::new(|| (), |()| demo_accounts());
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let accounts = accounts.await.unwrap_or_default();
+                (!accounts.is_empty())
+                    .then(|| {
+                        view! {
+                            <aside
+                                aria-labelledby="demo-heading"
+                                class="mt-10 rounded-lg border border-dashed border-slate-300 bg-white p-4 text-sm text-slate-700"
+                            >
+                                <h2 id="demo-heading" class="font-semibold text-slate-900">
+                                    "Demo mode"
+                                </h2>
+                                <p class="mt-1">
+                                    "No monday token is configured, so the portal runs on a local board. Sign in as one of these clients, then open the "
+                                    <a class="underline" href="/local-board/mail" rel="external">
+                                        "demo inbox"
+                                    </a> " for the link:"
+                                </p>
+                                <ul class="mt-2 space-y-1">
+                                    {accounts
+                                        .into_iter()
+                                        .map(|a| {
+                                            view! {
+                                                <li>
+                                                    <code>{a.email}</code>
+                                                    {format!(" · {} ({})", a.name, a.portal_name)}
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            </aside>
+                        }
+                    })
+            })}
+        </Suspense>
     }
 }

@@ -1,4 +1,7 @@
 //! One module per page.
 
+pub mod dashboard;
 pub mod login;
+pub mod new_ticket;
 pub mod not_found;
+pub mod ticket;

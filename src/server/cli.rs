@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use super::auth::Auth;
 use super::config::Config;
 use super::local_board::LocalBoard;
 use super::monday::MondayClient;
@@ -35,6 +36,29 @@ enum Command {
     },
     /// Check the token, board, columns, labels and webhooks, and print how to fix each problem.
     Doctor,
+    /// Add a client (creating the portal when missing) and email them a sign-in link. The link
+    /// is the last line printed.
+    Invite {
+        /// The portal id, as written in the board's portal column (e.g. client_abc123).
+        #[arg(long)]
+        portal: String,
+        #[arg(long)]
+        email: String,
+        /// The member's display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The portal's display name (for a new portal; default: its id).
+        #[arg(long)]
+        portal_name: Option<String>,
+        /// The portal's brand colour, like #1d4ed8.
+        #[arg(long)]
+        colour: Option<String>,
+        /// The portal's logo (https:// URL).
+        #[arg(long)]
+        logo_url: Option<String>,
+    },
+    /// List portals and their members.
+    Portals,
 }
 
 pub fn main() -> ExitCode {
@@ -68,6 +92,25 @@ pub fn main() -> ExitCode {
             Command::Serve => serve(config).await,
             Command::SetupBoard { create_board } => setup_board(config, create_board).await,
             Command::Doctor => doctor(config).await,
+            Command::Invite {
+                portal,
+                email,
+                name,
+                portal_name,
+                colour,
+                logo_url,
+            } => {
+                let invite = Invite {
+                    portal,
+                    email,
+                    name,
+                    portal_name,
+                    colour,
+                    logo_url,
+                };
+                run_invite(config, invite).await
+            }
+            Command::Portals => portals(config).await,
         }
     })
 }
@@ -186,6 +229,124 @@ async fn doctor(config: Config) -> ExitCode {
     } else {
         println!("{problems} problem(s) found");
         ExitCode::FAILURE
+    }
+}
+
+struct Invite {
+    portal: String,
+    email: String,
+    name: Option<String>,
+    portal_name: Option<String>,
+    colour: Option<String>,
+    logo_url: Option<String>,
+}
+
+async fn open_auth(config: &Config) -> Result<Auth, String> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| format!("could not create {}: {e}", config.data_dir.display()))?;
+    let db = db::connect(&config.database_url)
+        .await
+        .map_err(|e| format!("database: {e}"))?;
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen_addr));
+    startup::build_auth(config, db, public_url).map_err(|e| e.to_string())
+}
+
+async fn run_invite(config: Config, invite: Invite) -> ExitCode {
+    let result = async {
+        let auth = open_auth(&config).await?;
+        let existing = auth
+            .portal(&invite.portal)
+            .await
+            .map_err(|e| e.to_string())?;
+        let portal = auth
+            .upsert_portal(&invite.portal, invite.portal_name.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        if existing.is_none() {
+            println!("created portal {} ({})", portal.id, portal.name);
+        }
+        if let Some(logo) = &invite.logo_url
+            && !logo.starts_with("https://")
+        {
+            return Err("--logo-url must be an https:// URL".to_owned());
+        }
+        auth.set_brand(
+            &portal.id,
+            invite.colour.as_deref(),
+            invite.logo_url.as_deref(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let email = auth
+            .upsert_member(&portal.id, &invite.email, invite.name.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        let portal = auth
+            .portal(&portal.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or(portal);
+        let link = auth
+            .send_link(&portal, &email, invite.name.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        if config.mail.smtp_url.is_some() {
+            println!("emailed a sign-in link to {email}");
+        } else {
+            println!(
+                "no SMTP_URL: the mail to {email} is in {}",
+                auth.mailer().mail_dir().display()
+            );
+        }
+        Ok::<_, String>(link)
+    }
+    .await;
+    match result {
+        Ok(link) => {
+            println!("{link}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn portals(config: Config) -> ExitCode {
+    let auth = match open_auth(&config).await {
+        Ok(auth) => auth,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match auth.directory().await {
+        Ok(directory) if directory.is_empty() => {
+            println!(
+                "no portals yet: add one with `client-portal invite --portal <id> --email <address>`"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(directory) => {
+            for (portal, members) in directory {
+                println!("{}  {}  {}", portal.id, portal.name, portal.colour);
+                for (email, name) in members {
+                    match name {
+                        Some(name) => println!("    {email}  {name}"),
+                        None => println!("    {email}"),
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -94,6 +94,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub local_board: LocalBoardConfig,
     pub limits: LimitsConfig,
+    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -476,6 +478,7 @@ impl Config {
                 webhook_retry_interval: vars.seconds("LOCAL_BOARD_WEBHOOK_RETRY_SECONDS", 60)?,
             },
             limits,
+            trust_forwarded_for: vars.flag("TRUST_FORWARDED_FOR")?.unwrap_or(false),
         })
     }
 

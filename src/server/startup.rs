@@ -13,12 +13,23 @@ use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
 
+use super::auth::jwt::JwtKeys;
+use super::auth::{Auth, AuthError, LinkLimits};
 use super::config::{Config, ConfigError, RunMode, Secret};
+use super::guard::{self, WriteLimits};
+use super::live::LiveHub;
 use super::local_board::{LocalBoard, LocalBoardError, LocalBoardOptions};
+use super::mail::{MailError, Mailer};
 use super::monday::{MondayClient, MondayError};
 use super::state::{AppState, Services};
+use super::tickets::{TicketService, TicketSettings};
 use super::{db, health};
 use crate::app::{App, shell};
 
@@ -44,6 +55,10 @@ pub enum StartupError {
     LocalBoard(#[from] LocalBoardError),
     #[error("monday client: {0}")]
     Monday(#[from] MondayError),
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
+    #[error("could not create the demo portals: {0}")]
+    Seed(#[from] AuthError),
     #[error("Leptos site settings (Leptos.toml or LEPTOS_* variables): {0}")]
     Leptos(String),
 }
@@ -52,7 +67,11 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    shutdown: tokio::sync::watch::Sender<bool>,
 }
+
+/// The largest request body the portal accepts (a ticket is at most ~40 KB of text).
+const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Where the runtime site settings live unless `LEPTOS_CONFIG` says otherwise.
 const LEPTOS_TOML: &str = "Leptos.toml";
@@ -92,14 +111,68 @@ impl Application {
         let leptos_options = leptos_options(addr)?;
         let console_enabled = local_board.is_some() && console_enabled(&config, addr);
 
+        let jwt_secret = match &config.auth.jwt_secret {
+            Some(secret) => secret.clone(),
+            None => load_or_create_secret(&config.data_dir.join("jwt_secret"), 48).map_err(
+                |source| StartupError::DataDir {
+                    path: config.data_dir.join("jwt_secret").display().to_string(),
+                    source,
+                },
+            )?,
+        };
+        let auth = Arc::new(build_auth(&config, db.clone(), public_url.clone())?);
+        if local_board.is_some() {
+            seed_demo_portals(&auth).await?;
+        }
+        let live = Arc::new(LiveHub::default());
+        let tickets = Arc::new(TicketService::new(
+            db.clone(),
+            monday.clone(),
+            live.clone(),
+            TicketSettings {
+                cache_ttl: config.limits.cache_ttl,
+                cache_max_portals: config.limits.cache_max_portals,
+                public_marker: config.monday.public_marker.clone(),
+            },
+        ));
+        let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+        tickets.spawn_outbox(shutdown_rx.clone());
+
+        let sessions = SqliteStore::new(db.clone());
+        tokio::spawn(
+            sessions
+                .clone()
+                .continuously_delete_expired(Duration::from_secs(3600)),
+        );
+        let session_layer = SessionManagerLayer::new(sessions.clone())
+            .with_name("portal_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(public_url.starts_with("https://"))
+            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+                config.auth.session_idle.as_secs() as i64,
+            )));
+
+        let write_limits = WriteLimits::new(
+            config.limits.tickets_per_hour_per_session,
+            config.limits.replies_per_hour_per_session,
+            config.limits.writes_per_hour_per_address,
+        );
         let state = AppState {
             leptos_options: leptos_options.clone(),
             services: Arc::new(Services {
+                jwt: JwtKeys::new(&jwt_secret, config.auth.jwt_ttl.as_secs() as i64),
                 config,
                 public_url,
                 db,
                 monday,
                 local_board,
+                auth,
+                tickets,
+                live,
+                write_limits,
+                sessions,
+                shutdown: shutdown_rx,
             }),
         };
 
@@ -107,6 +180,8 @@ impl Application {
         let mut router = Router::new()
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
+            .route("/", get(guard::home))
+            .merge(super::rest::router())
             .leptos_routes(&state, routes, {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
@@ -115,6 +190,7 @@ impl Application {
         if console_enabled {
             router = router.merge(super::local_board::console::router());
         }
+
         // One log line per request. Paths are logged without their query string (magic-link
         // tokens travel there) and webhook secrets are masked.
         let request_log = TraceLayer::new_for_http()
@@ -134,12 +210,23 @@ impl Application {
                     );
                 },
             );
-        let router = router.layer(request_log).with_state(state.clone());
+        let router = router
+            .layer(axum::middleware::from_fn(guard::require_member_for_pages))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                guard::same_origin,
+            ))
+            .layer(session_layer)
+            .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn(guard::security_headers))
+            .layer(request_log)
+            .with_state(state.clone());
 
         Ok(Self {
             listener,
             router,
             state,
+            shutdown: shutdown_tx,
         })
     }
 
@@ -162,13 +249,18 @@ impl Application {
             listener,
             router,
             state,
+            shutdown: stop_background,
         } = self;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Sockets and the outbox stop too, so open connections let the server finish.
+            let _ = stop_background.send(true);
+        })
         .await;
         if let Some(board) = &state.local_board {
             board.shutdown().await;
@@ -259,6 +351,67 @@ fn leptos_options(addr: SocketAddr) -> Result<LeptosOptions, StartupError> {
     let mut options = conf.leptos_options;
     options.site_addr = addr;
     Ok(options)
+}
+
+/// Portals, members and magic links, for the server and the CLI alike.
+pub fn build_auth(
+    config: &Config,
+    db: sqlx::SqlitePool,
+    public_url: String,
+) -> Result<Auth, StartupError> {
+    let mailer = Mailer::new(&config.mail, &config.data_dir)?;
+    Ok(Auth::new(
+        db,
+        public_url,
+        config.auth.magic_link_ttl,
+        mailer,
+        LinkLimits {
+            per_email_per_hour: config.limits.link_requests_per_hour_per_email,
+            per_address_per_hour: config.limits.link_requests_per_hour_per_address,
+        },
+    ))
+}
+
+/// The local board's demo portals and their members, so a newcomer can sign in at once.
+async fn seed_demo_portals(auth: &Auth) -> Result<(), AuthError> {
+    /// (id, name, brand colour, members as (email, name))
+    type DemoPortal = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    );
+    const DEMO: [DemoPortal; 2] = [
+        (
+            "demo",
+            "Demo Company",
+            "#4338ca",
+            &[
+                ("jordan@demo.example", "Jordan Lee"),
+                ("alex@demo.example", "Alex Kim"),
+            ],
+        ),
+        (
+            "acme",
+            "Acme Corp",
+            "#b91c1c",
+            &[
+                ("riley@acme.example", "Riley Chen"),
+                ("morgan@acme.example", "Morgan Diaz"),
+            ],
+        ),
+    ];
+    for (id, name, colour, members) in DEMO {
+        if auth.portal(id).await?.is_some() {
+            continue;
+        }
+        auth.upsert_portal(id, Some(name)).await?;
+        auth.set_brand(id, Some(colour), None).await?;
+        for (email, member_name) in members {
+            auth.upsert_member(id, email, Some(member_name)).await?;
+        }
+    }
+    Ok(())
 }
 
 pub fn loggable_path(path: &str) -> String {

@@ -6,10 +6,16 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use sqlx::SqlitePool;
+use tower_sessions_sqlx_store::SqliteStore;
 
+use super::auth::Auth;
+use super::auth::jwt::JwtKeys;
 use super::config::Config;
+use super::guard::WriteLimits;
+use super::live::LiveHub;
 use super::local_board::LocalBoard;
 use super::monday::MondayClient;
+use super::tickets::TicketService;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -31,6 +37,14 @@ pub struct Services {
     pub monday: MondayClient,
     /// Present when no monday token is configured: the embedded board the client talks to.
     pub local_board: Option<LocalBoard>,
+    pub auth: Arc<Auth>,
+    pub jwt: JwtKeys,
+    pub tickets: Arc<TicketService>,
+    pub live: Arc<LiveHub>,
+    pub write_limits: WriteLimits,
+    pub sessions: SqliteStore,
+    /// Flips to true when the server is stopping; background tasks and sockets watch it.
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 impl std::ops::Deref for AppState {

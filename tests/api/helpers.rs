@@ -145,3 +145,70 @@ impl TestBoard {
         Config::from_vars(&Vars::from_pairs(pairs)).expect("valid")
     }
 }
+
+/// A browser-like client: keeps cookies, does not follow redirects, sends same-origin headers
+/// as a browser would for a same-site form post.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The URL of a server function.
+pub fn server_fn<F: leptos::server_fn::ServerFn>() -> &'static str {
+    F::PATH
+}
+
+impl TestApp {
+    /// Creates the portal and member when missing; returns a fresh magic link's token.
+    pub async fn link_for(&self, portal: &str, email: &str) -> String {
+        let auth = &self.state.auth;
+        auth.upsert_portal(portal, None).await.expect("portal");
+        auth.upsert_member(portal, email, None)
+            .await
+            .expect("member");
+        let link = auth.create_link(portal, email).await.expect("link");
+        link.split("token=")
+            .nth(1)
+            .expect("token in link")
+            .to_owned()
+    }
+
+    /// Posts a server function's form-encoded arguments with `client`.
+    pub async fn call(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .header("origin", &self.base_url)
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// A client signed in as `email` of `portal` through a real magic link.
+    pub async fn signed_in(&self, portal: &str, email: &str) -> reqwest::Client {
+        use client_portal::api::auth::ContinueSignIn;
+        let token = self.link_for(portal, email).await;
+        let client = browser();
+        let response = self
+            .call(
+                &client,
+                server_fn::<ContinueSignIn>(),
+                &[("portal_id", portal), ("token", &token)],
+            )
+            .await;
+        assert!(
+            response.status().is_success() || response.status().is_redirection(),
+            "{}",
+            response.status()
+        );
+        client
+    }
+}

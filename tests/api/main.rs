@@ -1,6 +1,7 @@
 //! Integration tests, all in one binary so they link once. Each test spawns its own portal on
 //! 127.0.0.1:0 with its own data directory, and talks to it over real HTTP.
 
+mod auth;
 mod board_setup;
 mod foundation;
 mod helpers;

@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/local-board/items/{id}/updates", post(add_update))
         .route("/local-board/items/{id}/state", post(change_state))
         .route("/local-board/faults", post(set_faults))
+        .route("/local-board/mail", get(demo_inbox))
 }
 
 /// Escapes text for HTML element content and attribute values.
@@ -611,4 +612,47 @@ async fn set_faults(State(state): State<AppState>, Form(form): Form<FaultForm>) 
         .map(|()| "Simulation updated".to_owned())
         .map_err(|e| BoardError::new("InternalServerError", e.to_string()));
     back_to("/local-board", result)
+}
+
+/// The demo inbox: mail the portal kept on disk because no SMTP server is configured. It
+/// exists only with the local board, so sign-in links never reach a page in production.
+async fn demo_inbox(State(state): State<AppState>) -> Response {
+    if board(&state).is_err() {
+        return NotInUse.into_response();
+    }
+    let mails = state.auth.mailer().kept(50).await;
+    let mut body = String::from(
+        r#"<p class="text-sm text-slate-600">Mail the portal would have sent (no SMTP_URL is set), newest first.</p><ol class="space-y-4">"#,
+    );
+    if mails.is_empty() {
+        body.push_str(r#"<li class="rounded-lg bg-white p-4 shadow-sm">No mail yet. Ask for a sign-in link on the <a class="underline" href="/login">login page</a>.</li>"#);
+    }
+    for (name, mail) in mails {
+        let mut text = String::new();
+        for line in mail.text.lines() {
+            let trimmed = line.trim();
+            if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
+                let _ = write!(
+                    text,
+                    r#"<a class="break-all font-medium text-indigo-800 underline" href="{0}">{0}</a>"#,
+                    escape(trimmed)
+                );
+            } else {
+                text.push_str(&escape(line));
+            }
+            text.push('\n');
+        }
+        let _ = write!(
+            body,
+            r#"<li class="rounded-lg bg-white p-4 shadow-sm" data-mail="{name}">
+<p class="text-sm text-slate-600">To <strong class="text-slate-900">{to}</strong></p>
+<h2 class="font-semibold">{subject}</h2>
+<div class="mt-2 whitespace-pre-wrap text-sm">{text}</div></li>"#,
+            name = escape(&name),
+            to = escape(&mail.to),
+            subject = escape(&mail.subject),
+        );
+    }
+    body.push_str("</ol>");
+    page("Demo inbox", &body).into_response()
 }

@@ -1,0 +1,41 @@
+import { test, expect, hydrated } from "./fixtures";
+import { freshPortal, invite } from "./helpers";
+
+test("an invite link signs in once and lands on the dashboard", async ({ page, browser }) => {
+  const portal = freshPortal("signin");
+  const link = invite(portal, "pat@example.com", "Pat Doe");
+  expect(link).toContain(`/login?portal_id=${portal}&token=`);
+
+  await page.goto(link);
+  await hydrated(page);
+  await expect(page.getByText("This link signs you in")).toBeVisible();
+  await page.getByRole("button", { name: "Continue as pat@example.com" }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByRole("heading", { name: "Your tickets" })).toBeVisible();
+  await expect(page.getByRole("banner")).toContainText(portal);
+  await expect(page.getByText("No tickets yet")).toBeVisible();
+
+  // The same link in another browser is refused.
+  const other = await browser.newContext();
+  const second = await other.newPage();
+  await second.goto(link);
+  await expect(second.getByRole("heading", { name: "This link has expired or was already used" })).toBeVisible();
+  await expect(second.getByLabel("Email address")).toBeVisible();
+  await second.goto("/dashboard");
+  await expect(second).toHaveURL(/\/login$/);
+  await other.close();
+
+  // Sign out ends the session.
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login/);
+  await page.goto("/dashboard");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("asking for a link answers the same for any address", async ({ page }) => {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email address").fill("someone-unknown@example.com");
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await expect(page.getByRole("status")).toContainText("if someone-unknown@example.com has access");
+});

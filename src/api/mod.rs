@@ -1,0 +1,126 @@
+//! Server functions: thin wrappers that check the session and call into `server/`. The portal
+//! always comes from the session, never from an argument.
+
+pub mod auth;
+pub mod tickets;
+
+#[cfg(feature = "ssr")]
+pub(crate) mod support {
+    use std::net::IpAddr;
+
+    use leptos::prelude::*;
+    use tower_sessions::Session;
+
+    use crate::error::AppError;
+    use crate::server::auth::Member;
+    use crate::server::auth::session::{client_address, current};
+    use crate::server::state::AppState;
+
+    pub struct Request {
+        pub state: AppState,
+        pub session: Session,
+        pub address: Option<IpAddr>,
+    }
+
+    pub struct SignedIn {
+        pub state: AppState,
+        pub session: Session,
+        pub address: Option<IpAddr>,
+        pub member: Member,
+    }
+
+    impl SignedIn {
+        /// The key rate limits count per session.
+        pub fn limit_key(&self) -> String {
+            self.session
+                .id()
+                .map(|id| id.to_string())
+                .unwrap_or_else(|| format!("{}:{}", self.member.portal_id, self.member.email))
+        }
+    }
+
+    pub async fn request() -> Result<Request, AppError> {
+        let state = use_context::<AppState>().ok_or(AppError::Internal)?;
+        let session = leptos_axum::extract::<Session>()
+            .await
+            .map_err(|_| AppError::Internal)?;
+        let address = use_context::<http::request::Parts>()
+            .and_then(|parts| client_address(&parts, state.config.trust_forwarded_for));
+        Ok(Request {
+            state,
+            session,
+            address,
+        })
+    }
+
+    /// The signed-in member, still a member of the portal the session names.
+    pub async fn signed_in() -> Result<SignedIn, AppError> {
+        let Request {
+            state,
+            session,
+            address,
+        } = request().await?;
+        let member = current(&session).await.ok_or(AppError::NotSignedIn)?;
+        if !state
+            .auth
+            .is_member(&member)
+            .await
+            .map_err(AppError::from)?
+        {
+            let _ = crate::server::auth::session::sign_out(&session).await;
+            return Err(AppError::NotSignedIn);
+        }
+        Ok(SignedIn {
+            state,
+            session,
+            address,
+            member,
+        })
+    }
+
+    /// A form posted without JavaScript wants a page back, not JSON.
+    pub fn plain_form_post() -> bool {
+        use_context::<http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    /// Without JavaScript, sends the browser to `path` (with the error in the query when
+    /// there is one) instead of back to the form with nothing to show.
+    pub fn finish_plain_form<T>(
+        result: Result<T, AppError>,
+        ok_path: impl FnOnce(&T) -> String,
+        error_path: &str,
+    ) -> Result<T, AppError> {
+        if plain_form_post() {
+            match &result {
+                Ok(value) => leptos_axum::redirect(&ok_path(value)),
+                Err(error) => {
+                    let separator = if error_path.contains('?') { '&' } else { '?' };
+                    leptos_axum::redirect(&format!(
+                        "{error_path}{separator}error={}",
+                        urlencode(&error.to_string())
+                    ));
+                }
+            }
+        }
+        result
+    }
+
+    pub fn urlencode(value: &str) -> String {
+        let mut out = String::with_capacity(value.len());
+        for byte in value.bytes() {
+            match byte {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    out.push(byte as char)
+                }
+                _ => out.push_str(&format!("%{byte:02X}")),
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,160 @@
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::{Dashboard, Reply, Ticket, TicketQuery, TicketView, Viewer};
+
+#[cfg(feature = "ssr")]
+async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewer, AppError> {
+    let auth = &signed.state.auth;
+    let portal = auth
+        .portal(&signed.member.portal_id)
+        .await?
+        .ok_or(AppError::NotSignedIn)?;
+    Ok(Viewer {
+        email: signed.member.email.clone(),
+        display_name: auth.member_name(&signed.member).await?.flatten(),
+        portal,
+    })
+}
+
+#[cfg(feature = "ssr")]
+fn freshness(saved_at: Option<String>) -> crate::model::Freshness {
+    match saved_at {
+        Some(as_of) => crate::model::Freshness::Saved { as_of },
+        None => crate::model::Freshness::Live,
+    }
+}
+
+/// The signed-in portal's tickets under `query` (filters, search, sort, page).
+#[server]
+pub async fn load_dashboard(query: TicketQuery) -> Result<Dashboard, AppError> {
+    let signed = super::support::signed_in().await?;
+    let viewer = viewer_of(&signed).await?;
+    let tickets = signed.state.tickets.list(&signed.member).await?;
+    Ok(Dashboard {
+        viewer,
+        page: crate::model::apply_query(&tickets.value, &query),
+        freshness: freshness(tickets.saved_at),
+    })
+}
+
+/// One ticket of the signed-in portal; another portal's ticket is not found.
+#[server]
+pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
+    let signed = super::support::signed_in().await?;
+    let viewer = viewer_of(&signed).await?;
+    let result = signed.state.tickets.detail(&signed.member, &id).await;
+    if matches!(result, Err(crate::server::tickets::TicketError::NotFound))
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+    {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    let detail = result?;
+    Ok(TicketView {
+        viewer,
+        detail: detail.value,
+        freshness: freshness(detail.saved_at),
+    })
+}
+
+/// The signed-in member, for pages that show only the frame (the new-ticket page).
+#[server]
+pub async fn load_viewer() -> Result<Viewer, AppError> {
+    let signed = super::support::signed_in().await?;
+    viewer_of(&signed).await
+}
+
+/// Saves a new ticket; it reaches monday through the outbox. Works as a plain form post too.
+#[server]
+pub async fn create_ticket(
+    title: String,
+    description: String,
+    priority: String,
+) -> Result<Ticket, AppError> {
+    use super::support::{finish_plain_form, signed_in};
+    use crate::server::auth::AuditEvent;
+    use crate::server::guard::{Write, check_write_limits};
+    let result = async {
+        let signed = signed_in().await?;
+        let new = crate::model::NewTicket::validate(&title, &description, &priority)
+            .map_err(|e| AppError::invalid(e.field, e.message))?;
+        check_write_limits(
+            &signed.state,
+            &signed.limit_key(),
+            signed.address,
+            Write::Ticket,
+        )?;
+        let name = signed
+            .state
+            .auth
+            .member_name(&signed.member)
+            .await?
+            .flatten();
+        let ticket = signed
+            .state
+            .tickets
+            .create(&signed.member, name.as_deref(), &new)
+            .await?;
+        signed
+            .state
+            .auth
+            .audit(
+                AuditEvent::TicketCreated,
+                Some(&signed.member.portal_id),
+                Some(&signed.member.email),
+                signed.address,
+                Some(&new.title),
+            )
+            .await;
+        Ok(ticket)
+    }
+    .await;
+    finish_plain_form(
+        result,
+        |_| "/dashboard?created=1".to_owned(),
+        "/tickets/new",
+    )
+}
+
+/// Posts the client's message on the ticket (through the outbox).
+#[server]
+pub async fn post_reply(ticket_id: String, body: String) -> Result<Reply, AppError> {
+    use super::support::{finish_plain_form, signed_in, urlencode};
+    use crate::server::auth::AuditEvent;
+    use crate::server::guard::{Write, check_write_limits};
+    let page = format!("/tickets/{}", urlencode(&ticket_id));
+    let result = async {
+        let signed = signed_in().await?;
+        check_write_limits(
+            &signed.state,
+            &signed.limit_key(),
+            signed.address,
+            Write::Reply,
+        )?;
+        let name = signed
+            .state
+            .auth
+            .member_name(&signed.member)
+            .await?
+            .flatten();
+        let reply = signed
+            .state
+            .tickets
+            .reply(&signed.member, name.as_deref(), &ticket_id, &body)
+            .await?;
+        signed
+            .state
+            .auth
+            .audit(
+                AuditEvent::ReplyPosted,
+                Some(&signed.member.portal_id),
+                Some(&signed.member.email),
+                signed.address,
+                Some(&ticket_id),
+            )
+            .await;
+        Ok(reply)
+    }
+    .await;
+    finish_plain_form(result, |_| page.clone(), &page)
+}

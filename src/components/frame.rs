@@ -1,0 +1,92 @@
+use leptos::prelude::*;
+
+use crate::api::auth::SignOut;
+use crate::model::{Freshness, Viewer, text_colour_on};
+
+use super::time::When;
+
+/// The signed-in frame: the portal's brand, navigation, who is signed in and sign-out.
+#[component]
+pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
+    let sign_out = ServerAction::<SignOut>::new();
+    let brand = viewer.portal.colour.clone();
+    let ink = text_colour_on(&brand);
+    let who = viewer
+        .display_name
+        .clone()
+        .unwrap_or_else(|| viewer.email.clone());
+    view! {
+        <a
+            href="#main"
+            class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900 focus:ring-2 focus:ring-slate-900"
+        >
+            "Skip to content"
+        </a>
+        <header style=format!("background-color:{brand};color:{ink}")>
+            <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
+                <a
+                    href="/dashboard"
+                    class="flex items-center gap-2 rounded font-semibold focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
+                >
+                    {viewer
+                        .portal
+                        .logo_url
+                        .clone()
+                        .map(|src| view! { <img src=src alt="" class="h-7 w-7 rounded bg-white object-contain" /> })}
+                    <span>{viewer.portal.name.clone()}</span>
+                    <span class="sr-only">" support portal, your tickets"</span>
+                </a>
+                <nav aria-label="Main" class="flex gap-4 text-sm">
+                    <a
+                        href="/dashboard"
+                        class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
+                    >
+                        "Tickets"
+                    </a>
+                    <a
+                        href="/tickets/new"
+                        class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
+                    >
+                        "New ticket"
+                    </a>
+                </nav>
+                <div class="ml-auto flex items-center gap-3 text-sm">
+                    <span class="hidden sm:inline" title=viewer.email.clone()>
+                        {who}
+                    </span>
+                    <ActionForm action=sign_out>
+                        <button
+                            type="submit"
+                            class="rounded-md border border-current px-3 py-1 font-medium hover:opacity-80 focus:outline-none focus-visible:ring-2 focus-visible:ring-current focus-visible:ring-offset-2"
+                        >
+                            "Sign out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </div>
+        </header>
+        <main id="main" tabindex="-1" class="mx-auto max-w-6xl px-4 py-6 focus:outline-none">
+            {children()}
+        </main>
+    }
+}
+
+/// Says when the page shows saved data because monday is not answering.
+#[component]
+pub fn FreshnessNotice(freshness: Freshness) -> impl IntoView {
+    match freshness {
+        Freshness::Live => ().into_any(),
+        Freshness::Saved { as_of } => view! {
+            <p
+                role="status"
+                class="mb-4 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+                data-testid="saved-data"
+            >
+                "Updated "
+                <When at=as_of />
+                "; monday is not answering, showing saved data. New tickets and replies are kept and sent as soon as it is back."
+            </p>
+        }
+        .into_any(),
+    }
+}

@@ -1,0 +1,7 @@
+//! Pieces the pages share.
+
+pub mod badges;
+pub mod frame;
+pub mod problem;
+pub mod ticket_form;
+pub mod time;

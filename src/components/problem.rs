@@ -1,0 +1,36 @@
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+
+use crate::error::AppError;
+use crate::pages::not_found::NotFound;
+
+/// What a page shows instead of its content when loading it failed.
+#[component]
+pub fn Problem(error: AppError) -> impl IntoView {
+    match error {
+        AppError::NotSignedIn => view! { <Redirect path="/login" /> }.into_any(),
+        AppError::NotFound => view! { <NotFound /> }.into_any(),
+        other => {
+            let next = match &other {
+                AppError::Unavailable { .. } => {
+                    "Nothing you sent is lost. This page will work again as soon as the board answers."
+                }
+                AppError::RateLimited { .. } => "Wait a little, then try again.",
+                _ => {
+                    "Reload the page in a moment. If it keeps happening, reply to any email from your support team."
+                }
+            };
+            view! {
+                <section
+                    role="alert"
+                    class="mx-auto max-w-xl rounded-lg border border-red-200 bg-white p-6 shadow-sm"
+                >
+                    <h1 class="text-lg font-semibold text-red-800">"We could not load this page"</h1>
+                    <p class="mt-2 text-slate-700">{other.to_string()}</p>
+                    <p class="mt-2 text-sm text-slate-600">{next}</p>
+                </section>
+            }
+            .into_any()
+        }
+    }
+}

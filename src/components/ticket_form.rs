@@ -1,0 +1,95 @@
+use leptos::prelude::*;
+
+use crate::api::tickets::CreateTicket;
+use crate::model::{DESCRIPTION_MAX_CHARS, Priority, TITLE_MAX_CHARS};
+
+pub const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900";
+pub const PRIMARY_BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-slate-700 disabled:opacity-60 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2";
+pub const SECONDARY_BUTTON: &str = "inline-flex items-center justify-center rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-900 hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2";
+
+/// The new-ticket form: an `ActionForm`, so it posts even without JavaScript.
+#[component]
+pub fn NewTicketForm(
+    action: ServerAction<CreateTicket>,
+    /// An error passed in the URL after a form posted without JavaScript.
+    #[prop(optional)]
+    url_error: Option<String>,
+    #[prop(optional, into)] id_prefix: String,
+) -> impl IntoView {
+    let id = move |name: &str| format!("{id_prefix}{name}");
+    let title_id = id("title");
+    let description_id = id("description");
+    let priority_id = id("priority");
+    let error = move || match action.value().get() {
+        Some(Err(error)) => Some(error.to_string()),
+        _ => url_error.clone(),
+    };
+    let pending = action.pending();
+    view! {
+        <ActionForm action=action attr:class="space-y-4">
+            {move || {
+                error()
+                    .map(|message| {
+                        view! {
+                            <p
+                                role="alert"
+                                class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800"
+                            >
+                                {message}
+                            </p>
+                        }
+                    })
+            }}
+            <div class="space-y-1">
+                <label for=title_id.clone() class="block text-sm font-medium text-slate-900">
+                    "Title"
+                </label>
+                <input
+                    id=title_id
+                    name="title"
+                    type="text"
+                    required
+                    maxlength=TITLE_MAX_CHARS.to_string()
+                    autocomplete="off"
+                    class=INPUT
+                />
+            </div>
+            <div class="space-y-1">
+                <label for=description_id.clone() class="block text-sm font-medium text-slate-900">
+                    "Description"
+                </label>
+                <textarea
+                    id=description_id
+                    name="description"
+                    rows="6"
+                    maxlength=DESCRIPTION_MAX_CHARS.to_string()
+                    aria-describedby=format!("{}-hint", id("description"))
+                    class=INPUT
+                ></textarea>
+                <p id=format!("{}-hint", id("description")) class="text-xs text-slate-600">
+                    "What happened, what you expected, and any links or steps to see it."
+                </p>
+            </div>
+            <div class="space-y-1">
+                <label for=priority_id.clone() class="block text-sm font-medium text-slate-900">
+                    "Priority"
+                </label>
+                <select id=priority_id name="priority" class=INPUT>
+                    {Priority::ALL
+                        .into_iter()
+                        .map(|p| {
+                            view! {
+                                <option value=p.as_str() selected=p == Priority::Medium>
+                                    {p.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <button type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>
+                {move || if pending.get() { "Sending…" } else { "Create ticket" }}
+            </button>
+        </ActionForm>
+    }
+}

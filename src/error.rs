@@ -1,0 +1,81 @@
+//! The error every server function returns: what went wrong in words a client understands,
+//! never a stack trace or monday's raw GraphQL error.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    #[error("Please sign in to continue.")]
+    NotSignedIn,
+    /// Also what a ticket of another portal answers: it does not exist for this client.
+    #[error("We could not find that.")]
+    NotFound,
+    #[error("{message}")]
+    Invalid { field: String, message: String },
+    #[error("You have done that a lot recently. Please try again in {minutes} minute(s).")]
+    RateLimited { minutes: u64 },
+    #[error("This request came from another site and was refused.")]
+    Forbidden,
+    /// monday (or another service) is not answering; `message` says what happens next.
+    #[error("{message}")]
+    Unavailable { message: String },
+    #[error("Something went wrong on our side. Please try again in a moment.")]
+    Internal,
+    /// Transport problems between the browser and the portal.
+    #[error("Could not reach the portal. Check your connection and try again.")]
+    Network(String),
+}
+
+impl AppError {
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        AppError::Invalid {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status a page or REST call answers with for this error.
+    pub fn status(&self) -> u16 {
+        match self {
+            AppError::NotSignedIn => 401,
+            AppError::NotFound => 404,
+            AppError::Invalid { .. } => 422,
+            AppError::RateLimited { .. } => 429,
+            AppError::Forbidden => 403,
+            AppError::Unavailable { .. } => 503,
+            AppError::Internal | AppError::Network(_) => 500,
+        }
+    }
+
+    /// A stable machine-readable code, for the REST API.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotSignedIn => "unauthorized",
+            AppError::NotFound => "not_found",
+            AppError::Invalid { .. } => "invalid_input",
+            AppError::RateLimited { .. } => "rate_limited",
+            AppError::Forbidden => "forbidden",
+            AppError::Unavailable { .. } => "unavailable",
+            AppError::Internal => "internal",
+            AppError::Network(_) => "network",
+        }
+    }
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Request(message) | ServerFnErrorErr::Response(message) => {
+                AppError::Network(message)
+            }
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::MissingArg(message) => {
+                AppError::invalid("form", format!("The form was incomplete: {message}"))
+            }
+            _ => AppError::Internal,
+        }
+    }
+}

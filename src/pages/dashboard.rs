@@ -1,0 +1,351 @@
+use leptos::html::Dialog;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::tickets::{CreateTicket, load_dashboard};
+use crate::components::badges::{DeliveryBadge, PriorityBadge, StatusBadge};
+use crate::components::frame::{FreshnessNotice, PortalFrame};
+use crate::components::problem::Problem;
+use crate::components::ticket_form::{INPUT, NewTicketForm, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::time::When;
+use crate::live::LiveContext;
+use crate::model::{Delivery, Priority, Sort, Status, Ticket, TicketPage, TicketQuery};
+
+#[component]
+pub fn DashboardPage() -> impl IntoView {
+    let query_map = use_query_map();
+    let query = Memo::new(move |_| {
+        let map = query_map.get();
+        TicketQuery::from_params(|key| map.get(key))
+    });
+    let create = ServerAction::<CreateTicket>::new();
+    let live = use_context::<LiveContext>();
+    let dashboard = Resource::new(
+        move || {
+            (
+                query.get(),
+                create.version().get(),
+                live.map(|l| l.refresh.get()).unwrap_or_default(),
+            )
+        },
+        |(query, _, _)| load_dashboard(query),
+    );
+    let dialog = NodeRef::<Dialog>::new();
+
+    // A created ticket shows at once as "sending"; when it was sent from the modal, close it.
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get()
+            && let Some(dialog) = dialog.get()
+        {
+            dialog.close();
+        }
+    });
+    // Without the live connection, look again while something is on its way to monday.
+    Effect::new(move |_| {
+        let waiting = dashboard.get().and_then(Result::ok).is_some_and(|d| {
+            d.page
+                .tickets
+                .iter()
+                .any(|t| matches!(t.delivery, Delivery::Waiting { .. }))
+        });
+        if waiting {
+            set_timeout(
+                move || dashboard.refetch(),
+                std::time::Duration::from_secs(3),
+            );
+        }
+    });
+
+    view! {
+        <Title text="Your tickets" />
+        <Transition fallback=|| view! { <p class="p-8 text-slate-600">"Loading your tickets…"</p> }>
+            {move || Suspend::new(async move {
+                match dashboard.await {
+                    Ok(data) => {
+                        let created_banner = query_map.get().get("created").is_some();
+                        view! {
+                            <PortalFrame viewer=data.viewer.clone()>
+                                <div class="flex flex-wrap items-center justify-between gap-4">
+                                    <h1 class="text-2xl font-bold tracking-tight">"Your tickets"</h1>
+                                    <a
+                                        href="/tickets/new"
+                                        class=PRIMARY_BUTTON
+                                        on:click=move |event| {
+                                            if let Some(dialog) = dialog.get() {
+                                                event.prevent_default();
+                                                let _ = dialog.show_modal();
+                                            }
+                                        }
+                                    >
+                                        "New ticket"
+                                    </a>
+                                </div>
+                                <div class="mt-4">
+                                    <FreshnessNotice freshness=data.freshness.clone() />
+                                    <Show when=move || created_banner>
+                                        <p
+                                            role="status"
+                                            class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
+                                        >
+                                            "Your ticket is saved and on its way to the team."
+                                        </p>
+                                    </Show>
+                                </div>
+                                <Filters query=query.get_untracked() page=data.page.clone() />
+                                <TicketList page=data.page.clone() query=query.get_untracked() />
+                            </PortalFrame>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <Problem error /> }.into_any(),
+                }
+            })}
+        </Transition>
+        <dialog
+            node_ref=dialog
+            aria-labelledby="new-ticket-heading"
+            class="w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 shadow-xl backdrop:bg-slate-900/50"
+        >
+            <div class="p-6">
+                <div class="mb-4 flex items-start justify-between gap-4">
+                    <h2 id="new-ticket-heading" class="text-xl font-semibold">
+                        "New ticket"
+                    </h2>
+                    <button
+                        type="button"
+                        class="rounded px-2 text-2xl leading-none text-slate-600 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
+                        aria-label="Close"
+                        on:click=move |_| {
+                            if let Some(dialog) = dialog.get() {
+                                dialog.close();
+                            }
+                        }
+                    >
+                        "×"
+                    </button>
+                </div>
+                <NewTicketForm action=create id_prefix="modal-" />
+            </div>
+        </dialog>
+    }
+}
+
+fn chip_query(query: &TicketQuery, status: Option<Status>) -> String {
+    let next = TicketQuery {
+        status,
+        page: 1,
+        ..query.clone()
+    };
+    format!("/dashboard{}", next.to_query_string())
+}
+
+#[component]
+fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
+    let options: Vec<(Option<Status>, &'static str)> = std::iter::once((None, "All"))
+        .chain(Status::ALL.into_iter().map(|s| (Some(s), s.label())))
+        .collect();
+    let chips = options
+        .into_iter()
+        .map(|(status, label)| {
+            let active = query.status == status;
+            let count = page.counts.get(status);
+            let href = chip_query(&query, status);
+            let class = if active {
+                "inline-flex items-center gap-2 rounded-full bg-slate-900 px-3 py-1 text-sm font-medium text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2"
+            } else {
+                "inline-flex items-center gap-2 rounded-full bg-white px-3 py-1 text-sm font-medium text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
+            };
+            view! {
+                <li>
+                    <a href=href class=class aria-current=active.then_some("page")>
+                        {label}
+                        <span class="rounded-full bg-slate-100 px-1.5 text-xs text-slate-800">{count}</span>
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
+    let status_value = query.status.map(|s| s.as_str()).unwrap_or_default();
+    view! {
+        <nav aria-label="Filter by status" class="mt-2">
+            <ul class="flex flex-wrap gap-2">{chips}</ul>
+        </nav>
+        <Form method="GET" action="/dashboard" attr:class="mt-4 grid gap-3 rounded-lg bg-white p-4 shadow-sm sm:grid-cols-[1fr_auto_auto_auto] sm:items-end">
+            <input type="hidden" name="status" value=status_value />
+            <div class="space-y-1">
+                <label for="search" class="block text-sm font-medium">
+                    "Search"
+                </label>
+                <input
+                    id="search"
+                    name="q"
+                    type="search"
+                    value=query.search.clone()
+                    placeholder="Title or description"
+                    class=INPUT
+                />
+            </div>
+            <div class="space-y-1">
+                <label for="priority-filter" class="block text-sm font-medium">
+                    "Priority"
+                </label>
+                <select id="priority-filter" name="priority" class=INPUT>
+                    <option value="" selected=query.priority.is_none()>
+                        "Any"
+                    </option>
+                    {Priority::ALL
+                        .into_iter()
+                        .rev()
+                        .map(|p| {
+                            view! {
+                                <option value=p.as_str() selected=query.priority == Some(p)>
+                                    {p.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="space-y-1">
+                <label for="sort" class="block text-sm font-medium">
+                    "Sort by"
+                </label>
+                <select id="sort" name="sort" class=INPUT>
+                    {Sort::ALL
+                        .into_iter()
+                        .map(|s| {
+                            view! {
+                                <option value=s.as_str() selected=query.sort == s>
+                                    {s.label()}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <button type="submit" class=SECONDARY_BUTTON>
+                "Apply"
+            </button>
+        </Form>
+    }
+}
+
+#[component]
+fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
+    if page.tickets.is_empty() {
+        let nothing_at_all =
+            page.counts.all == 0 && query.search.is_empty() && query.priority.is_none();
+        return if nothing_at_all {
+            view! {
+                <section class="mt-8 rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
+                    <h2 class="text-lg font-semibold">"No tickets yet"</h2>
+                    <p class="mt-2 text-slate-700">
+                        "Something not working, or an idea? Raise your first ticket and the team will pick it up."
+                    </p>
+                    <a href="/tickets/new" class=format!("{PRIMARY_BUTTON} mt-6")>
+                        "Raise your first ticket"
+                    </a>
+                </section>
+            }
+            .into_any()
+        } else {
+            view! {
+                <section class="mt-8 rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
+                    <h2 class="text-lg font-semibold">"No tickets match"</h2>
+                    <p class="mt-2 text-slate-700">"Try another search or filter."</p>
+                    <a href="/dashboard" class=format!("{SECONDARY_BUTTON} mt-6")>
+                        "Clear filters"
+                    </a>
+                </section>
+            }
+            .into_any()
+        };
+    }
+    let previous = (page.page > 1).then(|| {
+        let q = TicketQuery {
+            page: page.page - 1,
+            ..query.clone()
+        };
+        format!("/dashboard{}", q.to_query_string())
+    });
+    let next = (page.page < page.pages).then(|| {
+        let q = TicketQuery {
+            page: page.page + 1,
+            ..query.clone()
+        };
+        format!("/dashboard{}", q.to_query_string())
+    });
+    view! {
+        <p class="mt-6 text-sm text-slate-700" aria-live="polite">
+            {format!(
+                "{} ticket{}",
+                page.matching,
+                if page.matching == 1 { "" } else { "s" },
+            )}
+        </p>
+        <ul class="mt-2 divide-y divide-slate-200 overflow-hidden rounded-lg bg-white shadow-sm" data-testid="ticket-list">
+            {page.tickets.into_iter().map(|ticket| view! { <TicketRow ticket /> }).collect_view()}
+        </ul>
+        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
+            {previous
+                .map(|href| {
+                    view! {
+                        <a href=href class=SECONDARY_BUTTON rel="prev">
+                            "Previous"
+                        </a>
+                    }
+                })}
+            <span class="text-slate-700">{format!("Page {} of {}", page.page, page.pages)}</span>
+            {next
+                .map(|href| {
+                    view! {
+                        <a href=href class=SECONDARY_BUTTON rel="next">
+                            "Next"
+                        </a>
+                    }
+                })}
+        </nav>
+    }
+    .into_any()
+}
+
+#[component]
+fn TicketRow(ticket: Ticket) -> impl IntoView {
+    let excerpt: String = ticket
+        .description
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .chars()
+        .take(160)
+        .collect();
+    let href = format!("/tickets/{}", ticket.id);
+    view! {
+        <li class="relative p-4 hover:bg-slate-50 focus-within:bg-slate-50" data-ticket-id=ticket.id.clone()>
+            <div class="flex flex-col gap-2 sm:flex-row sm:items-start sm:justify-between">
+                <div class="min-w-0 flex-1">
+                    <h3 class="font-medium text-slate-900">
+                        <a
+                            href=href
+                            class="rounded after:absolute after:inset-0 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
+                        >
+                            {ticket.title.clone()}
+                        </a>
+                    </h3>
+                    <p class="mt-1 truncate text-sm text-slate-600">{excerpt}</p>
+                </div>
+                <div class="flex flex-wrap items-center gap-2">
+                    <DeliveryBadge delivery=ticket.delivery.clone() />
+                    <StatusBadge status=ticket.status />
+                    <PriorityBadge priority=ticket.priority />
+                </div>
+            </div>
+            <p class="mt-2 text-xs text-slate-600">
+                "Opened " <When at=ticket.created_at.clone() /> " · updated "
+                <When at=ticket.updated_at.clone() />
+            </p>
+        </li>
+    }
+}

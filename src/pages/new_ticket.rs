@@ -1,0 +1,57 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::tickets::{CreateTicket, load_viewer};
+use crate::components::frame::PortalFrame;
+use crate::components::problem::Problem;
+use crate::components::ticket_form::NewTicketForm;
+
+/// `/tickets/new`: the same form as the dashboard's modal, as a page of its own.
+#[component]
+pub fn NewTicketPage() -> impl IntoView {
+    let viewer = Resource::new(|| (), |()| load_viewer());
+    let create = ServerAction::<CreateTicket>::new();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            navigate("/dashboard?created=1", Default::default());
+        }
+    });
+    view! {
+        <Title text="New ticket" />
+        <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match viewer.await {
+                    Ok(viewer) => {
+                        let url_error = query.get_untracked().get("error");
+                        view! {
+                            <PortalFrame viewer>
+                                <div class="mx-auto max-w-2xl">
+                                    <p>
+                                        <a href="/dashboard" class="text-sm text-slate-700 underline underline-offset-4">
+                                            "← All tickets"
+                                        </a>
+                                    </p>
+                                    <h1 class="mt-2 text-2xl font-bold tracking-tight">"New ticket"</h1>
+                                    <p class="mt-1 text-slate-700">
+                                        "The team sees it on their board right away and replies here."
+                                    </p>
+                                    <div class="mt-6 rounded-lg bg-white p-6 shadow-sm">
+                                        {match url_error {
+                                            Some(error) => view! { <NewTicketForm action=create url_error=error /> }.into_any(),
+                                            None => view! { <NewTicketForm action=create /> }.into_any(),
+                                        }}
+                                    </div>
+                                </div>
+                            </PortalFrame>
+                        }
+                            .into_any()
+                    }
+                    Err(error) => view! { <Problem error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,548 @@
+//! Portals, members, magic links, the audit log and the JWTs of the REST API.
+//!
+//! A magic link's token is 32 random bytes, kept only as a SHA-256 hash, valid once for one
+//! hour and bound to its portal and email. Opening a link only *shows* who it signs in; the
+//! token is spent by the "Continue" POST, so mail scanners that prefetch links cannot burn it.
+
+pub mod jwt;
+pub mod rate_limit;
+pub mod session;
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::Engine;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::SqlitePool;
+
+use self::rate_limit::RateLimiter;
+use super::db::now_unix;
+use super::mail::{Mail, Mailer};
+use crate::model::PortalBrand;
+
+/// Who a session (or a JWT) belongs to. The portal always comes from here, never from the
+/// browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub email: String,
+    pub portal_id: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("try again in {} minute(s)", minutes(*.0))]
+    RateLimited(Duration),
+    #[error("the link has expired or was already used")]
+    LinkUnusable,
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+pub fn minutes(wait: Duration) -> u64 {
+    wait.as_secs().div_ceil(60).max(1)
+}
+
+/// Events the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditEvent {
+    LinkIssued,
+    LinkRequested,
+    SignIn,
+    SignInFailed,
+    SignOut,
+    TokenIssued,
+    TicketCreated,
+    ReplyPosted,
+    AccessDenied,
+}
+
+impl AuditEvent {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditEvent::LinkIssued => "link_issued",
+            AuditEvent::LinkRequested => "link_requested",
+            AuditEvent::SignIn => "sign_in",
+            AuditEvent::SignInFailed => "sign_in_failed",
+            AuditEvent::SignOut => "sign_out",
+            AuditEvent::TokenIssued => "token_issued",
+            AuditEvent::TicketCreated => "ticket_created",
+            AuditEvent::ReplyPosted => "reply_posted",
+            AuditEvent::AccessDenied => "access_denied",
+        }
+    }
+}
+
+pub struct Auth {
+    db: SqlitePool,
+    public_url: String,
+    link_ttl: Duration,
+    mailer: Mailer,
+    per_email: RateLimiter,
+    per_address: RateLimiter,
+}
+
+/// `client_abc123`, `demo`: lowercase letters, digits, `_` and `-`, up to 64 characters.
+pub fn valid_portal_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// Lowercases and checks an email address; deliberately simple (the real check is the mail).
+pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
+    let email = raw.trim().to_lowercase();
+    let valid = email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        })
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if valid {
+        Ok(email)
+    } else {
+        Err(AuthError::Invalid(
+            "Enter an email address such as name@example.com.".into(),
+        ))
+    }
+}
+
+fn hash_token(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// 32 random bytes, URL-safe: 43 characters.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn plausible_token(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A portal's brand colour must be a plain `#rrggbb` to be safe in a style attribute.
+pub fn valid_colour(colour: &str) -> bool {
+    colour.len() == 7
+        && colour.starts_with('#')
+        && colour[1..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+type PortalRow = (String, String, String, Option<String>);
+
+fn brand((id, name, colour, logo_url): PortalRow) -> PortalBrand {
+    PortalBrand {
+        id,
+        name,
+        colour: if valid_colour(&colour) {
+            colour
+        } else {
+            "#0f172a".into()
+        },
+        logo_url: logo_url.filter(|u| u.starts_with("https://") || u.starts_with('/')),
+    }
+}
+
+pub struct LinkLimits {
+    pub per_email_per_hour: u32,
+    pub per_address_per_hour: u32,
+}
+
+impl Auth {
+    pub fn new(
+        db: SqlitePool,
+        public_url: String,
+        link_ttl: Duration,
+        mailer: Mailer,
+        limits: LinkLimits,
+    ) -> Self {
+        let hour = Duration::from_secs(3600);
+        Self {
+            db,
+            public_url,
+            link_ttl,
+            mailer,
+            per_email: RateLimiter::new(limits.per_email_per_hour, hour),
+            per_address: RateLimiter::new(limits.per_address_per_hour, hour),
+        }
+    }
+
+    pub fn mailer(&self) -> &Mailer {
+        &self.mailer
+    }
+
+    /// Creates the portal when missing; an existing portal keeps its settings unless a name is
+    /// given.
+    pub async fn upsert_portal(
+        &self,
+        id: &str,
+        name: Option<&str>,
+    ) -> Result<PortalBrand, AuthError> {
+        if !valid_portal_id(id) {
+            return Err(AuthError::Invalid(format!(
+                "`{id}` is not a valid portal id: use lowercase letters, digits, _ and -"
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO portals (id, name, created_at) VALUES (?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET name = COALESCE(?, name)",
+        )
+        .bind(id)
+        .bind(name.unwrap_or(id))
+        .bind(now_unix())
+        .bind(name)
+        .execute(&self.db)
+        .await?;
+        self.portal(id)
+            .await?
+            .ok_or_else(|| AuthError::Invalid("the portal could not be created".into()))
+    }
+
+    pub async fn set_brand(
+        &self,
+        id: &str,
+        colour: Option<&str>,
+        logo_url: Option<&str>,
+    ) -> Result<(), AuthError> {
+        if let Some(colour) = colour
+            && !valid_colour(colour)
+        {
+            return Err(AuthError::Invalid("a colour looks like #1d4ed8".into()));
+        }
+        sqlx::query(
+            "UPDATE portals SET colour = COALESCE(?, colour), logo_url = COALESCE(?, logo_url) WHERE id = ?",
+        )
+        .bind(colour)
+        .bind(logo_url)
+        .bind(id)
+        .execute(&self.db)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn portal(&self, id: &str) -> Result<Option<PortalBrand>, AuthError> {
+        let row: Option<PortalRow> =
+            sqlx::query_as("SELECT id, name, colour, logo_url FROM portals WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.db)
+                .await?;
+        Ok(row.map(brand))
+    }
+
+    pub async fn upsert_member(
+        &self,
+        portal_id: &str,
+        email: &str,
+        name: Option<&str>,
+    ) -> Result<String, AuthError> {
+        let email = normalize_email(email)?;
+        sqlx::query(
+            "INSERT INTO members (portal_id, email, display_name, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (portal_id, email) DO UPDATE SET display_name = COALESCE(?, display_name)",
+        )
+        .bind(portal_id)
+        .bind(&email)
+        .bind(name)
+        .bind(now_unix())
+        .bind(name)
+        .execute(&self.db)
+        .await?;
+        Ok(email)
+    }
+
+    /// The member's display name, or `None` when the email is not (or no longer) a member.
+    pub async fn member_name(&self, member: &Member) -> Result<Option<Option<String>>, AuthError> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT display_name FROM members WHERE portal_id = ? AND email = ?")
+                .bind(&member.portal_id)
+                .bind(&member.email)
+                .fetch_optional(&self.db)
+                .await?;
+        Ok(row.map(|(name,)| name))
+    }
+
+    pub async fn is_member(&self, member: &Member) -> Result<bool, AuthError> {
+        Ok(self.member_name(member).await?.is_some())
+    }
+
+    /// Every portal with its members, for `client-portal portals`.
+    pub async fn directory(
+        &self,
+    ) -> Result<Vec<(PortalBrand, Vec<(String, Option<String>)>)>, AuthError> {
+        let portals: Vec<PortalRow> =
+            sqlx::query_as("SELECT id, name, colour, logo_url FROM portals ORDER BY id")
+                .fetch_all(&self.db)
+                .await?;
+        let mut directory = Vec::new();
+        for row in portals {
+            let members: Vec<(String, Option<String>)> = sqlx::query_as(
+                "SELECT email, display_name FROM members WHERE portal_id = ? ORDER BY email",
+            )
+            .bind(&row.0)
+            .fetch_all(&self.db)
+            .await?;
+            directory.push((brand(row), members));
+        }
+        Ok(directory)
+    }
+
+    /// Creates a fresh magic link for a member and returns its URL.
+    pub async fn create_link(&self, portal_id: &str, email: &str) -> Result<String, AuthError> {
+        let token = new_token();
+        let now = now_unix();
+        sqlx::query(
+            "INSERT INTO magic_links (token_hash, portal_id, email, created_at, expires_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(hash_token(&token))
+        .bind(portal_id)
+        .bind(email)
+        .bind(now)
+        .bind(now + self.link_ttl.as_secs() as i64)
+        .execute(&self.db)
+        .await?;
+        // Spent and expired links are kept a day for the audit trail, then dropped.
+        sqlx::query("DELETE FROM magic_links WHERE expires_at < ?")
+            .bind(now - 86_400)
+            .execute(&self.db)
+            .await?;
+        Ok(format!(
+            "{}/login?portal_id={portal_id}&token={token}",
+            self.public_url
+        ))
+    }
+
+    /// Who a link would sign in, without spending it.
+    pub async fn peek_link(
+        &self,
+        portal_id: &str,
+        token: &str,
+    ) -> Result<Option<String>, AuthError> {
+        if !plausible_token(token) || !valid_portal_id(portal_id) {
+            return Ok(None);
+        }
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT email FROM magic_links
+             WHERE token_hash = ? AND portal_id = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(hash_token(token))
+        .bind(portal_id)
+        .bind(now_unix())
+        .fetch_optional(&self.db)
+        .await?;
+        Ok(row.map(|(email,)| email))
+    }
+
+    /// Spends a link: it works once, before it expires, for its own portal, for a member.
+    pub async fn consume_link(
+        &self,
+        portal_id: &str,
+        token: &str,
+        address: Option<IpAddr>,
+    ) -> Result<Member, AuthError> {
+        let spent: Option<(String,)> = if plausible_token(token) && valid_portal_id(portal_id) {
+            sqlx::query_as(
+                "UPDATE magic_links SET used_at = ?
+                 WHERE token_hash = ? AND portal_id = ? AND used_at IS NULL AND expires_at > ?
+                 RETURNING email",
+            )
+            .bind(now_unix())
+            .bind(hash_token(token))
+            .bind(portal_id)
+            .bind(now_unix())
+            .fetch_optional(&self.db)
+            .await?
+        } else {
+            None
+        };
+        let member = match spent {
+            Some((email,)) => Member {
+                email,
+                portal_id: portal_id.to_owned(),
+            },
+            None => {
+                self.audit(
+                    AuditEvent::SignInFailed,
+                    Some(portal_id),
+                    None,
+                    address,
+                    Some("unusable link"),
+                )
+                .await;
+                return Err(AuthError::LinkUnusable);
+            }
+        };
+        if !self.is_member(&member).await? {
+            self.audit(
+                AuditEvent::SignInFailed,
+                Some(portal_id),
+                Some(&member.email),
+                address,
+                Some("no longer a member"),
+            )
+            .await;
+            return Err(AuthError::LinkUnusable);
+        }
+        Ok(member)
+    }
+
+    /// The self-service form: mails a fresh link for each portal the address belongs to. The
+    /// answer (and its timing) is the same whether or not the address is known, because the
+    /// lookup and the mail happen after answering.
+    pub async fn request_links(
+        self: &std::sync::Arc<Self>,
+        raw_email: &str,
+        address: Option<IpAddr>,
+    ) -> Result<String, AuthError> {
+        let email = normalize_email(raw_email)?;
+        let address_key = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        if let Err(wait) = self.per_address.check(&address_key) {
+            return Err(AuthError::RateLimited(wait));
+        }
+        if let Err(wait) = self.per_email.check(&email) {
+            return Err(AuthError::RateLimited(wait));
+        }
+        let auth = self.clone();
+        let recipient = email.clone();
+        tokio::spawn(async move {
+            if let Err(error) = auth.send_links(&recipient, address).await {
+                tracing::error!(%error, "could not send sign-in links");
+            }
+        });
+        Ok(email)
+    }
+
+    async fn send_links(&self, email: &str, address: Option<IpAddr>) -> Result<(), AuthError> {
+        let portals: Vec<(String, Option<String>)> = sqlx::query_as(
+            "SELECT portal_id, display_name FROM members WHERE email = ? ORDER BY portal_id",
+        )
+        .bind(email)
+        .fetch_all(&self.db)
+        .await?;
+        self.audit(
+            AuditEvent::LinkRequested,
+            None,
+            Some(email),
+            address,
+            Some(if portals.is_empty() {
+                "unknown email"
+            } else {
+                "member"
+            }),
+        )
+        .await;
+        for (portal_id, name) in portals {
+            let Some(portal) = self.portal(&portal_id).await? else {
+                continue;
+            };
+            self.send_link(&portal, email, name.as_deref()).await?;
+        }
+        Ok(())
+    }
+
+    /// Creates a link and mails it; returns the link.
+    pub async fn send_link(
+        &self,
+        portal: &PortalBrand,
+        email: &str,
+        name: Option<&str>,
+    ) -> Result<String, AuthError> {
+        let link = self.create_link(&portal.id, email).await?;
+        let minutes = self.link_ttl.as_secs() / 60;
+        let mail = Mail::sign_in(portal, email, name, &link, minutes);
+        if let Err(error) = self.mailer.send(mail).await {
+            tracing::error!(%error, portal = %portal.id, "could not send a sign-in link");
+        }
+        self.audit(
+            AuditEvent::LinkIssued,
+            Some(&portal.id),
+            Some(email),
+            None,
+            None,
+        )
+        .await;
+        Ok(link)
+    }
+
+    /// Records who did what from where. Never fails the request it belongs to.
+    pub async fn audit(
+        &self,
+        event: AuditEvent,
+        portal_id: Option<&str>,
+        email: Option<&str>,
+        address: Option<IpAddr>,
+        detail: Option<&str>,
+    ) {
+        let result = sqlx::query(
+            "INSERT INTO audit_log (at, event, portal_id, email, address, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(now_unix())
+        .bind(event.as_str())
+        .bind(portal_id)
+        .bind(email)
+        .bind(address.map(|a| a.to_string()))
+        .bind(detail)
+        .execute(&self.db)
+        .await;
+        if let Err(error) = result {
+            tracing::error!(%error, event = event.as_str(), "could not write the audit log");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_43_url_safe_characters() {
+        let token = new_token();
+        assert!(plausible_token(&token), "{token}");
+        assert_ne!(token, new_token());
+        assert_eq!(hash_token(&token).len(), 64);
+    }
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalize_email("  Jane@Example.COM ").unwrap(),
+            "jane@example.com"
+        );
+        for bad in [
+            "",
+            "jane",
+            "jane@",
+            "@example.com",
+            "jane@example",
+            "a b@example.com",
+            "<x>@y.z",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn portal_ids_and_colours() {
+        assert!(valid_portal_id("client_abc123"));
+        assert!(!valid_portal_id("Client"));
+        assert!(!valid_portal_id("a/b"));
+        assert!(valid_colour("#1d4ed8"));
+        assert!(!valid_colour("red;background:url(x)"));
+    }
+}

@@ -1,0 +1,166 @@
+//! Outgoing mail: SMTP when `SMTP_URL` is set, otherwise the log and a file per message under
+//! `DATA_DIR/mail/` (which the local board's demo inbox shows; nothing else serves it).
+
+use std::path::PathBuf;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+
+use super::config::MailConfig;
+use super::local_board::console::escape;
+use crate::model::PortalBrand;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mail {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Mail {
+    pub fn sign_in(
+        portal: &PortalBrand,
+        email: &str,
+        name: Option<&str>,
+        link: &str,
+        minutes: u64,
+    ) -> Self {
+        let greeting = name.map_or_else(|| "Hello".to_owned(), |n| format!("Hello {n}"));
+        let text = format!(
+            "{greeting},\n\nUse this link to sign in to the {portal} support portal:\n\n{link}\n\n\
+             It works once and for {minutes} minutes. If you did not ask for it, you can ignore \
+             this email.\n",
+            portal = portal.name,
+        );
+        let html = format!(
+            r#"<!DOCTYPE html><html><body style="font-family:system-ui,sans-serif;color:#0f172a">
+<p>{greeting},</p>
+<p>Use this button to sign in to the <strong>{portal}</strong> support portal:</p>
+<p><a href="{link}" style="display:inline-block;background:{colour};color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Sign in to {portal}</a></p>
+<p style="color:#475569;font-size:14px">It works once and for {minutes} minutes. If you did not ask for it, you can ignore this email.</p>
+</body></html>"#,
+            greeting = escape(&greeting),
+            portal = escape(&portal.name),
+            link = escape(link),
+            colour = escape(&portal.colour),
+        );
+        Self {
+            to: email.to_owned(),
+            subject: format!("Your sign-in link for {}", portal.name),
+            text,
+            html,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("the mail could not be built: {0}")]
+    Build(String),
+    #[error("SMTP: {0}")]
+    Smtp(String),
+    #[error("could not write the mail file: {0}")]
+    File(#[from] std::io::Error),
+}
+
+pub struct Mailer {
+    smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Mailbox,
+    mail_dir: PathBuf,
+}
+
+impl Mailer {
+    pub fn new(config: &MailConfig, data_dir: &std::path::Path) -> Result<Self, MailError> {
+        let from: Mailbox = config
+            .from
+            .parse()
+            .map_err(|e| MailError::Build(format!("MAIL_FROM: {e}")))?;
+        let smtp = match &config.smtp_url {
+            Some(url) => Some(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    // lettre's message may echo the URL, which holds the password.
+                    .map_err(|_| MailError::Smtp("SMTP_URL could not be parsed".into()))?
+                    .build(),
+            ),
+            None => None,
+        };
+        Ok(Self {
+            smtp,
+            from,
+            mail_dir: data_dir.join("mail"),
+        })
+    }
+
+    pub fn mail_dir(&self) -> &std::path::Path {
+        &self.mail_dir
+    }
+
+    pub async fn send(&self, mail: Mail) -> Result<(), MailError> {
+        match &self.smtp {
+            Some(smtp) => {
+                let to: Mailbox = mail
+                    .to
+                    .parse()
+                    .map_err(|e| MailError::Build(format!("recipient: {e}")))?;
+                let message = Message::builder()
+                    .from(self.from.clone())
+                    .to(to)
+                    .subject(&mail.subject)
+                    .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                smtp.send(message)
+                    .await
+                    .map_err(|e| MailError::Smtp(e.to_string()))?;
+                Ok(())
+            }
+            None => self.keep(mail).await,
+        }
+    }
+
+    /// Development without SMTP: the mail goes to the log and to a file.
+    async fn keep(&self, mail: Mail) -> Result<(), MailError> {
+        tokio::fs::create_dir_all(&self.mail_dir).await?;
+        let name = format!(
+            "{}-{}.json",
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos(),
+            uuid::Uuid::new_v4().simple()
+        );
+        let path = self.mail_dir.join(name);
+        let json = serde_json::to_vec_pretty(&mail).map_err(|e| MailError::Build(e.to_string()))?;
+        tokio::fs::write(&path, json).await?;
+        tracing::info!(
+            to = %mail.to,
+            subject = %mail.subject,
+            file = %path.display(),
+            "no SMTP_URL: mail kept on disk instead of sent\n{}",
+            mail.text
+        );
+        Ok(())
+    }
+
+    /// The kept mails, newest first (the local board's demo inbox).
+    pub async fn kept(&self, limit: usize) -> Vec<(String, Mail)> {
+        let Ok(mut entries) = tokio::fs::read_dir(&self.mail_dir).await else {
+            return Vec::new();
+        };
+        let mut names = Vec::new();
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".json") {
+                names.push(name);
+            }
+        }
+        names.sort_unstable_by(|a, b| b.cmp(a));
+        let mut mails = Vec::new();
+        for name in names.into_iter().take(limit) {
+            if let Ok(bytes) = tokio::fs::read(self.mail_dir.join(&name)).await
+                && let Ok(mail) = serde_json::from_slice::<Mail>(&bytes)
+            {
+                mails.push((name, mail));
+            }
+        }
+        mails
+    }
+}

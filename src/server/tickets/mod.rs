@@ -1,0 +1,728 @@
+//! The ticket service: what pages, server functions, the REST API and webhooks use. Reads go
+//! through the cache; writes go through the outbox, so a ticket or reply a client submitted
+//! reaches monday even when monday is down or rate-limiting.
+
+pub mod cache;
+pub mod conversation;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sqlx::SqlitePool;
+use tokio::sync::{Notify, oneshot};
+
+use self::cache::{ItemDetail, Keyed, TicketList};
+use self::conversation::ClientMessage;
+use super::auth::Member;
+use super::db::now_unix;
+use super::live::LiveHub;
+use super::monday::{MondayClient, MondayError, format_utc, is_monday_id};
+use crate::model::{
+    Delivery, FieldError, LiveEvent, NewTicket, Priority, Reply, Status, Ticket, TicketDetail,
+    TimelineEntry,
+};
+
+/// The prefix of a ticket that is saved but not yet on monday.
+pub const PENDING_PREFIX: &str = "pending-";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    /// Unknown, or belonging to another portal: the same answer either way.
+    #[error("no such ticket")]
+    NotFound,
+    #[error("{}", .0.message)]
+    Invalid(FieldError),
+    #[error("monday: {0}")]
+    Monday(#[from] MondayError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Data with its age: `saved_at` is set when monday did not answer and this is saved data.
+#[derive(Debug, Clone)]
+pub struct Fresh<T> {
+    pub value: T,
+    pub saved_at: Option<String>,
+}
+
+#[derive(sqlx::FromRow, Debug, Clone)]
+struct OutboxRow {
+    id: String,
+    kind: String,
+    portal_id: String,
+    author_email: String,
+    author_name: Option<String>,
+    item_id: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    priority: Option<String>,
+    body: Option<String>,
+    monday_id: Option<String>,
+    state: String,
+    attempts: i64,
+    last_error: Option<String>,
+    created_at: i64,
+}
+
+impl OutboxRow {
+    fn delivery(&self) -> Delivery {
+        match self.state.as_str() {
+            "delivered" => Delivery::Delivered,
+            "failed" => Delivery::Failed {
+                reason: self
+                    .last_error
+                    .clone()
+                    .unwrap_or_else(|| "monday refused it".into()),
+            },
+            _ => Delivery::Waiting {
+                attempts: self.attempts as u32,
+                last_error: self.last_error.clone(),
+            },
+        }
+    }
+
+    fn created_at(&self) -> String {
+        time::OffsetDateTime::from_unix_timestamp(self.created_at)
+            .map(format_utc)
+            .unwrap_or_default()
+    }
+
+    /// A ticket still in the outbox, shown to its portal until monday has it.
+    fn pending_ticket(&self) -> Ticket {
+        let created_at = self.created_at();
+        Ticket {
+            id: format!("{PENDING_PREFIX}{}", self.id),
+            title: self.title.clone().unwrap_or_default(),
+            description: self.description.clone().unwrap_or_default(),
+            status: Status::Open,
+            priority: self
+                .priority
+                .as_deref()
+                .and_then(Priority::parse)
+                .unwrap_or(Priority::Medium),
+            portal_id: self.portal_id.clone(),
+            client_email: Some(self.author_email.clone()),
+            updated_at: created_at.clone(),
+            created_at,
+            delivery: self.delivery(),
+        }
+    }
+
+    fn client_message(&self) -> ClientMessage {
+        ClientMessage {
+            id: self.id.clone(),
+            author: self
+                .author_name
+                .clone()
+                .unwrap_or_else(|| self.author_email.clone()),
+            body: self.body.clone().unwrap_or_default(),
+            created_at: self.created_at(),
+            monday_update_id: self.monday_id.clone(),
+            delivery: self.delivery(),
+        }
+    }
+}
+
+const OUTBOX_COLUMNS: &str = "id, kind, portal_id, author_email, author_name, item_id, title, \
+    description, priority, body, monday_id, state, attempts, last_error, created_at";
+
+pub struct TicketService {
+    db: SqlitePool,
+    monday: MondayClient,
+    live: Arc<LiveHub>,
+    lists: Keyed<TicketList>,
+    details: Keyed<Arc<ItemDetail>>,
+    marker: String,
+    wakeup: Notify,
+    waiters: Mutex<HashMap<String, Vec<oneshot::Sender<Delivery>>>>,
+    /// While monday is failing, the outbox waits instead of trying every row.
+    paused_until: Mutex<Option<Instant>>,
+}
+
+pub struct TicketSettings {
+    pub cache_ttl: Duration,
+    pub cache_max_portals: usize,
+    pub public_marker: String,
+}
+
+/// Waits between outbox attempts: 1 s, 2 s, 4 s ... capped at five minutes.
+fn outbox_backoff(attempts: i64) -> Duration {
+    Duration::from_secs(1u64 << attempts.clamp(0, 8) as u32).min(Duration::from_secs(300))
+}
+
+impl TicketService {
+    pub fn new(
+        db: SqlitePool,
+        monday: MondayClient,
+        live: Arc<LiveHub>,
+        settings: TicketSettings,
+    ) -> Self {
+        Self {
+            db,
+            monday,
+            live,
+            lists: Keyed::new(settings.cache_ttl, settings.cache_max_portals),
+            // Details are small and per ticket: allow many more of them than portals.
+            details: Keyed::new(settings.cache_ttl, settings.cache_max_portals * 50),
+            marker: settings.public_marker,
+            wakeup: Notify::new(),
+            waiters: Mutex::new(HashMap::new()),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    pub fn monday(&self) -> &MondayClient {
+        &self.monday
+    }
+
+    pub fn live(&self) -> &Arc<LiveHub> {
+        &self.live
+    }
+
+    /// Loads of ticket lists and details from monday since start-up.
+    pub fn cache_loads(&self) -> u64 {
+        self.lists.loads() + self.details.loads()
+    }
+
+    async fn outbox_rows(
+        &self,
+        filter: &str,
+        binds: &[&str],
+    ) -> Result<Vec<OutboxRow>, sqlx::Error> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE {filter} ORDER BY created_at, rowid"
+        );
+        let mut query = sqlx::query_as::<_, OutboxRow>(&sql);
+        for bind in binds {
+            query = query.bind(*bind);
+        }
+        query.fetch_all(&self.db).await
+    }
+
+    /// The portal's tickets: monday's (through the cache) plus those still in the outbox.
+    pub async fn list(&self, member: &Member) -> Result<Fresh<Vec<Ticket>>, TicketError> {
+        let portal = member.portal_id.clone();
+        let monday = self.monday.clone();
+        let cached = self
+            .lists
+            .get(&member.portal_id, || async move {
+                monday.portal_tickets(&portal).await.map(Arc::new)
+            })
+            .await?;
+        let pending = self
+            .outbox_rows(
+                "portal_id = ? AND kind = 'ticket' AND state != 'delivered'",
+                &[&member.portal_id],
+            )
+            .await?;
+        let mut tickets: Vec<Ticket> = cached
+            .value
+            .iter()
+            .filter(|t| t.portal_id == member.portal_id)
+            .cloned()
+            .collect();
+        tickets.extend(pending.iter().map(OutboxRow::pending_ticket));
+        Ok(Fresh {
+            value: tickets,
+            saved_at: cached.saved_at,
+        })
+    }
+
+    async fn item_detail(
+        &self,
+        item_id: &str,
+    ) -> Result<Fresh<Option<Arc<ItemDetail>>>, TicketError> {
+        let monday = self.monday.clone();
+        let id = item_id.to_owned();
+        let result = self
+            .details
+            .get(item_id, || async move {
+                let item = monday.item_with_updates(&id).await?;
+                let detail = item.map(|item| ItemDetail {
+                    ticket: monday.mapping().ticket_from(&item),
+                    updates: item.updates.unwrap_or_default(),
+                });
+                // A missing item is cached too, as an empty detail for no portal.
+                Ok(Arc::new(detail.unwrap_or_else(|| ItemDetail {
+                    ticket: missing_ticket(),
+                    updates: Vec::new(),
+                })))
+            })
+            .await?;
+        let detail = Some(result.value).filter(|d| !d.ticket.portal_id.is_empty());
+        Ok(Fresh {
+            value: detail,
+            saved_at: result.saved_at,
+        })
+    }
+
+    /// One ticket with its public conversation. Another portal's ticket is `NotFound`.
+    pub async fn detail(
+        &self,
+        member: &Member,
+        ticket_id: &str,
+    ) -> Result<Fresh<TicketDetail>, TicketError> {
+        if let Some(outbox_id) = ticket_id.strip_prefix(PENDING_PREFIX) {
+            let rows = self
+                .outbox_rows(
+                    "id = ? AND portal_id = ? AND kind = 'ticket'",
+                    &[outbox_id, &member.portal_id],
+                )
+                .await?;
+            let row = rows.first().ok_or(TicketError::NotFound)?;
+            if let (Some(item_id), "delivered") = (&row.monday_id, row.state.as_str()) {
+                // It reached monday since the page was loaded: show the real ticket.
+                return Box::pin(self.detail(member, &item_id.clone())).await;
+            }
+            let ticket = row.pending_ticket();
+            return Ok(Fresh {
+                value: TicketDetail {
+                    timeline: vec![TimelineEntry {
+                        status: Status::Open,
+                        at: ticket.created_at.clone(),
+                    }],
+                    ticket,
+                    replies: Vec::new(),
+                },
+                saved_at: None,
+            });
+        }
+        if !is_monday_id(ticket_id) {
+            return Err(TicketError::NotFound);
+        }
+        let fresh = self.item_detail(ticket_id).await?;
+        let detail = fresh
+            .value
+            .filter(|d| d.ticket.portal_id == member.portal_id)
+            .ok_or(TicketError::NotFound)?;
+        let mine = self
+            .outbox_rows(
+                "item_id = ? AND kind = 'reply' AND portal_id = ?",
+                &[ticket_id, &member.portal_id],
+            )
+            .await?;
+        let messages: Vec<ClientMessage> = mine.iter().map(OutboxRow::client_message).collect();
+        let replies = conversation::conversation(&detail.updates, &messages, &self.marker);
+        let timeline = self.timeline(&detail.ticket).await?;
+        Ok(Fresh {
+            value: TicketDetail {
+                ticket: detail.ticket.clone(),
+                replies,
+                timeline,
+            },
+            saved_at: fresh.saved_at,
+        })
+    }
+
+    async fn timeline(&self, ticket: &Ticket) -> Result<Vec<TimelineEntry>, sqlx::Error> {
+        let changes: Vec<(String, String)> =
+            sqlx::query_as("SELECT status, at FROM ticket_events WHERE item_id = ? ORDER BY id")
+                .bind(&ticket.id)
+                .fetch_all(&self.db)
+                .await?;
+        let mut timeline = vec![TimelineEntry {
+            status: Status::Open,
+            at: ticket.created_at.clone(),
+        }];
+        for (status, at) in changes {
+            if let Some(status) = Status::parse(&status)
+                && timeline.last().is_none_or(|last| last.status != status)
+            {
+                timeline.push(TimelineEntry { status, at });
+            }
+        }
+        if timeline
+            .last()
+            .is_some_and(|last| last.status != ticket.status)
+        {
+            timeline.push(TimelineEntry {
+                status: ticket.status,
+                at: ticket.updated_at.clone(),
+            });
+        }
+        Ok(timeline)
+    }
+
+    /// Saves a new ticket and hands it to the outbox. Returns at once with the ticket as it
+    /// stands (usually still waiting for monday).
+    pub async fn create(
+        &self,
+        member: &Member,
+        author_name: Option<&str>,
+        ticket: &NewTicket,
+    ) -> Result<Ticket, TicketError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = now_unix();
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, title, description,
+                                 priority, next_attempt_at, created_at)
+             VALUES (?, 'ticket', ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&member.portal_id)
+        .bind(&member.email)
+        .bind(author_name)
+        .bind(&ticket.title)
+        .bind(&ticket.description)
+        .bind(ticket.priority.as_str())
+        .bind(now)
+        .bind(now)
+        .execute(&self.db)
+        .await?;
+        self.wakeup.notify_one();
+        let rows = self.outbox_rows("id = ?", &[&id]).await?;
+        let row = rows.first().ok_or(TicketError::NotFound)?;
+        let pending = row.pending_ticket();
+        self.live.publish(
+            &member.portal_id,
+            LiveEvent::TicketCreated {
+                ticket: pending.clone(),
+            },
+        );
+        Ok(pending)
+    }
+
+    /// Saves a client's reply and hands it to the outbox.
+    pub async fn reply(
+        &self,
+        member: &Member,
+        author_name: Option<&str>,
+        ticket_id: &str,
+        body: &str,
+    ) -> Result<Reply, TicketError> {
+        let body = crate::model::validate_reply(body).map_err(TicketError::Invalid)?;
+        if ticket_id.starts_with(PENDING_PREFIX) {
+            return Err(TicketError::Invalid(FieldError {
+                field: "body",
+                message: "This ticket has not reached the team yet. You can reply once it has."
+                    .into(),
+            }));
+        }
+        // The ticket must be this portal's: the same check as reading it.
+        let detail = self.detail(member, ticket_id).await?;
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = now_unix();
+        sqlx::query(
+            "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, item_id, body,
+                                 next_attempt_at, created_at)
+             VALUES (?, 'reply', ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&id)
+        .bind(&member.portal_id)
+        .bind(&member.email)
+        .bind(author_name)
+        .bind(ticket_id)
+        .bind(&body)
+        .bind(now)
+        .bind(now)
+        .execute(&self.db)
+        .await?;
+        self.wakeup.notify_one();
+        let rows = self.outbox_rows("id = ?", &[&id]).await?;
+        let message = rows.first().ok_or(TicketError::NotFound)?.client_message();
+        let reply = conversation::conversation(&[], &[message], &self.marker)
+            .pop()
+            .ok_or(TicketError::NotFound)?;
+        self.live.publish(
+            &member.portal_id,
+            LiveEvent::ReplyAdded {
+                ticket_id: ticket_id.to_owned(),
+                title: detail.value.ticket.title,
+                reply: reply.clone(),
+            },
+        );
+        Ok(reply)
+    }
+
+    /// Waits up to `timeout` for an outbox row to reach monday (or fail for good).
+    pub async fn wait_for_delivery(&self, outbox_id: &str, timeout: Duration) -> Option<Delivery> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut waiters) = self.waiters.lock() {
+            waiters.entry(outbox_id.to_owned()).or_default().push(tx);
+        }
+        // It may have been delivered before we started waiting.
+        if let Ok(rows) = self.outbox_rows("id = ?", &[outbox_id]).await
+            && let Some(row) = rows.first()
+            && row.state != "waiting"
+        {
+            return Some(row.delivery());
+        }
+        tokio::time::timeout(timeout, rx).await.ok()?.ok()
+    }
+
+    /// The monday item a delivered outbox ticket became.
+    pub async fn delivered_item(&self, outbox_id: &str) -> Option<String> {
+        let rows = self.outbox_rows("id = ?", &[outbox_id]).await.ok()?;
+        rows.into_iter().next().and_then(|r| r.monday_id)
+    }
+
+    pub fn spawn_outbox(self: &Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let service = self.clone();
+        tokio::spawn(async move { service.run_outbox(shutdown).await });
+    }
+
+    async fn run_outbox(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let wait = match self.deliver_due().await {
+                Ok(wait) => wait,
+                Err(error) => {
+                    tracing::error!(%error, "outbox: database error");
+                    Duration::from_secs(5)
+                }
+            };
+            tokio::select! {
+                () = self.wakeup.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends what is due; returns how long to sleep before looking again.
+    async fn deliver_due(&self) -> Result<Duration, sqlx::Error> {
+        if let Some(until) = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner())
+            && until > Instant::now()
+        {
+            return Ok(until - Instant::now());
+        }
+        let now = now_unix();
+        let due = sqlx::query_as::<_, OutboxRow>(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'waiting' AND next_attempt_at <= ?
+             ORDER BY created_at, rowid LIMIT 64"
+        ))
+        .bind(now)
+        .fetch_all(&self.db)
+        .await?;
+        if due.is_empty() {
+            let next: Option<(i64,)> =
+                sqlx::query_as("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'waiting'")
+                    .fetch_optional(&self.db)
+                    .await?
+                    .filter(|(at,): &(i64,)| *at > 0);
+            return Ok(next.map_or(Duration::from_secs(30), |(at,)| {
+                Duration::from_secs((at - now).clamp(1, 30) as u64)
+            }));
+        }
+        // A few at a time: fast when monday is healthy, and one failure stops the batch.
+        for chunk in due.chunks(8) {
+            let results =
+                futures::future::join_all(chunk.iter().map(|row| self.deliver(row))).await;
+            if let Some(wait) = results.into_iter().flatten().max() {
+                *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(Instant::now() + wait);
+                return Ok(wait);
+            }
+        }
+        Ok(Duration::ZERO)
+    }
+
+    /// Sends one row; returns a pause when monday is failing for everyone.
+    async fn deliver(&self, row: &OutboxRow) -> Option<Duration> {
+        let key = uuid::Uuid::parse_str(&row.id).unwrap_or_else(|_| uuid::Uuid::new_v4());
+        let member = Member {
+            email: row.author_email.clone(),
+            portal_id: row.portal_id.clone(),
+        };
+        let outcome = match row.kind.as_str() {
+            "ticket" => {
+                let ticket = NewTicket {
+                    title: row.title.clone().unwrap_or_default(),
+                    description: row.description.clone().unwrap_or_default(),
+                    priority: row
+                        .priority
+                        .as_deref()
+                        .and_then(Priority::parse)
+                        .unwrap_or(Priority::Medium),
+                };
+                self.monday
+                    .create_ticket(&member.portal_id, &member.email, &ticket, key)
+                    .await
+                    .map(Delivered::Ticket)
+            }
+            _ => {
+                let body = conversation::monday_body(
+                    row.author_name.as_deref(),
+                    &row.author_email,
+                    row.body.as_deref().unwrap_or_default(),
+                );
+                let item_id = row.item_id.clone().unwrap_or_default();
+                self.monday
+                    .add_update(&item_id, &body, key)
+                    .await
+                    .map(|update| Delivered::Reply(item_id, update.id))
+            }
+        };
+        match outcome {
+            Ok(delivered) => {
+                if let Err(error) = self.mark_delivered(row, delivered).await {
+                    tracing::error!(%error, id = %row.id, "outbox: could not record a delivery");
+                }
+                None
+            }
+            Err(error) if error.is_transient() => {
+                let wait = error
+                    .retry_in()
+                    .unwrap_or_else(|| outbox_backoff(row.attempts));
+                let message = "monday is not answering; retrying automatically";
+                let _ = sqlx::query(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+                     WHERE id = ?",
+                )
+                .bind(message)
+                .bind(now_unix() + wait.as_secs().max(1) as i64)
+                .bind(&row.id)
+                .execute(&self.db)
+                .await;
+                tracing::warn!(%error, id = %row.id, wait_s = wait.as_secs(), "outbox: monday failed; will retry");
+                Some(wait)
+            }
+            Err(error) => {
+                let reason = match &error {
+                    MondayError::Api { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                tracing::error!(%error, id = %row.id, "outbox: monday refused this for good");
+                let _ = sqlx::query(
+                    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?
+                     WHERE id = ?",
+                )
+                .bind(&reason)
+                .bind(&row.id)
+                .execute(&self.db)
+                .await;
+                let delivery = Delivery::Failed { reason };
+                self.announce_delivery(row, None, delivery);
+                None
+            }
+        }
+    }
+
+    async fn mark_delivered(
+        &self,
+        row: &OutboxRow,
+        delivered: Delivered,
+    ) -> Result<(), sqlx::Error> {
+        let (monday_id, item_id) = match &delivered {
+            Delivered::Ticket(ticket) => (ticket.id.clone(), ticket.id.clone()),
+            Delivered::Reply(item_id, update_id) => (update_id.clone(), item_id.clone()),
+        };
+        sqlx::query(
+            "UPDATE outbox SET state = 'delivered', monday_id = ?, item_id = ?, attempts = attempts + 1,
+                               last_error = NULL, delivered_at = ?
+             WHERE id = ?",
+        )
+        .bind(&monday_id)
+        .bind(&item_id)
+        .bind(now_unix())
+        .bind(&row.id)
+        .execute(&self.db)
+        .await?;
+        match delivered {
+            Delivered::Ticket(ticket) => {
+                // The list knows exactly what changed: add it instead of asking monday again.
+                let portal = row.portal_id.clone();
+                self.lists
+                    .update(&portal, |list| {
+                        if !list.iter().any(|t| t.id == ticket.id) {
+                            let mut tickets = (**list).clone();
+                            tickets.push(ticket.clone());
+                            *list = Arc::new(tickets);
+                        }
+                    })
+                    .await;
+                self.announce_delivery(row, Some(ticket.id.clone()), Delivery::Delivered);
+            }
+            Delivered::Reply(item_id, _) => {
+                self.details.invalidate(&item_id).await;
+                self.announce_delivery(row, None, Delivery::Delivered);
+            }
+        }
+        Ok(())
+    }
+
+    fn announce_delivery(&self, row: &OutboxRow, monday_id: Option<String>, delivery: Delivery) {
+        let ticket_id = if row.kind == "ticket" {
+            format!("{PENDING_PREFIX}{}", row.id)
+        } else {
+            row.item_id.clone().unwrap_or_default()
+        };
+        self.live.publish(
+            &row.portal_id,
+            LiveEvent::DeliveryChanged {
+                ticket_id,
+                monday_id,
+                delivery: delivery.clone(),
+            },
+        );
+        if let Some(waiters) = self.waiters.lock().ok().and_then(|mut w| w.remove(&row.id)) {
+            for waiter in waiters {
+                let _ = waiter.send(delivery.clone());
+            }
+        }
+    }
+
+    /// The portal an item belongs to: from the caches, else one query to monday.
+    pub async fn portal_of_item(
+        &self,
+        item_id: &str,
+    ) -> Result<Option<(String, Ticket)>, MondayError> {
+        for portal in self.lists.keys() {
+            if let Some(list) = self.lists.peek(&portal).await
+                && let Some(ticket) = list.iter().find(|t| t.id == item_id)
+            {
+                return Ok(Some((portal, ticket.clone())));
+            }
+        }
+        let item = self.monday.item(item_id).await?;
+        Ok(item.map(|item| {
+            let ticket = self.monday.mapping().ticket_from(&item);
+            (ticket.portal_id.clone(), ticket)
+        }))
+    }
+
+    /// A webhook said an item changed: forget what the caches hold for it and its portal.
+    pub async fn invalidate(&self, portal_id: &str, item_id: &str) {
+        self.lists.invalidate(portal_id).await;
+        self.details.invalidate(item_id).await;
+    }
+
+    /// Records a status change for the ticket's timeline.
+    pub async fn record_status(&self, portal_id: &str, item_id: &str, status: Status, at: &str) {
+        let result = sqlx::query(
+            "INSERT INTO ticket_events (item_id, portal_id, status, at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(item_id)
+        .bind(portal_id)
+        .bind(status.as_str())
+        .bind(at)
+        .execute(&self.db)
+        .await;
+        if let Err(error) = result {
+            tracing::error!(%error, "could not record a status change");
+        }
+    }
+}
+
+enum Delivered {
+    Ticket(Ticket),
+    Reply(String, String),
+}
+
+fn missing_ticket() -> Ticket {
+    Ticket {
+        id: String::new(),
+        title: String::new(),
+        description: String::new(),
+        status: Status::Open,
+        priority: Priority::Medium,
+        portal_id: String::new(),
+        client_email: None,
+        created_at: String::new(),
+        updated_at: String::new(),
+        delivery: Delivery::Delivered,
+    }
+}
