@@ -5,7 +5,7 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::live::LiveContext;
+use crate::live::{LiveContext, LiveUpdates};
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_ticket::NewTicketPage;
@@ -47,6 +47,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />
             </Routes>
+            <LiveUpdates />
         </Router>
     }
 }

@@ -240,6 +240,11 @@ pub enum LiveEvent {
         ticket_id: String,
         title: String,
     },
+    /// Another field (the description, say) changed.
+    Updated {
+        ticket_id: String,
+        title: String,
+    },
     /// A ticket or reply the portal saved reached monday (or failed for good). For a new
     /// ticket `ticket_id` is its `pending-` id and `monday_id` the item it became.
     DeliveryChanged {
@@ -260,6 +265,7 @@ impl LiveEvent {
             | LiveEvent::Renamed { ticket_id, .. }
             | LiveEvent::ReplyAdded { ticket_id, .. }
             | LiveEvent::Removed { ticket_id, .. }
+            | LiveEvent::Updated { ticket_id, .. }
             | LiveEvent::DeliveryChanged { ticket_id, .. } => Some(ticket_id),
             LiveEvent::Heartbeat => None,
         }
@@ -280,6 +286,7 @@ impl LiveEvent {
                 Some(format!("New reply on {title}"))
             }
             LiveEvent::Removed { title, .. } => Some(format!("{title} was removed")),
+            LiveEvent::Updated { title, .. } => Some(format!("{title} was updated")),
             LiveEvent::ReplyAdded { .. }
             | LiveEvent::DeliveryChanged { .. }
             | LiveEvent::Heartbeat => None,

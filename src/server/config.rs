@@ -96,6 +96,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
     pub trust_forwarded_for: bool,
+    /// How often live sockets get a heartbeat (and their session is checked).
+    pub live_heartbeat: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -479,6 +481,7 @@ impl Config {
             },
             limits,
             trust_forwarded_for: vars.flag("TRUST_FORWARDED_FOR")?.unwrap_or(false),
+            live_heartbeat: vars.seconds("LIVE_HEARTBEAT_SECONDS", 15)?,
         })
     }
 

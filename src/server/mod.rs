@@ -16,3 +16,4 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod tickets;
+pub mod webhooks;

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
@@ -153,6 +154,7 @@ impl Application {
                 config.auth.session_idle.as_secs() as i64,
             )));
 
+        let webhook_secret = webhook_secret(&config)?;
         let write_limits = WriteLimits::new(
             config.limits.tickets_per_hour_per_session,
             config.limits.replies_per_hour_per_session,
@@ -172,6 +174,7 @@ impl Application {
                 live,
                 write_limits,
                 sessions,
+                webhook_secret,
                 shutdown: shutdown_rx,
             }),
         };
@@ -182,6 +185,17 @@ impl Application {
             .route("/readyz", get(health::readyz))
             .route("/", get(guard::home))
             .merge(super::rest::router())
+            .route("/live", get(super::live::socket))
+            .route(
+                "/webhooks/monday/{secret}",
+                post(super::webhooks::with_secret)
+                    .layer(DefaultBodyLimit::max(super::webhooks::MAX_WEBHOOK_BYTES)),
+            )
+            .route(
+                "/webhooks/monday",
+                post(super::webhooks::signed)
+                    .layer(DefaultBodyLimit::max(super::webhooks::MAX_WEBHOOK_BYTES)),
+            )
             .leptos_routes(&state, routes, {
                 let options = leptos_options.clone();
                 move || shell(options.clone())
@@ -251,7 +265,14 @@ impl Application {
             state,
             shutdown: stop_background,
         } = self;
-        tracing::info!("listening on http://{}", listener.local_addr()?);
+        let addr = listener.local_addr()?;
+        tracing::info!("listening on http://{addr}");
+        if state.local_board.is_some() {
+            // The local board checks the URL with a challenge, which this server answers once
+            // it serves: register in the background.
+            let state = state.clone();
+            tokio::spawn(async move { register_local_webhooks(&state, addr).await });
+        }
         let served = axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -311,11 +332,19 @@ pub fn webhook_url(config: &Config, bound: SocketAddr) -> Result<Option<String>,
     let Some(secret) = webhook_secret(config)? else {
         return Ok(None);
     };
-    let base = match &config.public_url {
-        Some(url) => url.clone(),
-        // The local board runs beside the portal and reaches it on its bound address.
-        None if config.uses_local_board() => format!("http://{bound}"),
-        None => return Ok(None),
+    let base = if config.uses_local_board() {
+        // The local board runs beside the portal and reaches it on loopback.
+        let ip = if bound.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            bound.ip()
+        };
+        format!("http://{}", SocketAddr::new(ip, bound.port()))
+    } else {
+        match &config.public_url {
+            Some(url) => url.clone(),
+            None => return Ok(None),
+        }
     };
     Ok(Some(super::board_setup::webhook_url(
         &base,
@@ -351,6 +380,27 @@ fn leptos_options(addr: SocketAddr) -> Result<LeptosOptions, StartupError> {
     let mut options = conf.leptos_options;
     options.site_addr = addr;
     Ok(options)
+}
+
+/// Points the local board's webhooks at this server (replacing ones for an older address).
+async fn register_local_webhooks(state: &AppState, addr: SocketAddr) {
+    let url = match webhook_url(&state.config, addr) {
+        Ok(Some(url)) => url,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::error!(%error, "no webhook URL for the local board");
+            return;
+        }
+    };
+    match super::board_setup::setup_board(&state.config, &state.monday, &state.db, None, Some(&url))
+        .await
+    {
+        Ok(report) => tracing::info!(
+            created = report.webhooks_created.len(),
+            "local board webhooks registered"
+        ),
+        Err(error) => tracing::error!(%error, "could not register the local board's webhooks"),
+    }
 }
 
 /// Portals, members and magic links, for the server and the CLI alike.

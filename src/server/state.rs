@@ -43,6 +43,8 @@ pub struct Services {
     pub live: Arc<LiveHub>,
     pub write_limits: WriteLimits,
     pub sessions: SqliteStore,
+    /// The secret in the webhook URL (`/webhooks/monday/<secret>`), when one is configured.
+    pub webhook_secret: Option<super::config::Secret>,
     /// Flips to true when the server is stopping; background tasks and sockets watch it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

@@ -212,3 +212,103 @@ impl TestApp {
         client
     }
 }
+
+impl TestApp {
+    /// Signs in through a real magic link and returns the session cookie (`name=value`).
+    pub async fn session_cookie(&self, portal: &str, email: &str) -> String {
+        use client_portal::api::auth::ContinueSignIn;
+        let token = self.link_for(portal, email).await;
+        let response = self
+            .call(
+                &browser(),
+                server_fn::<ContinueSignIn>(),
+                &[("portal_id", portal), ("token", &token)],
+            )
+            .await;
+        response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("portal_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_owned()
+    }
+
+    /// Opens the live socket as a browser would, with `cookie` and this origin.
+    pub async fn live_socket(
+        &self,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<LiveSocket, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/live", self.base_url.replacen("http", "ws", 1));
+        let mut request = url.into_client_request()?;
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().unwrap());
+        }
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().unwrap());
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(LiveSocket(socket))
+    }
+
+    /// Waits until the local board's webhooks point at this portal.
+    pub async fn webhooks_registered(&self) {
+        for _ in 0..200 {
+            if self.local_board().store().snapshot().webhooks.len() >= 6 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("the portal did not register its webhooks");
+    }
+}
+
+pub struct LiveSocket(
+    pub tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+);
+
+impl LiveSocket {
+    /// The next event that is not a heartbeat, or `None` if none comes within `wait`.
+    pub async fn next_event(
+        &mut self,
+        wait: std::time::Duration,
+    ) -> Option<client_portal::model::LiveEvent> {
+        use futures::StreamExt;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.0.next())
+                .await
+                .ok()??
+                .ok()?;
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+                let event: client_portal::model::LiveEvent =
+                    serde_json::from_str(&text).expect("a live event");
+                if event != client_portal::model::LiveEvent::Heartbeat {
+                    return Some(event);
+                }
+            }
+        }
+    }
+
+    /// Whether the server closes the socket within `wait`.
+    pub async fn closed_within(&mut self, wait: std::time::Duration) -> bool {
+        use futures::StreamExt;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.0.next()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}

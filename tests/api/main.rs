@@ -5,6 +5,7 @@ mod auth;
 mod board_setup;
 mod foundation;
 mod helpers;
+mod live;
 mod local_board;
 mod monday_client;
 mod monday_schema;

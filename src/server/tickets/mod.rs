@@ -665,23 +665,32 @@ impl TicketService {
         }
     }
 
-    /// The portal an item belongs to: from the caches, else one query to monday.
-    pub async fn portal_of_item(
-        &self,
-        item_id: &str,
-    ) -> Result<Option<(String, Ticket)>, MondayError> {
+    /// The ticket as the caches last saw it, with the portal it belonged to then.
+    pub async fn cached_ticket(&self, item_id: &str) -> Option<Ticket> {
+        if let Some(detail) = self.details.peek(item_id).await
+            && !detail.ticket.portal_id.is_empty()
+        {
+            return Some(detail.ticket.clone());
+        }
         for portal in self.lists.keys() {
             if let Some(list) = self.lists.peek(&portal).await
                 && let Some(ticket) = list.iter().find(|t| t.id == item_id)
             {
-                return Ok(Some((portal, ticket.clone())));
+                return Some(ticket.clone());
             }
         }
-        let item = self.monday.item(item_id).await?;
-        Ok(item.map(|item| {
-            let ticket = self.monday.mapping().ticket_from(&item);
-            (ticket.portal_id.clone(), ticket)
-        }))
+        None
+    }
+
+    /// Whether monday update `update_id` is a client's message the portal posted.
+    pub async fn is_portal_update(&self, update_id: &str) -> bool {
+        sqlx::query("SELECT 1 FROM outbox WHERE kind = 'reply' AND monday_id = ?")
+            .bind(update_id)
+            .fetch_optional(&self.db)
+            .await
+            .ok()
+            .flatten()
+            .is_some()
     }
 
     /// A webhook said an item changed: forget what the caches hold for it and its portal.

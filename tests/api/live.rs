@@ -1,0 +1,344 @@
+//! Webhooks in, live events out: verified, de-duplicated, and only to the right portal.
+
+use std::time::Duration;
+
+use client_portal::api::auth::SignOut;
+use client_portal::model::{LiveEvent, Status};
+use client_portal::server::local_board::store::API_USER_ID;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, server_fn, spawn_app, spawn_app_with};
+
+fn webhook_url(app: &TestApp) -> String {
+    let secret = app
+        .state
+        .webhook_secret
+        .as_ref()
+        .unwrap()
+        .expose()
+        .to_owned();
+    app.url(&format!("/webhooks/monday/{secret}"))
+}
+
+async fn first_item_of(app: &TestApp, portal: &str) -> client_portal::model::Ticket {
+    let member = client_portal::server::auth::Member {
+        email: "x@y.test".into(),
+        portal_id: portal.into(),
+    };
+    let mut tickets = app.state.tickets.list(&member).await.unwrap().value;
+    tickets.sort_by(|a, b| a.id.cmp(&b.id));
+    tickets.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn the_challenge_is_echoed_and_wrong_secrets_are_refused() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    let echoed: Value = client
+        .post(webhook_url(&app))
+        .json(&json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        echoed,
+        json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"})
+    );
+
+    for url in [
+        app.url("/webhooks/monday/wrong-secret-0123456789"),
+        app.url("/webhooks/monday/"),
+    ] {
+        let response = client
+            .post(url)
+            .json(&json!({"challenge": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status() == 401 || response.status() == 404 || response.status() == 405,
+            "{}",
+            response.status()
+        );
+    }
+    // Without a signing secret the app-signed route refuses everything.
+    let unsigned = client
+        .post(app.url("/webhooks/monday"))
+        .json(&json!({"challenge": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+}
+
+#[tokio::test]
+async fn app_webhooks_need_a_valid_signature() {
+    let secret = "the-apps-signing-secret-0123456789";
+    let app = spawn_app_with(&[("MONDAY_SIGNING_SECRET", secret)]).await;
+    let client = reqwest::Client::new();
+    let sign = |key: &str| {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &json!({"accountId": 1, "userId": 2}),
+            &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
+        )
+        .unwrap()
+    };
+    let good = client
+        .post(app.url("/webhooks/monday"))
+        .header("authorization", sign(secret))
+        .json(&json!({"challenge": "abc"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(good.status(), 200);
+    for header in [
+        sign("some-other-secret-0123456789abcd"),
+        "not.a.jwt".to_owned(),
+        String::new(),
+    ] {
+        let bad = client
+            .post(app.url("/webhooks/monday"))
+            .header("authorization", header)
+            .json(&json!({"challenge": "abc"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 401);
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_are_4xx() {
+    let app = spawn_app().await;
+    let client = reqwest::Client::new();
+    for body in [
+        "not json".to_owned(),
+        "[]".to_owned(),
+        r#"{"event": {"type": "update_column_value"}}"#.to_owned(),
+        r#"{"event": {"type": "nope", "pulseId": 1, "triggerUuid": "t"}}"#.to_owned(),
+        format!(r#"{{"challenge": "{}"}}"#, "x".repeat(100_000)),
+    ] {
+        let response = client
+            .post(webhook_url(&app))
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_client_error(),
+            "{} for {}",
+            response.status(),
+            &body[..body.len().min(60)]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_status_change_reaches_its_portal_once_and_never_another() {
+    let app = spawn_app().await;
+    app.webhooks_registered().await;
+    let demo_cookie = app.session_cookie("demo", "jordan@demo.example").await;
+    let acme_cookie = app.session_cookie("acme", "riley@acme.example").await;
+    let mut demo = app
+        .live_socket(Some(&demo_cookie), Some(&app.base_url))
+        .await
+        .unwrap();
+    let mut acme = app
+        .live_socket(Some(&acme_cookie), Some(&app.base_url))
+        .await
+        .unwrap();
+    let ticket = first_item_of(&app, "demo").await;
+    let item_id: u64 = ticket.id.parse().unwrap();
+
+    // The team changes the status on the board; the board fires the webhook.
+    let board = app.local_board();
+    let board_id = board.board_id();
+    board
+        .store()
+        .mutate(|txn| {
+            txn.change_column_values(
+                board_id,
+                item_id,
+                &json!({"status": {"label": "Closed"}}),
+                false,
+                2,
+            )
+        })
+        .await
+        .unwrap();
+    let event = demo
+        .next_event(Duration::from_secs(5))
+        .await
+        .expect("an event for demo");
+    assert_eq!(
+        event,
+        LiveEvent::StatusChanged {
+            ticket_id: ticket.id.clone(),
+            title: ticket.title.clone(),
+            status: Status::Closed
+        }
+    );
+    assert!(
+        acme.next_event(Duration::from_millis(700)).await.is_none(),
+        "acme hears nothing"
+    );
+
+    // monday retries with the same triggerUuid: delivered once.
+    let replay = json!({"event": {"type": "update_column_value", "pulseId": item_id, "columnId": "status", "triggerUuid": "fixed-uuid-1"}});
+    let client = reqwest::Client::new();
+    for _ in 0..3 {
+        let response = client
+            .post(webhook_url(&app))
+            .json(&replay)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    assert!(demo.next_event(Duration::from_secs(3)).await.is_some());
+    assert!(
+        demo.next_event(Duration::from_millis(700)).await.is_none(),
+        "duplicates are dropped"
+    );
+
+    // A payload that lies about the portal changes nothing: the portal looks the item up.
+    let lying = json!({"event": {"type": "update_column_value", "pulseId": item_id, "columnId": "status", "triggerUuid": "lie-1", "boardId": 1, "portal_id": "acme"}});
+    client
+        .post(webhook_url(&app))
+        .json(&lying)
+        .send()
+        .await
+        .unwrap();
+    assert!(acme.next_event(Duration::from_millis(700)).await.is_none());
+}
+
+#[tokio::test]
+async fn public_replies_are_pushed_and_internal_notes_are_not() {
+    let app = spawn_app().await;
+    app.webhooks_registered().await;
+    let cookie = app.session_cookie("demo", "jordan@demo.example").await;
+    let mut socket = app
+        .live_socket(Some(&cookie), Some(&app.base_url))
+        .await
+        .unwrap();
+    let ticket = first_item_of(&app, "demo").await;
+    let item_id: u64 = ticket.id.parse().unwrap();
+    let store = app.local_board().store();
+    store
+        .mutate(|txn| txn.create_update(item_id, "<p>Internal: do not share</p>", 2, None))
+        .await
+        .unwrap();
+    assert!(
+        socket
+            .next_event(Duration::from_millis(800))
+            .await
+            .is_none(),
+        "internal notes publish nothing"
+    );
+    store
+        .mutate(|txn| {
+            txn.create_update(
+                item_id,
+                "<p>@client All fixed <script>x</script></p>",
+                2,
+                None,
+            )
+        })
+        .await
+        .unwrap();
+    match socket.next_event(Duration::from_secs(5)).await {
+        Some(LiveEvent::ReplyAdded {
+            ticket_id, reply, ..
+        }) => {
+            assert_eq!(ticket_id, ticket.id);
+            assert_eq!(reply.body_html, "<p>All fixed </p>");
+            assert!(!reply.from_client);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sockets_need_a_session_and_the_same_origin() {
+    let app = spawn_app().await;
+    assert!(
+        app.live_socket(None, Some(&app.base_url)).await.is_err(),
+        "no session"
+    );
+    let cookie = app.session_cookie("demo", "jordan@demo.example").await;
+    assert!(
+        app.live_socket(Some(&cookie), Some("https://evil.example"))
+            .await
+            .is_err(),
+        "another origin"
+    );
+    assert!(
+        app.live_socket(Some(&cookie), None).await.is_err(),
+        "no origin"
+    );
+    assert!(
+        app.live_socket(Some("portal_session=forged"), Some(&app.base_url))
+            .await
+            .is_err()
+    );
+    assert!(
+        app.live_socket(Some(&cookie), Some(&app.base_url))
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn signing_out_closes_the_socket() {
+    let app = spawn_app_with(&[("LIVE_HEARTBEAT_SECONDS", "1")]).await;
+    let cookie = app.session_cookie("demo", "jordan@demo.example").await;
+    let mut socket = app
+        .live_socket(Some(&cookie), Some(&app.base_url))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    client
+        .post(app.url(server_fn::<SignOut>()))
+        .header("cookie", &cookie)
+        .header("origin", &app.base_url)
+        .send()
+        .await
+        .unwrap();
+    assert!(socket.closed_within(Duration::from_secs(4)).await);
+}
+
+#[tokio::test]
+async fn a_new_ticket_on_the_board_appears_for_its_portal() {
+    let app = spawn_app().await;
+    app.webhooks_registered().await;
+    let cookie = app.session_cookie("acme", "riley@acme.example").await;
+    let mut socket = app
+        .live_socket(Some(&cookie), Some(&app.base_url))
+        .await
+        .unwrap();
+    let board = app.local_board();
+    let board_id = board.board_id();
+    board
+        .store()
+        .mutate(|txn| {
+            txn.create_item(
+                board_id,
+                "Raised by the team",
+                Some(&json!({"portal_id": "acme", "status": {"label": "Open"}})),
+                false,
+                API_USER_ID,
+                None,
+            )
+        })
+        .await
+        .unwrap();
+    match socket.next_event(Duration::from_secs(5)).await {
+        Some(LiveEvent::TicketCreated { ticket }) => assert_eq!(ticket.title, "Raised by the team"),
+        other => panic!("{other:?}"),
+    }
+}
