@@ -41,8 +41,9 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| format!("{page} · Support portal") />
         <Router>
             <Routes fallback=NotFound>
-                <Route path=path!("/login") view=LoginPage />
-                // Async: the whole page (and its status code) is ready before it is sent.
+                // Async: the whole page (and its status code) is ready before it is sent, so it
+                // works without JavaScript and answers 404 with a 404.
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                 <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />

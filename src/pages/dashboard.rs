@@ -106,7 +106,7 @@ pub fn DashboardPage() -> impl IntoView {
         <dialog
             node_ref=dialog
             aria-labelledby="new-ticket-heading"
-            class="w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 shadow-xl backdrop:bg-slate-900/50"
+            class="m-auto w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 shadow-xl backdrop:bg-slate-900/50"
         >
             <div class="p-6">
                 <div class="mb-4 flex items-start justify-between gap-4">
@@ -176,7 +176,7 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
             <input type="hidden" name="status" value=status_value />
             <div class="space-y-1">
                 <label for="search" class="block text-sm font-medium">
-                    "Search"
+                    "Search tickets"
                 </label>
                 <input
                     id="search"
@@ -189,7 +189,7 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
             </div>
             <div class="space-y-1">
                 <label for="priority-filter" class="block text-sm font-medium">
-                    "Priority"
+                    "Filter by priority"
                 </label>
                 <select id="priority-filter" name="priority" class=INPUT>
                     <option value="" selected=query.priority.is_none()>

@@ -371,16 +371,11 @@ impl TicketService {
         .execute(&self.db)
         .await?;
         self.wakeup.notify_one();
+        // The author's page shows it from the outbox; other tabs hear of it from monday's
+        // webhook once the team can see it.
         let rows = self.outbox_rows("id = ?", &[&id]).await?;
         let row = rows.first().ok_or(TicketError::NotFound)?;
-        let pending = row.pending_ticket();
-        self.live.publish(
-            &member.portal_id,
-            LiveEvent::TicketCreated {
-                ticket: pending.clone(),
-            },
-        );
-        Ok(pending)
+        Ok(row.pending_ticket())
     }
 
     /// Saves a client's reply and hands it to the outbox.
