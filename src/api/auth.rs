@@ -6,37 +6,45 @@ use crate::model::{DemoAccount, LinkStatus, Viewer};
 /// Who is signed in, with their portal's branding; `None` when nobody is.
 #[server]
 pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    use super::support::signed_in;
-    let signed = match signed_in().await {
-        Ok(signed) => signed,
-        Err(AppError::NotSignedIn) => return Ok(None),
-        Err(error) => return Err(error),
-    };
-    let auth = &signed.state.auth;
-    let portal = auth
-        .portal(&signed.member.portal_id)
-        .await?
-        .ok_or(AppError::NotSignedIn)?;
-    let display_name = auth.member_name(&signed.member).await?.flatten();
-    Ok(Some(Viewer {
-        email: signed.member.email,
-        display_name,
-        portal,
-    }))
+    let result: Result<Option<Viewer>, AppError> = async {
+        use super::support::signed_in;
+        let signed = match signed_in().await {
+            Ok(signed) => signed,
+            Err(AppError::NotSignedIn) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let auth = &signed.state.auth;
+        let portal = auth
+            .portal(&signed.member.portal_id)
+            .await?
+            .ok_or(AppError::NotSignedIn)?;
+        let display_name = auth.member_name(&signed.member).await?.flatten();
+        Ok(Some(Viewer {
+            email: signed.member.email,
+            display_name,
+            portal,
+        }))
+    }
+    .await;
+    super::support::with_status(result)
 }
 
 /// What a magic link would do, without spending it (mail scanners may open links).
 #[server]
 pub async fn check_link(portal_id: String, token: String) -> Result<LinkStatus, AppError> {
-    let request = super::support::request().await?;
-    let auth = &request.state.auth;
-    let Some(email) = auth.peek_link(&portal_id, &token).await? else {
-        return Ok(LinkStatus::Unusable);
-    };
-    match auth.portal(&portal_id).await? {
-        Some(portal) => Ok(LinkStatus::Valid { email, portal }),
-        None => Ok(LinkStatus::Unusable),
+    let result: Result<LinkStatus, AppError> = async {
+        let request = super::support::request().await?;
+        let auth = &request.state.auth;
+        let Some(email) = auth.peek_link(&portal_id, &token).await? else {
+            return Ok(LinkStatus::Unusable);
+        };
+        match auth.portal(&portal_id).await? {
+            Some(portal) => Ok(LinkStatus::Valid { email, portal }),
+            None => Ok(LinkStatus::Unusable),
+        }
     }
+    .await;
+    super::support::with_status(result)
 }
 
 /// The self-service form. The answer is the same whether or not the email is known.
@@ -62,77 +70,89 @@ pub async fn request_sign_in_link(email: String) -> Result<String, AppError> {
 /// Spends the link and starts a session with a fresh id.
 #[server]
 pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), AppError> {
-    use crate::server::auth::AuditEvent;
-    use crate::server::auth::session::sign_in;
-    let request = super::support::request().await?;
-    let auth = &request.state.auth;
-    let member = match auth.consume_link(&portal_id, &token, request.address).await {
-        Ok(member) => member,
-        Err(crate::server::auth::AuthError::LinkUnusable) => {
-            if super::support::plain_form_post() {
-                leptos_axum::redirect("/login?link=unusable");
+    let result: Result<(), AppError> = async {
+        use crate::server::auth::AuditEvent;
+        use crate::server::auth::session::sign_in;
+        let request = super::support::request().await?;
+        let auth = &request.state.auth;
+        let member = match auth.consume_link(&portal_id, &token, request.address).await {
+            Ok(member) => member,
+            Err(crate::server::auth::AuthError::LinkUnusable) => {
+                if super::support::plain_form_post() {
+                    leptos_axum::redirect("/login?link=unusable");
+                }
+                return Err(AppError::NotFound);
             }
-            return Err(AppError::NotFound);
-        }
-        Err(other) => return Err(other.into()),
-    };
-    sign_in(&request.session, &member).await.map_err(|error| {
-        tracing::error!(%error, "could not start a session");
-        AppError::Internal
-    })?;
-    auth.audit(
-        AuditEvent::SignIn,
-        Some(&member.portal_id),
-        Some(&member.email),
-        request.address,
-        None,
-    )
+            Err(other) => return Err(other.into()),
+        };
+        sign_in(&request.session, &member).await.map_err(|error| {
+            tracing::error!(%error, "could not start a session");
+            AppError::Internal
+        })?;
+        auth.audit(
+            AuditEvent::SignIn,
+            Some(&member.portal_id),
+            Some(&member.email),
+            request.address,
+            None,
+        )
+        .await;
+        leptos_axum::redirect("/dashboard");
+        Ok(())
+    }
     .await;
-    leptos_axum::redirect("/dashboard");
-    Ok(())
+    super::support::with_status(result)
 }
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    use crate::server::auth::AuditEvent;
-    let request = super::support::request().await?;
-    if let Some(member) = crate::server::auth::session::current(&request.session).await {
-        request
-            .state
-            .auth
-            .audit(
-                AuditEvent::SignOut,
-                Some(&member.portal_id),
-                Some(&member.email),
-                request.address,
-                None,
-            )
-            .await;
+    let result: Result<(), AppError> = async {
+        use crate::server::auth::AuditEvent;
+        let request = super::support::request().await?;
+        if let Some(member) = crate::server::auth::session::current(&request.session).await {
+            request
+                .state
+                .auth
+                .audit(
+                    AuditEvent::SignOut,
+                    Some(&member.portal_id),
+                    Some(&member.email),
+                    request.address,
+                    None,
+                )
+                .await;
+        }
+        crate::server::auth::session::sign_out(&request.session)
+            .await
+            .map_err(|_| AppError::Internal)?;
+        leptos_axum::redirect("/login?signed_out=1");
+        Ok(())
     }
-    crate::server::auth::session::sign_out(&request.session)
-        .await
-        .map_err(|_| AppError::Internal)?;
-    leptos_axum::redirect("/login?signed_out=1");
-    Ok(())
+    .await;
+    super::support::with_status(result)
 }
 
 /// The demo portals' members, shown on the login page only when the local board is in use.
 #[server]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
-    let request = super::support::request().await?;
-    if request.state.local_board.is_none() {
-        return Ok(Vec::new());
-    }
-    let directory = request.state.auth.directory().await?;
-    Ok(directory
-        .into_iter()
-        .filter(|(portal, _)| portal.id == "demo" || portal.id == "acme")
-        .flat_map(|(portal, members)| {
-            members.into_iter().map(move |(email, name)| DemoAccount {
-                name: name.unwrap_or_else(|| email.clone()),
-                email,
-                portal_name: portal.name.clone(),
+    let result: Result<Vec<DemoAccount>, AppError> = async {
+        let request = super::support::request().await?;
+        if request.state.local_board.is_none() {
+            return Ok(Vec::new());
+        }
+        let directory = request.state.auth.directory().await?;
+        Ok(directory
+            .into_iter()
+            .filter(|(portal, _)| portal.id == "demo" || portal.id == "acme")
+            .flat_map(|(portal, members)| {
+                members.into_iter().map(move |(email, name)| DemoAccount {
+                    name: name.unwrap_or_else(|| email.clone()),
+                    email,
+                    portal_name: portal.name.clone(),
+                })
             })
-        })
-        .collect())
+            .collect())
+    }
+    .await;
+    super::support::with_status(result)
 }

@@ -78,14 +78,28 @@ pub(crate) mod support {
         })
     }
 
+    /// Gives an error response the HTTP status that fits it (422, 404, 429, ...) instead of
+    /// the 500 server functions answer by default. A plain form post keeps its redirect.
+    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(error) = &result
+            && !plain_form_post()
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(status) = http::StatusCode::from_u16(error.status())
+        {
+            response.set_status(status);
+        }
+        result
+    }
+
     /// A form posted without JavaScript wants a page back, not JSON.
     pub fn plain_form_post() -> bool {
         use_context::<http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"))
+            parts.method == http::Method::POST
+                && parts
+                    .headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.contains("text/html"))
         })
     }
 
@@ -96,6 +110,7 @@ pub(crate) mod support {
         ok_path: impl FnOnce(&T) -> String,
         error_path: &str,
     ) -> Result<T, AppError> {
+        let result = with_status(result);
         if plain_form_post() {
             match &result {
                 Ok(value) => leptos_axum::redirect(&ok_path(value)),

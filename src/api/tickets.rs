@@ -28,40 +28,46 @@ fn freshness(saved_at: Option<String>) -> crate::model::Freshness {
 /// The signed-in portal's tickets under `query` (filters, search, sort, page).
 #[server]
 pub async fn load_dashboard(query: TicketQuery) -> Result<Dashboard, AppError> {
-    let signed = super::support::signed_in().await?;
-    let viewer = viewer_of(&signed).await?;
-    let tickets = signed.state.tickets.list(&signed.member).await?;
-    Ok(Dashboard {
-        viewer,
-        page: crate::model::apply_query(&tickets.value, &query),
-        freshness: freshness(tickets.saved_at),
-    })
+    let result: Result<Dashboard, AppError> = async {
+        let signed = super::support::signed_in().await?;
+        let viewer = viewer_of(&signed).await?;
+        let tickets = signed.state.tickets.list(&signed.member).await?;
+        Ok(Dashboard {
+            viewer,
+            page: crate::model::apply_query(&tickets.value, &query),
+            freshness: freshness(tickets.saved_at),
+        })
+    }
+    .await;
+    super::support::with_status(result)
 }
 
 /// One ticket of the signed-in portal; another portal's ticket is not found.
 #[server]
 pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
-    let signed = super::support::signed_in().await?;
-    let viewer = viewer_of(&signed).await?;
-    let result = signed.state.tickets.detail(&signed.member, &id).await;
-    if matches!(result, Err(crate::server::tickets::TicketError::NotFound))
-        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-    {
-        response.set_status(http::StatusCode::NOT_FOUND);
+    let result: Result<TicketView, AppError> = async {
+        let signed = super::support::signed_in().await?;
+        let viewer = viewer_of(&signed).await?;
+        let detail = signed.state.tickets.detail(&signed.member, &id).await?;
+        Ok(TicketView {
+            viewer,
+            detail: detail.value,
+            freshness: freshness(detail.saved_at),
+        })
     }
-    let detail = result?;
-    Ok(TicketView {
-        viewer,
-        detail: detail.value,
-        freshness: freshness(detail.saved_at),
-    })
+    .await;
+    super::support::with_status(result)
 }
 
 /// The signed-in member, for pages that show only the frame (the new-ticket page).
 #[server]
 pub async fn load_viewer() -> Result<Viewer, AppError> {
-    let signed = super::support::signed_in().await?;
-    viewer_of(&signed).await
+    let result: Result<Viewer, AppError> = async {
+        let signed = super::support::signed_in().await?;
+        viewer_of(&signed).await
+    }
+    .await;
+    super::support::with_status(result)
 }
 
 /// Saves a new ticket; it reaches monday through the outbox. Works as a plain form post too.

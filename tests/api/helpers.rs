@@ -1,6 +1,7 @@
 //! Spawning the portal (and standalone local boards) for tests.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use client_portal::server::config::{Config, Vars};
 use client_portal::server::local_board::{LocalBoard, LocalBoardOptions};
@@ -35,8 +36,9 @@ pub struct TestApp {
     pub state: AppState,
     /// Keeps cookies like a browser.
     pub client: reqwest::Client,
-    _data_dir: TempDir,
+    pub data_dir: Arc<TempDir>,
     stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestApp {
@@ -46,6 +48,18 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
+    }
+}
+
+impl TestApp {
+    /// Stops the server and waits until it has let go of its port and databases.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 
@@ -75,13 +89,17 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
-    let data_dir = TempDir::new("portal-test");
+    spawn_app_in(Arc::new(TempDir::new("portal-test")), extra).await
+}
+
+/// Starts a portal on an existing data directory (a restart).
+pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[(&str, &str)]) -> TestApp {
     let config = test_config(&data_dir, extra);
     let app = Application::build(config).await.expect("the app builds");
     let base_url = format!("http://{}", app.local_addr());
     let state = app.state().clone();
     let (stop, stopped) = oneshot::channel();
-    tokio::spawn(app.run_until(async {
+    let task = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder()
@@ -93,8 +111,9 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
         base_url,
         state,
         client,
-        _data_dir: data_dir,
+        data_dir,
         stop: Some(stop),
+        task: Some(task),
     }
 }
 

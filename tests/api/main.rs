@@ -4,8 +4,11 @@
 mod auth;
 mod board_setup;
 mod foundation;
+mod fuzz;
 mod helpers;
+mod isolation;
 mod live;
 mod local_board;
 mod monday_client;
 mod monday_schema;
+mod resilience;
