@@ -59,6 +59,15 @@ enum Command {
     },
     /// List portals and their members.
     Portals,
+    /// Fill a local board with benchmark portals and print sign-in tokens as JSON (used by
+    /// the `bench` program).
+    #[command(hide = true)]
+    BenchSeed {
+        #[arg(long, default_value_t = 50)]
+        portals: usize,
+        #[arg(long, default_value_t = 40)]
+        tickets: usize,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -111,6 +120,7 @@ pub fn main() -> ExitCode {
                 run_invite(config, invite).await
             }
             Command::Portals => portals(config).await,
+            Command::BenchSeed { portals, tickets } => bench_seed(config, portals, tickets).await,
         }
     })
 }
@@ -341,6 +351,74 @@ async fn portals(config: Config) -> ExitCode {
                     }
                 }
             }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn bench_seed(config: Config, portals: usize, tickets: usize) -> ExitCode {
+    let result = async {
+        if !config.uses_local_board() {
+            return Err("bench-seed fills the local board; unset MONDAY_API_TOKEN".to_owned());
+        }
+        let auth = open_auth(&config).await?;
+        let (_client, board) = startup::connect_monday(&config).await.map_err(|e| e.to_string())?;
+        let board = board.ok_or("no local board")?;
+        let board_id = board.board_id();
+        let ids: Vec<String> = (0..portals).map(|n| format!("bench_{n:02}")).collect();
+        let owned = ids.clone();
+        board
+            .store()
+            .mutate(move |txn| {
+                for portal in &owned {
+                    for n in 0..tickets {
+                        let status = ["Open", "In Progress", "Resolved", "Closed"][n % 4];
+                        let priority = ["Low", "Medium", "High", "Urgent"][(n / 4) % 4];
+                        txn.create_item(
+                            board_id,
+                            &format!("{portal} ticket {n}"),
+                            Some(&serde_json::json!({
+                                "portal_id": portal,
+                                "description": {"text": format!("Benchmark ticket {n} of {portal}.")},
+                                "status": {"label": status},
+                                "priority": {"label": priority},
+                            })),
+                            false,
+                            super::local_board::store::API_USER_ID,
+                            None,
+                        )?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut entries = Vec::new();
+        for portal in &ids {
+            auth.upsert_portal(portal, None).await.map_err(|e| e.to_string())?;
+            let email = format!("client@{portal}.example");
+            auth.upsert_member(portal, &email, None).await.map_err(|e| e.to_string())?;
+            let token = |link: String| link.rsplit("token=").next().unwrap_or_default().to_owned();
+            let session = token(auth.create_link(portal, &email).await.map_err(|e| e.to_string())?);
+            let api = token(auth.create_link(portal, &email).await.map_err(|e| e.to_string())?);
+            entries.push(serde_json::json!({
+                "portal": portal, "email": email, "session_token": session, "api_token": api,
+            }));
+        }
+        board.shutdown().await;
+        Ok::<_, String>(serde_json::json!({
+            "board_token": board.token().expose(),
+            "portals": entries,
+        }))
+    }
+    .await;
+    match result {
+        Ok(json) => {
+            println!("{json}");
             ExitCode::SUCCESS
         }
         Err(error) => {

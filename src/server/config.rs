@@ -98,6 +98,8 @@ pub struct Config {
     pub trust_forwarded_for: bool,
     /// How often live sockets get a heartbeat (and their session is checked).
     pub live_heartbeat: Duration,
+    /// Serve `/metrics` (counters only, no client data).
+    pub metrics: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -482,6 +484,7 @@ impl Config {
             limits,
             trust_forwarded_for: vars.flag("TRUST_FORWARDED_FOR")?.unwrap_or(false),
             live_heartbeat: vars.seconds("LIVE_HEARTBEAT_SECONDS", 15)?,
+            metrics: vars.flag("METRICS")?.unwrap_or(false),
         })
     }
 

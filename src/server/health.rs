@@ -40,6 +40,38 @@ impl Check {
     }
 }
 
+/// `/metrics` in Prometheus' text format, when `METRICS=on`.
+pub async fn metrics(
+    State(state): State<AppState>,
+) -> (StatusCode, [(&'static str, &'static str); 1], String) {
+    if !state.config.metrics {
+        return (
+            StatusCode::NOT_FOUND,
+            [("content-type", "text/plain")],
+            String::new(),
+        );
+    }
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'waiting'")
+        .fetch_one(&state.db)
+        .await
+        .unwrap_or(-1);
+    let body = format!(
+        "# TYPE portal_monday_requests_total counter\nportal_monday_requests_total {}\n\
+         # TYPE portal_monday_loads_total counter\nportal_monday_loads_total {}\n\
+         # TYPE portal_live_sockets gauge\nportal_live_sockets {}\n\
+         # TYPE portal_outbox_waiting gauge\nportal_outbox_waiting {}\n",
+        state.monday.requests_sent(),
+        state.tickets.cache_loads(),
+        state.live.connected(),
+        waiting,
+    );
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        body,
+    )
+}
+
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let (database, monday) = tokio::join!(
         sqlx::query("SELECT 1").execute(&state.db),

@@ -183,6 +183,7 @@ impl Application {
         let mut router = Router::new()
             .route("/healthz", get(health::healthz))
             .route("/readyz", get(health::readyz))
+            .route("/metrics", get(health::metrics))
             .route("/", get(guard::home))
             .merge(super::rest::router())
             .route("/live", get(super::live::socket))
