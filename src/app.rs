@@ -5,7 +5,6 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
-use crate::live::{LiveContext, LiveUpdates};
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_ticket::NewTicketPage;
@@ -20,7 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <link rel="stylesheet" id="leptos" href="/pkg/client_portal.css" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <MetaTags />
@@ -36,7 +35,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    LiveContext::provide();
     view! {
         <Title formatter=|page: String| format!("{page} · Support portal") />
         <Router>
@@ -48,7 +46,6 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />
             </Routes>
-            <LiveUpdates />
         </Router>
     }
 }

@@ -1,7 +1,9 @@
 //! client-portal: a support portal for an agency's clients, on top of a monday.com board.
 //!
 //! The crate builds twice: with `ssr` as the server (axum + Leptos rendering + everything in
-//! [`server`]) and with `hydrate` as the browser bundle that makes the rendered pages live.
+//! [`server`]) and with `hydrate` as the browser bundle. Pages are rendered on the server and
+//! work without JavaScript; only the interactive islands (`#[island]`: live updates, the
+//! new-ticket dialog, the sign-in help) ship to the browser, which keeps the bundle small.
 
 pub mod api;
 pub mod app;
@@ -18,7 +20,7 @@ pub mod server;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
     // Lets tests (and curious people) see that the page is live.
     if let Some(root) = web_sys::window()
         .and_then(|w| w.document())

@@ -1,160 +1,110 @@
-//! Live updates in the browser: one WebSocket per tab to `/live`, reconnecting with back-off.
-//! Pages add `refresh` to their resources so a change on the board refetches them in place;
-//! toasts announce changes, also to screen readers.
+//! Live updates in the browser, as an island: one WebSocket per tab to `/live`, reconnecting
+//! with back-off. A change for the portal fetches the page again and swaps its
+//! `#live-region` in place (list, counts, status, conversation), and a toast announces it,
+//! also to screen readers.
+//!
+//! Pages mark the part that may change with `id="live-region"`; forms being typed into stay
+//! outside it. `data-waiting="true"` on the region means something the client sent has not
+//! reached monday yet, so the island looks again every few seconds even without events.
 
 use leptos::prelude::*;
 
-use crate::model::LiveEvent;
+/// The id of the element the island refreshes.
+pub const LIVE_REGION: &str = "live-region";
+/// The window event that asks the island to refresh the page now (after a form in another
+/// island saved something).
+pub const REFRESH_EVENT: &str = "portal:refresh";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Connection {
-    Offline,
     Connecting,
     Live,
     Reconnecting,
+    Offline,
 }
 
-#[derive(Clone, Copy)]
-pub struct LiveContext {
-    /// Bumped on every change for this portal and after a reconnect.
-    pub refresh: RwSignal<u64>,
-    /// The latest event, for pages that react to a particular change.
-    pub last_event: RwSignal<Option<LiveEvent>>,
-    pub connection: RwSignal<Connection>,
-    toasts: RwSignal<Vec<(u64, String)>>,
-    /// Set by the signed-in frame: only then is a socket worth opening.
-    wanted: RwSignal<bool>,
-}
-
-impl LiveContext {
-    pub fn provide() -> Self {
-        let context = Self {
-            refresh: RwSignal::new(0),
-            last_event: RwSignal::new(None),
-            connection: RwSignal::new(Connection::Offline),
-            toasts: RwSignal::new(Vec::new()),
-            wanted: RwSignal::new(false),
-        };
-        provide_context(context);
-        context
-    }
-
-    /// Called by the signed-in frame once it is in the browser.
-    pub fn want_connection(&self) {
-        if !self.wanted.get_untracked() {
-            self.wanted.set(true);
+impl Connection {
+    fn label(self) -> &'static str {
+        match self {
+            Connection::Live => "Live",
+            Connection::Connecting => "Connecting",
+            Connection::Reconnecting => "Reconnecting",
+            Connection::Offline => "Offline",
         }
     }
 
-    #[cfg(feature = "hydrate")]
-    fn toast(&self, text: String) {
-        let mut id = 0;
-        self.toasts.update(|t| {
-            id = t.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
-            t.push((id, text));
-            // Keep the stack short.
-            if t.len() > 4 {
-                t.remove(0);
-            }
-        });
-        let toasts = self.toasts;
-        set_timeout(
-            move || toasts.update(|t| t.retain(|(i, _)| *i != id)),
-            std::time::Duration::from_secs(6),
-        );
-    }
-
-    #[cfg(feature = "hydrate")]
-    fn receive(&self, event: LiveEvent) {
-        if event == LiveEvent::Heartbeat {
-            return;
+    fn dot(self) -> &'static str {
+        match self {
+            Connection::Live => "bg-emerald-400",
+            Connection::Connecting | Connection::Reconnecting => "bg-amber-300",
+            Connection::Offline => "bg-slate-400",
         }
-        if let Some(text) = event.announcement() {
-            self.toast(text);
-        }
-        self.last_event.set(Some(event));
-        self.refresh.update(|n| *n += 1);
     }
 }
 
-/// Lives beside the router: keeps the socket across page changes and shows the toasts.
-#[component]
+/// The connection indicator for the header and the toast stack.
+#[island]
 pub fn LiveUpdates() -> impl IntoView {
-    let Some(context) = use_context::<LiveContext>() else {
-        return ().into_any();
-    };
+    let connection = RwSignal::new(Connection::Connecting);
+    let toasts = RwSignal::new(Vec::<(u64, String)>::new());
     #[cfg(feature = "hydrate")]
-    Effect::new(move |started: Option<bool>| {
-        let wanted = context.wanted.get();
-        if wanted && started != Some(true) {
-            socket::connect(context, 0);
-            return true;
-        }
-        started.unwrap_or(false)
-    });
+    Effect::new(move |_| client::start(connection, toasts));
     view! {
+        <span
+            class="inline-flex items-center gap-1 text-xs"
+            data-testid="live-state"
+            data-state=move || connection.get().label()
+        >
+            <span
+                aria-hidden="true"
+                class=move || format!("inline-block h-2 w-2 rounded-full {}", connection.get().dot())
+            ></span>
+            {move || connection.get().label()}
+        </span>
         <div
             role="status"
             aria-live="polite"
-            class="pointer-events-none fixed bottom-4 right-4 z-50 flex w-[min(24rem,calc(100vw-2rem))] flex-col gap-2"
+            class="pointer-events-none fixed bottom-4 right-4 z-50 flex w-[min(24rem,calc(100vw-2rem))] flex-col gap-2 text-left"
             data-testid="toasts"
         >
-            <For each=move || context.toasts.get() key=|(id, _)| *id let((_, text))>
+            <For each=move || toasts.get() key=|(id, _)| *id let((_, text))>
                 <div class="pointer-events-auto rounded-lg bg-slate-900 px-4 py-3 text-sm text-white shadow-lg">
                     {text}
                 </div>
             </For>
         </div>
     }
-    .into_any()
 }
 
-/// A small "live" indicator for the header.
-#[component]
-pub fn LiveIndicator() -> impl IntoView {
-    let context = use_context::<LiveContext>();
-    Effect::new(move |_| {
-        if let Some(context) = context {
-            context.want_connection();
-        }
-    });
-    let state = move || {
-        context
-            .map(|c| c.connection.get())
-            .unwrap_or(Connection::Offline)
-    };
-    let (label, dot) = (
-        move || match state() {
-            Connection::Live => "Live",
-            Connection::Connecting => "Connecting",
-            Connection::Reconnecting => "Reconnecting",
-            Connection::Offline => "Offline",
-        },
-        move || match state() {
-            Connection::Live => "bg-emerald-400",
-            Connection::Connecting | Connection::Reconnecting => "bg-amber-300",
-            Connection::Offline => "bg-slate-400",
-        },
-    );
-    view! {
-        <span class="inline-flex items-center gap-1 text-xs" data-testid="live-state" data-state=label>
-            <span aria-hidden="true" class=move || format!("inline-block h-2 w-2 rounded-full {}", dot())></span>
-            {label}
-        </span>
+/// Asks the live island to refresh the page's live region now.
+#[cfg(feature = "hydrate")]
+pub fn request_refresh() {
+    if let Some(window) = web_sys::window()
+        && let Ok(event) = web_sys::Event::new(REFRESH_EVENT)
+    {
+        let _ = window.dispatch_event(&event);
     }
 }
 
 #[cfg(feature = "hydrate")]
-mod socket {
-    use std::cell::RefCell;
+mod client {
+    use std::cell::{Cell, RefCell};
+    use std::rc::Rc;
 
     use leptos::prelude::*;
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
-    use web_sys::{CloseEvent, MessageEvent, WebSocket};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{CloseEvent, DomParser, MessageEvent, SupportedType, WebSocket};
 
-    use super::{Connection, LiveContext};
+    use super::{Connection, LIVE_REGION, REFRESH_EVENT};
     use crate::model::LiveEvent;
+
+    #[derive(Clone, Copy)]
+    struct Handles {
+        connection: RwSignal<Connection>,
+        toasts: RwSignal<Vec<(u64, String)>>,
+    }
 
     /// The open socket and the callbacks it needs; replaced on every reconnect.
     struct Current {
@@ -166,6 +116,115 @@ mod socket {
 
     thread_local! {
         static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
+        static REFRESHING: Cell<bool> = const { Cell::new(false) };
+        static AGAIN: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn start(connection: RwSignal<Connection>, toasts: RwSignal<Vec<(u64, String)>>) {
+        let handles = Handles { connection, toasts };
+        connect(handles, 0);
+        if let Some(window) = web_sys::window() {
+            let on_refresh = Closure::<dyn FnMut()>::new(refresh);
+            let _ = window.add_event_listener_with_callback(
+                REFRESH_EVENT,
+                on_refresh.as_ref().unchecked_ref(),
+            );
+            // Lives as long as the page.
+            on_refresh.forget();
+        }
+        poll_while_waiting();
+    }
+
+    /// While something the client sent is on its way to monday, look again every 3 s.
+    fn poll_while_waiting() {
+        set_timeout(
+            || {
+                let waiting = web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.get_element_by_id(LIVE_REGION))
+                    .and_then(|region| region.get_attribute("data-waiting"))
+                    .is_some_and(|w| w == "true");
+                if waiting {
+                    refresh();
+                }
+                poll_while_waiting();
+            },
+            std::time::Duration::from_secs(3),
+        );
+    }
+
+    fn toast(handles: Handles, text: String) {
+        let mut id = 0;
+        handles.toasts.update(|t| {
+            id = t.iter().map(|(i, _)| i + 1).max().unwrap_or(0);
+            t.push((id, text));
+            if t.len() > 4 {
+                t.remove(0);
+            }
+        });
+        let toasts = handles.toasts;
+        set_timeout(
+            move || toasts.update(|t| t.retain(|(i, _)| *i != id)),
+            std::time::Duration::from_secs(6),
+        );
+    }
+
+    fn receive(handles: Handles, event: LiveEvent) {
+        if event == LiveEvent::Heartbeat {
+            return;
+        }
+        if let Some(text) = event.announcement() {
+            toast(handles, text);
+        }
+        refresh();
+    }
+
+    /// Fetches this page again and swaps in its live region. One at a time; a change that
+    /// arrives meanwhile runs one more refresh afterwards.
+    pub fn refresh() {
+        if REFRESHING.with(|r| r.replace(true)) {
+            AGAIN.with(|a| a.set(true));
+            return;
+        }
+        leptos::task::spawn_local(async {
+            loop {
+                if let Err(error) = swap_live_region().await {
+                    leptos::logging::warn!("live refresh failed: {error:?}");
+                }
+                if !AGAIN.with(|a| a.replace(false)) {
+                    break;
+                }
+            }
+            REFRESHING.with(|r| r.set(false));
+        });
+    }
+
+    async fn swap_live_region() -> Result<(), wasm_bindgen::JsValue> {
+        let window = web_sys::window().ok_or("no window")?;
+        let document = window.document().ok_or("no document")?;
+        let Some(current) = document.get_element_by_id(LIVE_REGION) else {
+            return Ok(());
+        };
+        let href = window.location().href()?;
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_str(&href))
+            .await?
+            .dyn_into()?;
+        if !response.ok() || response.redirected() {
+            return Ok(());
+        }
+        let text = JsFuture::from(response.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        let fresh = DomParser::new()?
+            .parse_from_string(&text, SupportedType::TextHtml)?
+            .get_element_by_id(LIVE_REGION);
+        if let Some(fresh) = fresh {
+            current.set_inner_html(&fresh.inner_html());
+            let waiting = fresh.get_attribute("data-waiting").unwrap_or_default();
+            current.set_attribute("data-waiting", &waiting)?;
+        }
+        Ok(())
     }
 
     /// 1 s, 2 s, 4 s … up to 30 s, with jitter so a restarted server is not stampeded.
@@ -175,7 +234,7 @@ mod socket {
         std::time::Duration::from_millis((base.min(30_000.0) + jitter) as u64)
     }
 
-    pub fn connect(context: LiveContext, attempt: u32) {
+    fn connect(handles: Handles, attempt: u32) {
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -188,41 +247,39 @@ mod socket {
         let Ok(host) = location.host() else {
             return;
         };
-        context.connection.set(if attempt == 0 {
-            Connection::Connecting
-        } else {
-            Connection::Reconnecting
-        });
+        if attempt > 0 {
+            handles.connection.set(Connection::Reconnecting);
+        }
         let Ok(socket) = WebSocket::new(&format!("{scheme}://{host}/live")) else {
-            schedule(context, attempt);
+            schedule(handles, attempt + 1);
             return;
         };
-        let opened = std::rc::Rc::new(std::cell::Cell::new(false));
+        let opened = Rc::new(Cell::new(false));
         let opened_here = opened.clone();
         let on_open = Closure::<dyn FnMut()>::new(move || {
             opened_here.set(true);
-            context.connection.set(Connection::Live);
+            handles.connection.set(Connection::Live);
             if attempt > 0 {
                 // Whatever happened while offline is fetched again.
-                context.refresh.update(|n| *n += 1);
+                refresh();
             }
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(text) = event.data().as_string()
                 && let Ok(event) = serde_json::from_str::<LiveEvent>(&text)
             {
-                context.receive(event);
+                receive(handles, event);
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {
             // 4401: the session ended. Nothing to reconnect to until the user signs in again.
             if event.code() == 4401 {
-                context.connection.set(Connection::Offline);
+                handles.connection.set(Connection::Offline);
                 return;
             }
-            context.connection.set(Connection::Reconnecting);
+            handles.connection.set(Connection::Reconnecting);
             // A connection that worked starts the back-off again; one that never opened grows it.
-            schedule(context, if opened.get() { 1 } else { attempt + 1 });
+            schedule(handles, if opened.get() { 1 } else { attempt + 1 });
         });
         socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
         socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -240,7 +297,7 @@ mod socket {
         });
     }
 
-    fn schedule(context: LiveContext, attempt: u32) {
-        set_timeout(move || connect(context, attempt), backoff(attempt));
+    fn schedule(handles: Handles, attempt: u32) {
+        set_timeout(move || connect(handles, attempt), backoff(attempt));
     }
 }

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api::auth::SignOut;
-use crate::live::LiveIndicator;
+use crate::live::LiveUpdates;
 use crate::model::{Freshness, Viewer, text_colour_on};
 
 use super::time::When;
@@ -52,7 +52,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                     </a>
                 </nav>
                 <div class="ml-auto flex items-center gap-3 text-sm">
-                    <LiveIndicator />
+                    <LiveUpdates />
                     <span class="hidden sm:inline" title=viewer.email.clone()>
                         {who}
                     </span>

@@ -93,3 +93,67 @@ pub fn NewTicketForm(
         </ActionForm>
     }
 }
+
+/// The dashboard's "New ticket" button and dialog. Without JavaScript the button is a link to
+/// `/tickets/new`; with it, the form opens in place and the list refreshes once it is saved.
+#[island]
+pub fn NewTicketModal() -> impl IntoView {
+    let action = ServerAction::<CreateTicket>::new();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    // Once saved: close, empty the form, and let the live island show the new ticket.
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            if let Some(dialog) = dialog.get() {
+                dialog.close();
+                if let Some(form) = dialog.query_selector("form").ok().flatten()
+                    && let Ok(form) =
+                        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(form)
+                {
+                    form.reset();
+                }
+            }
+            crate::live::request_refresh();
+        }
+    });
+    view! {
+        <a
+            href="/tickets/new"
+            class=PRIMARY_BUTTON
+            on:click=move |event| {
+                if let Some(dialog) = dialog.get() {
+                    event.prevent_default();
+                    let _ = dialog.show_modal();
+                }
+            }
+        >
+            "New ticket"
+        </a>
+        <dialog
+            node_ref=dialog
+            aria-labelledby="new-ticket-heading"
+            class="m-auto w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 text-left shadow-xl backdrop:bg-slate-900/50"
+        >
+            <div class="p-6">
+                <div class="mb-4 flex items-start justify-between gap-4">
+                    <h2 id="new-ticket-heading" class="text-xl font-semibold">
+                        "New ticket"
+                    </h2>
+                    <button
+                        type="button"
+                        class="rounded px-2 text-2xl leading-none text-slate-600 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
+                        aria-label="Close"
+                        on:click=move |_| {
+                            if let Some(dialog) = dialog.get() {
+                                dialog.close();
+                            }
+                        }
+                    >
+                        "×"
+                    </button>
+                </div>
+                <NewTicketForm action id_prefix="modal-" />
+            </div>
+        </dialog>
+    }
+}

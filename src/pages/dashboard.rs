@@ -1,16 +1,14 @@
-use leptos::html::Dialog;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::tickets::{CreateTicket, load_dashboard};
+use crate::api::tickets::load_dashboard;
 use crate::components::badges::{DeliveryBadge, PriorityBadge, StatusBadge};
 use crate::components::frame::{FreshnessNotice, PortalFrame};
 use crate::components::problem::Problem;
-use crate::components::ticket_form::{INPUT, NewTicketForm, PRIMARY_BUTTON, SECONDARY_BUTTON};
+use crate::components::ticket_form::{INPUT, NewTicketModal, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::components::time::When;
-use crate::live::LiveContext;
+use crate::live::LIVE_REGION;
 use crate::model::{Delivery, Priority, Sort, Status, Ticket, TicketPage, TicketQuery};
 
 #[component]
@@ -20,81 +18,40 @@ pub fn DashboardPage() -> impl IntoView {
         let map = query_map.get();
         TicketQuery::from_params(|key| map.get(key))
     });
-    let create = ServerAction::<CreateTicket>::new();
-    let live = use_context::<LiveContext>();
-    let dashboard = Resource::new(
-        move || {
-            (
-                query.get(),
-                create.version().get(),
-                live.map(|l| l.refresh.get()).unwrap_or_default(),
-            )
-        },
-        |(query, _, _)| load_dashboard(query),
-    );
-    let dialog = NodeRef::<Dialog>::new();
-
-    // A created ticket shows at once as "sending"; when it was sent from the modal, close it.
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get()
-            && let Some(dialog) = dialog.get()
-        {
-            dialog.close();
-        }
-    });
-    // Without the live connection, look again while something is on its way to monday.
-    Effect::new(move |_| {
-        let waiting = dashboard.get().and_then(Result::ok).is_some_and(|d| {
-            d.page
-                .tickets
-                .iter()
-                .any(|t| matches!(t.delivery, Delivery::Waiting { .. }))
-        });
-        if waiting {
-            set_timeout(
-                move || dashboard.refetch(),
-                std::time::Duration::from_secs(3),
-            );
-        }
-    });
-
+    let dashboard = Resource::new(move || query.get(), load_dashboard);
     view! {
         <Title text="Your tickets" />
-        <Transition fallback=|| view! { <p class="p-8 text-slate-600">"Loading your tickets…"</p> }>
+        <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading your tickets…"</p> }>
             {move || Suspend::new(async move {
                 match dashboard.await {
                     Ok(data) => {
                         let created_banner = query_map.get().get("created").is_some();
+                        let waiting = data
+                            .page
+                            .tickets
+                            .iter()
+                            .any(|t| matches!(t.delivery, Delivery::Waiting { .. }));
                         view! {
                             <PortalFrame viewer=data.viewer.clone()>
                                 <div class="flex flex-wrap items-center justify-between gap-4">
                                     <h1 class="text-2xl font-bold tracking-tight">"Your tickets"</h1>
-                                    <a
-                                        href="/tickets/new"
-                                        class=PRIMARY_BUTTON
-                                        on:click=move |event| {
-                                            if let Some(dialog) = dialog.get() {
-                                                event.prevent_default();
-                                                let _ = dialog.show_modal();
-                                            }
-                                        }
-                                    >
-                                        "New ticket"
-                                    </a>
+                                    <NewTicketModal />
                                 </div>
-                                <div class="mt-4">
-                                    <FreshnessNotice freshness=data.freshness.clone() />
-                                    <Show when=move || created_banner>
-                                        <p
-                                            role="status"
-                                            class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
-                                        >
-                                            "Your ticket is saved and on its way to the team."
-                                        </p>
-                                    </Show>
+                                <div id=LIVE_REGION data-waiting=waiting.to_string()>
+                                    <div class="mt-4">
+                                        <FreshnessNotice freshness=data.freshness.clone() />
+                                        <Show when=move || created_banner>
+                                            <p
+                                                role="status"
+                                                class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
+                                            >
+                                                "Your ticket is saved and on its way to the team."
+                                            </p>
+                                        </Show>
+                                    </div>
+                                    <Filters query=query.get_untracked() page=data.page.clone() />
+                                    <TicketList page=data.page.clone() query=query.get_untracked() />
                                 </div>
-                                <Filters query=query.get_untracked() page=data.page.clone() />
-                                <TicketList page=data.page.clone() query=query.get_untracked() />
                             </PortalFrame>
                         }
                             .into_any()
@@ -102,33 +59,7 @@ pub fn DashboardPage() -> impl IntoView {
                     Err(error) => view! { <Problem error /> }.into_any(),
                 }
             })}
-        </Transition>
-        <dialog
-            node_ref=dialog
-            aria-labelledby="new-ticket-heading"
-            class="m-auto w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 shadow-xl backdrop:bg-slate-900/50"
-        >
-            <div class="p-6">
-                <div class="mb-4 flex items-start justify-between gap-4">
-                    <h2 id="new-ticket-heading" class="text-xl font-semibold">
-                        "New ticket"
-                    </h2>
-                    <button
-                        type="button"
-                        class="rounded px-2 text-2xl leading-none text-slate-600 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
-                        aria-label="Close"
-                        on:click=move |_| {
-                            if let Some(dialog) = dialog.get() {
-                                dialog.close();
-                            }
-                        }
-                    >
-                        "×"
-                    </button>
-                </div>
-                <NewTicketForm action=create id_prefix="modal-" />
-            </div>
-        </dialog>
+        </Suspense>
     }
 }
 
@@ -172,7 +103,7 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
         <nav aria-label="Filter by status" class="mt-2">
             <ul class="flex flex-wrap gap-2">{chips}</ul>
         </nav>
-        <Form method="GET" action="/dashboard" attr:class="mt-4 grid gap-3 rounded-lg bg-white p-4 shadow-sm sm:grid-cols-[1fr_auto_auto_auto] sm:items-end">
+        <form method="get" action="/dashboard" class="mt-4 grid gap-3 rounded-lg bg-white p-4 shadow-sm sm:grid-cols-[1fr_auto_auto_auto] sm:items-end">
             <input type="hidden" name="status" value=status_value />
             <div class="space-y-1">
                 <label for="search" class="block text-sm font-medium">
@@ -228,7 +159,7 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
             <button type="submit" class=SECONDARY_BUTTON>
                 "Apply"
             </button>
-        </Form>
+        </form>
     }
 }
 

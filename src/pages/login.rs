@@ -35,6 +35,10 @@ pub fn LoginPage() -> impl IntoView {
                             view! { <ContinueAs email portal /> }.into_any()
                         }
                         Ok(Some(LinkStatus::Unusable)) => view! { <LinkUnusable /> }.into_any(),
+                        // Continuing failed after the page was shown (the link was used meanwhile).
+                        Ok(None) if query.get_untracked().get("link").is_some() => {
+                            view! { <LinkUnusable /> }.into_any()
+                        }
                         Ok(None) | Err(_) => view! { <RequestLink /> }.into_any(),
                     }
                 })}
@@ -62,11 +66,12 @@ fn BrandHeading(portal: PortalBrand) -> impl IntoView {
 
 #[component]
 fn ContinueAs(email: String, portal: PortalBrand) -> impl IntoView {
+    // A plain form post: the token is spent only here, never by opening the link.
     let action = ServerAction::<ContinueSignIn>::new();
-    let query = use_query_map();
-    let portal_id = portal.id.clone();
-    let token = query.get_untracked().get("token").unwrap_or_default();
-    let failed = move || matches!(action.value().get(), Some(Err(_)));
+    let token = use_query_map()
+        .get_untracked()
+        .get("token")
+        .unwrap_or_default();
     view! {
         <Title text=format!("Sign in to {}", portal.name) />
         <BrandHeading portal=portal.clone() />
@@ -74,25 +79,13 @@ fn ContinueAs(email: String, portal: PortalBrand) -> impl IntoView {
         <p class="mt-2 text-slate-700">
             "This link signs you in to the " {portal.name.clone()} " support portal."
         </p>
-        <Show
-            when=failed
-            fallback=move || {
-                let label = format!("Continue as {email}");
-                let portal_id = portal_id.clone();
-                let token = token.clone();
-                view! {
-                    <ActionForm action=action attr:class="mt-8">
-                        <input type="hidden" name="portal_id" value=portal_id />
-                        <input type="hidden" name="token" value=token />
-                        <button type="submit" class=format!("{PRIMARY_BUTTON} w-full")>
-                            {label}
-                        </button>
-                    </ActionForm>
-                }
-            }
-        >
-            <LinkUnusable />
-        </Show>
+        <ActionForm action=action attr:class="mt-8">
+            <input type="hidden" name="portal_id" value=portal.id.clone() />
+            <input type="hidden" name="token" value=token />
+            <button type="submit" class=format!("{PRIMARY_BUTTON} w-full")>
+                {format!("Continue as {email}")}
+            </button>
+        </ActionForm>
         <p class="mt-4 text-sm text-slate-600">
             "Not you? Ignore this page; nothing happens until you continue."
         </p>
@@ -115,60 +108,54 @@ fn LinkUnusable() -> impl IntoView {
 
 #[component]
 fn RequestLink() -> impl IntoView {
+    // A plain form post: the server answers by sending the browser back here with `sent` (or
+    // `error`) in the address, which is what this page shows.
     let action = ServerAction::<RequestSignInLink>::new();
-    let query = use_query_map();
-    let (help_open, set_help_open) = signal(false);
-    let pending = action.pending();
-    let outcome = move || {
-        let q = query.get();
-        match action.value().get() {
-            Some(Ok(email)) => Some(Ok(email)),
-            Some(Err(error)) => Some(Err(error.to_string())),
-            None => match (q.get("sent"), q.get("error")) {
-                (Some(email), _) => Some(Ok(email)),
-                (None, Some(error)) => Some(Err(error)),
-                _ => None,
-            },
-        }
+    let query = use_query_map().get_untracked();
+    let outcome = match (query.get("sent"), query.get("error")) {
+        (Some(email), _) => Some(Ok(email)),
+        (None, Some(error)) => Some(Err(error)),
+        _ => None,
     };
-    let signed_out = move || query.get().get("signed_out").is_some();
+    let signed_out = query.get("signed_out").is_some();
     view! {
-        <Show when=signed_out>
-            <p role="status" class="mb-6 rounded-md bg-slate-100 px-4 py-3 text-sm text-slate-800">
-                "You are signed out."
-            </p>
-        </Show>
+        {signed_out
+            .then(|| {
+                view! {
+                    <p role="status" class="mb-6 rounded-md bg-slate-100 px-4 py-3 text-sm text-slate-800">
+                        "You are signed out."
+                    </p>
+                }
+            })}
         <h1 class="text-2xl font-bold tracking-tight">"Sign in to your support portal"</h1>
         <p class="mt-2 text-slate-700">"We will email you a sign-in link. No password needed."</p>
-        {move || {
-            outcome()
-                .map(|result| match result {
-                    Ok(email) => {
-                        view! {
-                            <p
-                                role="status"
-                                class="mt-6 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
-                            >
-                                {format!(
-                                    "Check your inbox: if {email} has access to a support portal, a sign-in link is on its way. It works once, for one hour.",
-                                )}
-                            </p>
-                        }
-                            .into_any()
+        {outcome
+            .map(|result| match result {
+                Ok(email) => {
+                    view! {
+                        <p
+                            role="status"
+                            class="mt-6 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
+                        >
+                            {format!(
+                                "Check your inbox: if {email} has access to a support portal, a sign-in link is on its way. It works once, for one hour.",
+                            )}
+                        </p>
                     }
-                    Err(message) => {
-                        view! {
-                            <p
-                                role="alert"
-                                class="mt-6 rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800"
-                            >
-                                {message}
-                            </p>
-                        }
-                            .into_any()
+                        .into_any()
+                }
+                Err(message) => {
+                    view! {
+                        <p
+                            role="alert"
+                            class="mt-6 rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-800"
+                        >
+                            {message}
+                        </p>
                     }
-                })
-        }}
+                        .into_any()
+                }
+            })}
         <ActionForm action=action attr:class="mt-8 space-y-4">
             <div class="space-y-1">
                 <label for="email" class="block text-sm font-medium">
@@ -183,27 +170,36 @@ fn RequestLink() -> impl IntoView {
                     class=INPUT
                 />
             </div>
-            <button type="submit" class=format!("{PRIMARY_BUTTON} w-full") disabled=move || pending.get()>
-                {move || if pending.get() { "Sending…" } else { "Email me a link" }}
+            <button type="submit" class=format!("{PRIMARY_BUTTON} w-full")>
+                "Email me a link"
             </button>
         </ActionForm>
+        <SignInHelp />
+        <DemoAccounts />
+    }
+}
+
+/// "Trouble signing in?": the one interactive piece of the login page.
+#[island]
+fn SignInHelp() -> impl IntoView {
+    let (open, set_open) = signal(false);
+    view! {
         <button
             type="button"
-            aria-expanded=move || help_open.get().to_string()
+            aria-expanded=move || open.get().to_string()
             aria-controls="sign-in-help"
             class="mt-6 self-start rounded text-sm text-slate-700 underline underline-offset-4 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
-            on:click=move |_| set_help_open.update(|open| *open = !*open)
+            on:click=move |_| set_open.update(|open| *open = !*open)
         >
             "Trouble signing in?"
         </button>
         <div
             id="sign-in-help"
-            hidden=move || !help_open.get()
+            hidden=move || !open.get()
             class="mt-2 rounded-md bg-white p-4 text-sm text-slate-700 shadow-sm"
         >
             "Links work once and for one hour. If yours has expired, enter your email above for a new one. Still stuck? Reply to any email from your support team."
         </div>
-        <DemoAccounts />
     }
 }
 

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_query_map};
+use leptos_router::hooks::use_query_map;
 
 use crate::api::tickets::{CreateTicket, load_viewer};
 use crate::components::frame::PortalFrame;
@@ -11,14 +11,9 @@ use crate::components::ticket_form::NewTicketForm;
 #[component]
 pub fn NewTicketPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |()| load_viewer());
+    // A plain form post: the server sends the browser to the dashboard when it is saved.
     let create = ServerAction::<CreateTicket>::new();
     let query = use_query_map();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            navigate("/dashboard?created=1", Default::default());
-        }
-    });
     view! {
         <Title text="New ticket" />
         <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading…"</p> }>

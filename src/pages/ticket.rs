@@ -8,54 +8,31 @@ use crate::components::frame::{FreshnessNotice, PortalFrame};
 use crate::components::problem::Problem;
 use crate::components::ticket_form::{INPUT, PRIMARY_BUTTON};
 use crate::components::time::When;
-use crate::live::LiveContext;
+use crate::live::LIVE_REGION;
 use crate::model::{Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time};
 
 /// `/tickets/{id}`: every field, the status timeline and the public conversation.
 #[component]
 pub fn TicketPage() -> impl IntoView {
     let params = use_params_map();
-    let id = move || params.get().get("id").unwrap_or_default();
-    let reply = ServerAction::<PostReply>::new();
-    let live = use_context::<LiveContext>();
     let ticket = Resource::new(
-        move || {
-            (
-                id(),
-                reply.version().get(),
-                live.map(|l| l.refresh.get()).unwrap_or_default(),
-            )
-        },
-        |(id, _, _)| load_ticket(id),
+        move || params.get().get("id").unwrap_or_default(),
+        load_ticket,
     );
-    // Without the live connection, look again while a message is on its way to monday.
-    Effect::new(move |_| {
-        let waiting = ticket.get().and_then(Result::ok).is_some_and(|view| {
-            matches!(view.detail.ticket.delivery, Delivery::Waiting { .. })
-                || view
-                    .detail
-                    .replies
-                    .iter()
-                    .any(|r| matches!(r.delivery, Delivery::Waiting { .. }))
-        });
-        if waiting {
-            set_timeout(move || ticket.refetch(), std::time::Duration::from_secs(3));
-        }
-    });
     view! {
-        <Transition fallback=|| view! { <p class="p-8 text-slate-600">"Loading the ticket…"</p> }>
+        <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading the ticket…"</p> }>
             {move || Suspend::new(async move {
                 match ticket.await {
-                    Ok(view) => view! { <TicketBody view reply /> }.into_any(),
+                    Ok(view) => view! { <TicketBody view /> }.into_any(),
                     Err(error) => view! { <Problem error /> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 
 #[component]
-fn TicketBody(view: TicketView, reply: ServerAction<PostReply>) -> impl IntoView {
+fn TicketBody(view: TicketView) -> impl IntoView {
     let TicketView {
         viewer,
         detail,
@@ -63,6 +40,11 @@ fn TicketBody(view: TicketView, reply: ServerAction<PostReply>) -> impl IntoView
     } = view;
     let ticket = detail.ticket.clone();
     let pending = !matches!(ticket.delivery, Delivery::Delivered);
+    let waiting = pending
+        || detail
+            .replies
+            .iter()
+            .any(|r| matches!(r.delivery, Delivery::Waiting { .. }));
     let description = if ticket.description.trim().is_empty() {
         "No description.".to_owned()
     } else {
@@ -76,79 +58,86 @@ fn TicketBody(view: TicketView, reply: ServerAction<PostReply>) -> impl IntoView
                     "← All tickets"
                 </a>
             </p>
-            <FreshnessNotice freshness />
-            <div class="mt-2 flex flex-wrap items-start justify-between gap-3">
-                <h1 class="min-w-0 break-words text-2xl font-bold tracking-tight" data-testid="ticket-title">
-                    {ticket.title.clone()}
-                </h1>
-                <div class="flex flex-wrap items-center gap-2" data-testid="ticket-badges">
-                    <DeliveryBadge delivery=ticket.delivery.clone() />
-                    <StatusBadge status=ticket.status />
-                    <PriorityBadge priority=ticket.priority />
+            // What the team changes refreshes here; the reply box below keeps what is typed.
+            <div id=LIVE_REGION data-waiting=waiting.to_string()>
+                <FreshnessNotice freshness />
+                <div class="mt-2 flex flex-wrap items-start justify-between gap-3">
+                    <h1 class="min-w-0 break-words text-2xl font-bold tracking-tight" data-testid="ticket-title">
+                        {ticket.title.clone()}
+                    </h1>
+                    <div class="flex flex-wrap items-center gap-2" data-testid="ticket-badges">
+                        <DeliveryBadge delivery=ticket.delivery.clone() />
+                        <StatusBadge status=ticket.status />
+                        <PriorityBadge priority=ticket.priority />
+                    </div>
+                </div>
+                <div class="mt-6 grid gap-6 lg:grid-cols-[1fr_18rem]">
+                    <div class="min-w-0 space-y-6">
+                        <section aria-labelledby="description-heading" class="rounded-lg bg-white p-5 shadow-sm">
+                            <h2 id="description-heading" class="text-sm font-semibold text-slate-700">
+                                "Description"
+                            </h2>
+                            <p class="mt-2 whitespace-pre-wrap break-words text-slate-900">{description}</p>
+                        </section>
+                        <Conversation replies=detail.replies.clone() />
+                    </div>
+                    <aside class="space-y-6">
+                        <section aria-labelledby="details-heading" class="rounded-lg bg-white p-5 shadow-sm">
+                            <h2 id="details-heading" class="text-sm font-semibold text-slate-700">
+                                "Details"
+                            </h2>
+                            <dl class="mt-3 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-2 text-sm">
+                                <dt class="text-slate-600">"Status"</dt>
+                                <dd data-testid="ticket-status">{ticket.status.label()}</dd>
+                                <dt class="text-slate-600">"Priority"</dt>
+                                <dd>{ticket.priority.label()}</dd>
+                                <dt class="text-slate-600">"Opened"</dt>
+                                <dd>{exact_time(&ticket.created_at)}</dd>
+                                <dt class="text-slate-600">"Updated"</dt>
+                                <dd>
+                                    <When at=ticket.updated_at.clone() />
+                                </dd>
+                                <dt class="text-slate-600">"Raised by"</dt>
+                                <dd class="break-all">
+                                    {ticket.client_email.clone().unwrap_or_else(|| "The team".into())}
+                                </dd>
+                                <dt class="text-slate-600">"Reference"</dt>
+                                <dd class="break-all">{ticket.id.clone()}</dd>
+                            </dl>
+                        </section>
+                        <section aria-labelledby="timeline-heading" class="rounded-lg bg-white p-5 shadow-sm">
+                            <h2 id="timeline-heading" class="text-sm font-semibold text-slate-700">
+                                "Timeline"
+                            </h2>
+                            <ol class="mt-3 space-y-3 border-l border-slate-200 pl-4" data-testid="timeline">
+                                {detail
+                                    .timeline
+                                    .into_iter()
+                                    .map(|entry| {
+                                        view! {
+                                            <li class="text-sm">
+                                                <StatusBadge status=entry.status />
+                                                <div class="mt-1 text-xs text-slate-600">{exact_time(&entry.at)}</div>
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ol>
+                        </section>
+                    </aside>
                 </div>
             </div>
-            <div class="mt-6 grid gap-6 lg:grid-cols-[1fr_18rem]">
-                <div class="min-w-0 space-y-6">
-                    <section aria-labelledby="description-heading" class="rounded-lg bg-white p-5 shadow-sm">
-                        <h2 id="description-heading" class="text-sm font-semibold text-slate-700">
-                            "Description"
-                        </h2>
-                        <p class="mt-2 whitespace-pre-wrap break-words text-slate-900">{description}</p>
-                    </section>
-                    <Conversation replies=detail.replies.clone() />
-                    {if pending {
-                        view! {
-                            <p class="rounded-md bg-amber-50 px-4 py-3 text-sm text-amber-900">
-                                "This ticket is on its way to the team. You can reply once it has arrived."
-                            </p>
-                        }
-                            .into_any()
-                    } else {
-                        view! { <ReplyForm ticket_id=ticket.id.clone() action=reply /> }.into_any()
-                    }}
-                </div>
-                <aside class="space-y-6">
-                    <section aria-labelledby="details-heading" class="rounded-lg bg-white p-5 shadow-sm">
-                        <h2 id="details-heading" class="text-sm font-semibold text-slate-700">
-                            "Details"
-                        </h2>
-                        <dl class="mt-3 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-2 text-sm">
-                            <dt class="text-slate-600">"Status"</dt>
-                            <dd data-testid="ticket-status">{ticket.status.label()}</dd>
-                            <dt class="text-slate-600">"Priority"</dt>
-                            <dd>{ticket.priority.label()}</dd>
-                            <dt class="text-slate-600">"Opened"</dt>
-                            <dd>{exact_time(&ticket.created_at)}</dd>
-                            <dt class="text-slate-600">"Updated"</dt>
-                            <dd>
-                                <When at=ticket.updated_at.clone() />
-                            </dd>
-                            <dt class="text-slate-600">"Raised by"</dt>
-                            <dd class="break-all">{ticket.client_email.clone().unwrap_or_else(|| "The team".into())}</dd>
-                            <dt class="text-slate-600">"Reference"</dt>
-                            <dd class="break-all">{ticket.id.clone()}</dd>
-                        </dl>
-                    </section>
-                    <section aria-labelledby="timeline-heading" class="rounded-lg bg-white p-5 shadow-sm">
-                        <h2 id="timeline-heading" class="text-sm font-semibold text-slate-700">
-                            "Timeline"
-                        </h2>
-                        <ol class="mt-3 space-y-3 border-l border-slate-200 pl-4" data-testid="timeline">
-                            {detail
-                                .timeline
-                                .into_iter()
-                                .map(|entry| {
-                                    view! {
-                                        <li class="text-sm">
-                                            <StatusBadge status=entry.status />
-                                            <div class="mt-1 text-xs text-slate-600">{exact_time(&entry.at)}</div>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ol>
-                    </section>
-                </aside>
+            <div class="mt-6 lg:mr-[19.5rem]">
+                {if pending {
+                    view! {
+                        <p class="rounded-md bg-amber-50 px-4 py-3 text-sm text-amber-900">
+                            "This ticket is on its way to the team. You can reply once it has arrived."
+                        </p>
+                    }
+                        .into_any()
+                } else {
+                    view! { <ReplyForm ticket_id=ticket.id.clone() /> }.into_any()
+                }}
             </div>
         </PortalFrame>
     }
@@ -202,41 +191,28 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
     }
 }
 
+/// A plain form: it posts and comes back to this page, with or without JavaScript.
 #[component]
-fn ReplyForm(ticket_id: String, action: ServerAction<PostReply>) -> impl IntoView {
-    let query = use_query_map();
-    let pending = action.pending();
-    let error = move || match action.value().get() {
-        Some(Err(error)) => Some(error.to_string()),
-        _ => query.get().get("error"),
-    };
-    let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get()
-            && let Some(form) = form.get()
-        {
-            form.reset();
-        }
-    });
+fn ReplyForm(ticket_id: String) -> impl IntoView {
+    let action = ServerAction::<PostReply>::new();
+    let error = use_query_map().get_untracked().get("error");
     view! {
         <section aria-labelledby="reply-heading" class="rounded-lg bg-white p-5 shadow-sm">
             <h2 id="reply-heading" class="text-lg font-semibold">
                 "Reply"
             </h2>
-            {move || {
-                error()
-                    .map(|message| {
-                        view! {
-                            <p
-                                role="alert"
-                                class="mt-2 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800"
-                            >
-                                {message}
-                            </p>
-                        }
-                    })
-            }}
-            <ActionForm action=action node_ref=form attr:class="mt-3 space-y-3">
+            {error
+                .map(|message| {
+                    view! {
+                        <p
+                            role="alert"
+                            class="mt-2 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800"
+                        >
+                            {message}
+                        </p>
+                    }
+                })}
+            <ActionForm action=action attr:class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 <label for="reply-body" class="block text-sm font-medium">
                     "Your message"
@@ -249,8 +225,8 @@ fn ReplyForm(ticket_id: String, action: ServerAction<PostReply>) -> impl IntoVie
                     maxlength=REPLY_MAX_CHARS.to_string()
                     class=INPUT
                 ></textarea>
-                <button type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>
-                    {move || if pending.get() { "Sending…" } else { "Send reply" }}
+                <button type="submit" class=PRIMARY_BUTTON>
+                    "Send reply"
                 </button>
             </ActionForm>
         </section>

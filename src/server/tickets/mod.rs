@@ -23,6 +23,9 @@ use crate::model::{
     TimelineEntry,
 };
 
+/// How long a delivered ticket is shown from the outbox in case the cached list lags behind.
+const RECENTLY_DELIVERED_SECONDS: i64 = 120;
+
 /// The prefix of a ticket that is saved but not yet on monday.
 pub const PENDING_PREFIX: &str = "pending-";
 
@@ -210,10 +213,13 @@ impl TicketService {
                 monday.portal_tickets(&portal).await.map(Arc::new)
             })
             .await?;
-        let pending = self
+        // Tickets still in the outbox, and ones delivered so recently that the cached list
+        // (or saved data, while monday is down) may not have them yet.
+        let recent = (now_unix() - RECENTLY_DELIVERED_SECONDS).to_string();
+        let outbox = self
             .outbox_rows(
-                "portal_id = ? AND kind = 'ticket' AND state != 'delivered'",
-                &[&member.portal_id],
+                "portal_id = ? AND kind = 'ticket' AND (state != 'delivered' OR delivered_at > ?)",
+                &[&member.portal_id, &recent],
             )
             .await?;
         let mut tickets: Vec<Ticket> = cached
@@ -222,7 +228,20 @@ impl TicketService {
             .filter(|t| t.portal_id == member.portal_id)
             .cloned()
             .collect();
-        tickets.extend(pending.iter().map(OutboxRow::pending_ticket));
+        for row in &outbox {
+            match &row.monday_id {
+                Some(item_id) if row.state == "delivered" => {
+                    if !tickets.iter().any(|t| &t.id == item_id) {
+                        tickets.push(Ticket {
+                            id: item_id.clone(),
+                            delivery: Delivery::Delivered,
+                            ..row.pending_ticket()
+                        });
+                    }
+                }
+                _ => tickets.push(row.pending_ticket()),
+            }
+        }
         Ok(Fresh {
             value: tickets,
             saved_at: cached.saved_at,
