@@ -25,23 +25,26 @@ export default async function globalSetup() {
   };
   const server = spawn(binary, ["serve"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
   const log = fs.createWriteStream(path.join(dataDir, "server.log"));
-  server.stderr.pipe(log);
+  server.stdout.pipe(log);
 
   const url = await new Promise<string>((resolve, reject) => {
     let seen = "";
     const timer = setTimeout(() => reject(new Error(`the portal did not start:\n${seen}`)), 60_000);
-    server.stdout.on("data", (chunk: Buffer) => {
-      seen += chunk.toString();
+    // The server logs to standard error.
+    let found = false;
+    server.stderr.on("data", (chunk: Buffer) => {
       log.write(chunk);
+      if (found) return;
+      seen += chunk.toString();
       const match = seen.match(/listening on (http:\/\/[\d.]+:\d+)/);
       if (match) {
+        found = true;
         clearTimeout(timer);
         resolve(match[1]);
       }
     });
     server.on("exit", (code) => reject(new Error(`the portal exited with ${code}:\n${seen}`)));
   });
-  server.stdout.on("data", (chunk: Buffer) => log.write(chunk));
 
   fs.mkdirSync(path.dirname(stateFile), { recursive: true });
   fs.writeFileSync(stateFile, JSON.stringify({ pid: server.pid, url, dataDir, binary }));

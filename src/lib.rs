@@ -5,6 +5,9 @@
 //! work without JavaScript; only the interactive islands (`#[island]`: live updates, the
 //! new-ticket dialog, the sign-in help) ship to the browser, which keeps the bundle small.
 
+// Release builds keep Leptos' full view types (debug builds erase them), which nest deeply.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod app;
 pub mod components;

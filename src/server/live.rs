@@ -80,7 +80,14 @@ pub async fn socket(
         return axum::http::StatusCode::UNAUTHORIZED.into_response();
     };
     let events = state.live.subscribe(&member.portal_id);
+    // Clients send nothing worth reading and events are small: small buffers keep an idle
+    // socket cheap (tungstenite's defaults reserve 128 KiB per connection).
     upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(16 * 1024)
+        .max_frame_size(16 * 1024)
         .on_upgrade(move |socket| run_socket(state, socket, events, session_id))
         .into_response()
 }

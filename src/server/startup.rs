@@ -211,6 +211,7 @@ impl Application {
         let request_log = TraceLayer::new_for_http()
             .make_span_with(|request: &Request<Body>| {
                 tracing::info_span!(
+                    target: "client_portal::request",
                     "request",
                     method = %request.method(),
                     path = %loggable_path(request.uri().path()),
@@ -219,6 +220,7 @@ impl Application {
             .on_response(
                 |response: &Response<Body>, latency: Duration, _: &tracing::Span| {
                     tracing::info!(
+                        target: "client_portal::request",
                         status = response.status().as_u16(),
                         latency_ms = latency.as_millis() as u64,
                         "request"
