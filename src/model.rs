@@ -257,20 +257,6 @@ pub enum LiveEvent {
 }
 
 impl LiveEvent {
-    pub fn ticket_id(&self) -> Option<&str> {
-        match self {
-            LiveEvent::TicketCreated { ticket } => Some(&ticket.id),
-            LiveEvent::StatusChanged { ticket_id, .. }
-            | LiveEvent::PriorityChanged { ticket_id, .. }
-            | LiveEvent::Renamed { ticket_id, .. }
-            | LiveEvent::ReplyAdded { ticket_id, .. }
-            | LiveEvent::Removed { ticket_id, .. }
-            | LiveEvent::Updated { ticket_id, .. }
-            | LiveEvent::DeliveryChanged { ticket_id, .. } => Some(ticket_id),
-            LiveEvent::Heartbeat => None,
-        }
-    }
-
     /// The sentence a toast shows, or `None` for events that need no toast.
     pub fn announcement(&self) -> Option<String> {
         match self {

@@ -1,33 +1,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::model::{DemoAccount, LinkStatus, Viewer};
-
-/// Who is signed in, with their portal's branding; `None` when nobody is.
-#[server]
-pub async fn current_viewer() -> Result<Option<Viewer>, AppError> {
-    let result: Result<Option<Viewer>, AppError> = async {
-        use super::support::signed_in;
-        let signed = match signed_in().await {
-            Ok(signed) => signed,
-            Err(AppError::NotSignedIn) => return Ok(None),
-            Err(error) => return Err(error),
-        };
-        let auth = &signed.state.auth;
-        let portal = auth
-            .portal(&signed.member.portal_id)
-            .await?
-            .ok_or(AppError::NotSignedIn)?;
-        let display_name = auth.member_name(&signed.member).await?.flatten();
-        Ok(Some(Viewer {
-            email: signed.member.email,
-            display_name,
-            portal,
-        }))
-    }
-    .await;
-    super::support::with_status(result)
-}
+use crate::model::{DemoAccount, LinkStatus};
 
 /// What a magic link would do, without spending it (mail scanners may open links).
 #[server]

@@ -30,6 +30,38 @@ pub(crate) mod support {
     }
 
     impl SignedIn {
+        /// Counts a write against the session's and the address's limits.
+        pub fn check_write_limit(
+            &self,
+            write: crate::server::guard::Write,
+        ) -> Result<(), AppError> {
+            crate::server::guard::check_write_limits(
+                &self.state,
+                &self.limit_key(),
+                self.address,
+                write,
+            )
+        }
+
+        /// The member's display name, for what they write.
+        pub async fn display_name(&self) -> Result<Option<String>, AppError> {
+            Ok(self.state.auth.member_name(&self.member).await?.flatten())
+        }
+
+        /// Records what the member did in the audit log.
+        pub async fn audit(&self, event: crate::server::auth::AuditEvent, detail: &str) {
+            self.state
+                .auth
+                .audit(
+                    event,
+                    Some(&self.member.portal_id),
+                    Some(&self.member.email),
+                    self.address,
+                    Some(detail),
+                )
+                .await;
+        }
+
         /// The key rate limits count per session.
         pub fn limit_key(&self) -> String {
             self.session

@@ -5,14 +5,15 @@ use crate::model::{Dashboard, Reply, Ticket, TicketQuery, TicketView, Viewer};
 
 #[cfg(feature = "ssr")]
 async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewer, AppError> {
-    let auth = &signed.state.auth;
-    let portal = auth
+    let portal = signed
+        .state
+        .auth
         .portal(&signed.member.portal_id)
         .await?
         .ok_or(AppError::NotSignedIn)?;
     Ok(Viewer {
         email: signed.member.email.clone(),
-        display_name: auth.member_name(&signed.member).await?.flatten(),
+        display_name: signed.display_name().await?,
         portal,
     })
 }
@@ -79,39 +80,19 @@ pub async fn create_ticket(
 ) -> Result<Ticket, AppError> {
     use super::support::{finish_plain_form, signed_in};
     use crate::server::auth::AuditEvent;
-    use crate::server::guard::{Write, check_write_limits};
+    use crate::server::guard::Write;
     let result = async {
         let signed = signed_in().await?;
         let new = crate::model::NewTicket::validate(&title, &description, &priority)
             .map_err(|e| AppError::invalid(e.field, e.message))?;
-        check_write_limits(
-            &signed.state,
-            &signed.limit_key(),
-            signed.address,
-            Write::Ticket,
-        )?;
-        let name = signed
-            .state
-            .auth
-            .member_name(&signed.member)
-            .await?
-            .flatten();
+        signed.check_write_limit(Write::Ticket)?;
+        let name = signed.display_name().await?;
         let ticket = signed
             .state
             .tickets
             .create(&signed.member, name.as_deref(), &new)
             .await?;
-        signed
-            .state
-            .auth
-            .audit(
-                AuditEvent::TicketCreated,
-                Some(&signed.member.portal_id),
-                Some(&signed.member.email),
-                signed.address,
-                Some(&new.title),
-            )
-            .await;
+        signed.audit(AuditEvent::TicketCreated, &new.title).await;
         Ok(ticket)
     }
     .await;
@@ -127,38 +108,18 @@ pub async fn create_ticket(
 pub async fn post_reply(ticket_id: String, body: String) -> Result<Reply, AppError> {
     use super::support::{finish_plain_form, signed_in, urlencode};
     use crate::server::auth::AuditEvent;
-    use crate::server::guard::{Write, check_write_limits};
+    use crate::server::guard::Write;
     let page = format!("/tickets/{}", urlencode(&ticket_id));
     let result = async {
         let signed = signed_in().await?;
-        check_write_limits(
-            &signed.state,
-            &signed.limit_key(),
-            signed.address,
-            Write::Reply,
-        )?;
-        let name = signed
-            .state
-            .auth
-            .member_name(&signed.member)
-            .await?
-            .flatten();
+        signed.check_write_limit(Write::Reply)?;
+        let name = signed.display_name().await?;
         let reply = signed
             .state
             .tickets
             .reply(&signed.member, name.as_deref(), &ticket_id, &body)
             .await?;
-        signed
-            .state
-            .auth
-            .audit(
-                AuditEvent::ReplyPosted,
-                Some(&signed.member.portal_id),
-                Some(&signed.member.email),
-                signed.address,
-                Some(&ticket_id),
-            )
-            .await;
+        signed.audit(AuditEvent::ReplyPosted, &ticket_id).await;
         Ok(reply)
     }
     .await;

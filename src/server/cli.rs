@@ -366,45 +366,35 @@ async fn bench_seed(config: Config, portals: usize, tickets: usize) -> ExitCode 
             return Err("bench-seed fills the local board; unset MONDAY_API_TOKEN".to_owned());
         }
         let auth = open_auth(&config).await?;
-        let (_client, board) = startup::connect_monday(&config).await.map_err(|e| e.to_string())?;
+        let (_client, board) = startup::connect_monday(&config)
+            .await
+            .map_err(|e| e.to_string())?;
         let board = board.ok_or("no local board")?;
-        let board_id = board.board_id();
         let ids: Vec<String> = (0..portals).map(|n| format!("bench_{n:02}")).collect();
-        let owned = ids.clone();
         board
-            .store()
-            .mutate(move |txn| {
-                for portal in &owned {
-                    for n in 0..tickets {
-                        let status = ["Open", "In Progress", "Resolved", "Closed"][n % 4];
-                        let priority = ["Low", "Medium", "High", "Urgent"][(n / 4) % 4];
-                        txn.create_item(
-                            board_id,
-                            &format!("{portal} ticket {n}"),
-                            Some(&serde_json::json!({
-                                "portal_id": portal,
-                                "description": {"text": format!("Benchmark ticket {n} of {portal}.")},
-                                "status": {"label": status},
-                                "priority": {"label": priority},
-                            })),
-                            false,
-                            super::local_board::store::API_USER_ID,
-                            None,
-                        )?;
-                    }
-                }
-                Ok(())
-            })
+            .add_bench_tickets(&ids, tickets)
             .await
             .map_err(|e| e.to_string())?;
         let mut entries = Vec::new();
         for portal in &ids {
-            auth.upsert_portal(portal, None).await.map_err(|e| e.to_string())?;
+            auth.upsert_portal(portal, None)
+                .await
+                .map_err(|e| e.to_string())?;
             let email = format!("client@{portal}.example");
-            auth.upsert_member(portal, &email, None).await.map_err(|e| e.to_string())?;
+            auth.upsert_member(portal, &email, None)
+                .await
+                .map_err(|e| e.to_string())?;
             let token = |link: String| link.rsplit("token=").next().unwrap_or_default().to_owned();
-            let session = token(auth.create_link(portal, &email).await.map_err(|e| e.to_string())?);
-            let api = token(auth.create_link(portal, &email).await.map_err(|e| e.to_string())?);
+            let session = token(
+                auth.create_link(portal, &email)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
+            let api = token(
+                auth.create_link(portal, &email)
+                    .await
+                    .map_err(|e| e.to_string())?,
+            );
             entries.push(serde_json::json!({
                 "portal": portal, "email": email, "session_token": session, "api_token": api,
             }));

@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::helpers::{server_fn, spawn_app_with};
+use crate::helpers::{NO_WRITE_LIMITS, server_fn, spawn_app_with};
 
 fn seed() -> u64 {
     std::env::var("FUZZ_SEED")
@@ -172,12 +172,7 @@ fn ticket_validation_never_panics_and_keeps_its_limits() {
 
 #[tokio::test]
 async fn nothing_from_outside_gets_a_5xx() {
-    let app = spawn_app_with(&[
-        ("LIMIT_TICKETS_PER_HOUR", "100000"),
-        ("LIMIT_REPLIES_PER_HOUR", "100000"),
-        ("LIMIT_WRITES_PER_HOUR_PER_ADDRESS", "1000000"),
-    ])
-    .await;
+    let app = spawn_app_with(NO_WRITE_LIMITS).await;
     let mut rng = StdRng::seed_from_u64(seed());
     let secret = app
         .state

@@ -83,6 +83,13 @@ pub fn test_config(data_dir: &TempDir, extra: &[(&str, &str)]) -> Config {
     Config::from_vars(&Vars::from_pairs(pairs)).expect("test configuration is valid")
 }
 
+/// Write limits high enough that a test's own traffic never meets them.
+pub const NO_WRITE_LIMITS: &[(&str, &str)] = &[
+    ("LIMIT_TICKETS_PER_HOUR", "100000"),
+    ("LIMIT_REPLIES_PER_HOUR", "100000"),
+    ("LIMIT_WRITES_PER_HOUR_PER_ADDRESS", "1000000"),
+];
+
 /// Starts a portal on its embedded local board.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(&[]).await

@@ -13,7 +13,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::helpers::{TestApp, server_fn, spawn_app_with};
+use crate::helpers::{NO_WRITE_LIMITS, TestApp, server_fn, spawn_app_with};
 
 const PORTALS: [&str; 4] = ["iso_a", "iso_b", "iso_c", "iso_d"];
 
@@ -94,12 +94,7 @@ async fn no_path_ever_crosses_portals() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
     let mut rng = StdRng::seed_from_u64(seed);
-    let app = spawn_app_with(&[
-        ("LIMIT_TICKETS_PER_HOUR", "100000"),
-        ("LIMIT_REPLIES_PER_HOUR", "100000"),
-        ("LIMIT_WRITES_PER_HOUR_PER_ADDRESS", "1000000"),
-    ])
-    .await;
+    let app = spawn_app_with(NO_WRITE_LIMITS).await;
     app.webhooks_registered().await;
 
     // Each portal owns tickets on the board, tagged with its name.

@@ -11,4 +11,5 @@ mod live;
 mod local_board;
 mod monday_client;
 mod monday_schema;
+mod pages;
 mod resilience;

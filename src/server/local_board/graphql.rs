@@ -75,8 +75,8 @@ impl ItemFilter {
             return Ok(filter);
         };
         filter.any = query.get("operator").and_then(Value::as_str) == Some("or");
-        if let Some(ids) = query.get("ids").and_then(Value::as_array) {
-            filter.ids = Some(ids.iter().filter_map(id_of).collect());
+        if let Some(query) = query.as_object() {
+            filter.ids = id_list(query, "ids");
         }
         for rule in query
             .get("rules")
@@ -200,6 +200,24 @@ fn id_of(value: &Value) -> Option<u64> {
     }
 }
 
+/// A list argument of ids (`ids: [ID!]`), if given.
+fn id_list(args: &Map<String, Value>, name: &str) -> Option<Vec<u64>> {
+    args.get(name)
+        .and_then(Value::as_array)
+        .map(|ids| ids.iter().filter_map(id_of).collect())
+}
+
+/// A list argument of strings (`ids: [String!]` for columns), if given.
+fn string_list(args: &Map<String, Value>, name: &str) -> Option<Vec<String>> {
+    args.get(name).and_then(Value::as_array).map(|values| {
+        values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
 fn required_id(args: &Map<String, Value>, name: &str) -> Result<u64, BoardError> {
     args.get(name).and_then(id_of).ok_or_else(|| {
         BoardError::new(
@@ -310,10 +328,7 @@ impl Obj for QueryRoot {
         let ctx = &self.0;
         match name {
             "boards" => {
-                let ids: Option<Vec<u64>> = args
-                    .get("ids")
-                    .and_then(Value::as_array)
-                    .map(|ids| ids.iter().filter_map(id_of).collect());
+                let ids = id_list(args, "ids");
                 let limit = limit_arg(args, 25, 500)?;
                 let boards = ctx
                     .snap
@@ -328,11 +343,7 @@ impl Obj for QueryRoot {
                 Ok(Out::list(boards))
             }
             "items" => {
-                let ids: Vec<u64> = args
-                    .get("ids")
-                    .and_then(Value::as_array)
-                    .map(|ids| ids.iter().filter_map(id_of).collect())
-                    .unwrap_or_default();
+                let ids = id_list(args, "ids").unwrap_or_default();
                 let limit = limit_arg(args, 25, 100)?;
                 let items = ids
                     .iter()
@@ -401,13 +412,7 @@ impl Obj for BoardObj {
                     .count(),
             )),
             "columns" => {
-                let ids: Option<Vec<String>> =
-                    args.get("ids").and_then(Value::as_array).map(|ids| {
-                        ids.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    });
+                let ids = string_list(args, "ids");
                 Ok(Out::list(
                     board
                         .columns
@@ -560,13 +565,7 @@ impl Obj for ItemObj {
                 let Some(board) = board else {
                     return Ok(Out::List(Vec::new()));
                 };
-                let ids: Option<Vec<String>> =
-                    args.get("ids").and_then(Value::as_array).map(|ids| {
-                        ids.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_owned)
-                            .collect()
-                    });
+                let ids = string_list(args, "ids");
                 let values = board
                     .columns
                     .iter()

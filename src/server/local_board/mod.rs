@@ -298,6 +298,41 @@ impl LocalBoard {
         seed::ensure_ticket_board(&self.shared.store).await
     }
 
+    /// Fills the ticket board with `tickets_per_portal` tickets for each portal, cycling through
+    /// every status and priority: the benchmark's board.
+    pub async fn add_bench_tickets(
+        &self,
+        portals: &[String],
+        tickets_per_portal: usize,
+    ) -> Result<(), store::BoardError> {
+        let board_id = self.board_id();
+        self.shared
+            .store
+            .mutate(move |txn| {
+                for portal in portals {
+                    for n in 0..tickets_per_portal {
+                        let status = ["Open", "In Progress", "Resolved", "Closed"][n % 4];
+                        let priority = ["Low", "Medium", "High", "Urgent"][(n / 4) % 4];
+                        txn.create_item(
+                            board_id,
+                            &format!("{portal} ticket {n}"),
+                            Some(&json!({
+                                "portal_id": portal,
+                                "description": {"text": format!("Benchmark ticket {n} of {portal}.")},
+                                "status": {"label": status},
+                                "priority": {"label": priority},
+                            })),
+                            false,
+                            store::API_USER_ID,
+                            None,
+                        )?;
+                    }
+                }
+                Ok(())
+            })
+            .await
+    }
+
     pub fn board_id(&self) -> u64 {
         LOCAL_BOARD_ID.parse().unwrap_or_default()
     }

@@ -4,8 +4,9 @@
 //! `bench` (no arguments) starts its own portal (the release binary beside this one) on a fresh
 //! data directory with 50 portals of 40 tickets, then measures dashboard loads, the REST list,
 //! ticket creation through the outbox, webhook-to-socket latency, memory per idle socket and the
-//! browser bundle. `bench http --url ...` loads any URL the same way, to measure another
-//! implementation (such as the original FastAPI backend) side by side.
+//! browser bundle, and compares with the original design's request path (see [`yardstick`]).
+//! `bench http --url ...` loads any URL the same way, to measure another implementation (such
+//! as the original FastAPI backend itself) side by side.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+mod yardstick;
 
 #[derive(Parser)]
 #[command(about = "Benchmarks the client portal and prints a table")]
@@ -485,6 +488,47 @@ async fn main() {
             ms(rest.percentile(0.5)),
             ms(rest.percentile(0.99)),
             rest.errors
+        ),
+    ));
+
+    eprintln!("the original design's request path, for comparison…");
+    let portal_ids: Vec<String> = members.iter().map(|m| m.portal.clone()).collect();
+    let original = yardstick::Yardstick::start(&portal_ids, args.tickets).await;
+    let original_tokens: Arc<Vec<(String, String)>> = Arc::new(
+        portal_ids
+            .iter()
+            .map(|portal| (portal.clone(), original.token_for(portal)))
+            .collect(),
+    );
+    let whole_board = {
+        let (client, url, tokens) = (
+            client.clone(),
+            original.url.clone(),
+            original_tokens.clone(),
+        );
+        load(args.clients, args.seconds, move |worker, n| {
+            let (portal, token) = &tokens[(worker + n as usize) % tokens.len()];
+            let request = client
+                .get(format!("{url}/tickets/{portal}"))
+                .bearer_auth(token);
+            async move { answered(request.send().await, 200).await }
+        })
+        .await
+    };
+    original.stop().await;
+    rows.push((
+        format!(
+            "Original design's request (JWT, whole board read from the board, filtered), rebuilt in Rust, {} clients",
+            args.clients
+        ),
+        format!(
+            "{:.0} req/s, p50 {}, p99 {}, {} errors; the portal's REST list serves {:.0}× as many, its dashboard {:.0}×",
+            whole_board.rps(),
+            ms(whole_board.percentile(0.5)),
+            ms(whole_board.percentile(0.99)),
+            whole_board.errors,
+            rest.rps() / whole_board.rps().max(f64::MIN_POSITIVE),
+            dashboard.rps() / whole_board.rps().max(f64::MIN_POSITIVE)
         ),
     ));
 
