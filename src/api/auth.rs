@@ -106,12 +106,13 @@ pub async fn sign_out() -> Result<(), AppError> {
     super::support::with_status(result)
 }
 
-/// The demo portals' members, shown on the login page only when the local board is in use.
+/// The demo portals' members, shown on the login page only while the local board's team
+/// console and demo inbox are served.
 #[server]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     let result: Result<Vec<DemoAccount>, AppError> = async {
         let request = super::support::request().await?;
-        if request.state.local_board.is_none() {
+        if !request.state.team_console {
             return Ok(Vec::new());
         }
         let directory = request.state.auth.directory().await?;

@@ -110,7 +110,7 @@ impl Application {
 
         let (monday, local_board) = connect_monday(&config).await?;
         let leptos_options = leptos_options(addr)?;
-        let console_enabled = local_board.is_some() && console_enabled(&config, addr);
+        let team_console = local_board.is_some() && console_enabled(&config, addr);
 
         let jwt_secret = match &config.auth.jwt_secret {
             Some(secret) => secret.clone(),
@@ -169,6 +169,7 @@ impl Application {
                 db,
                 monday,
                 local_board,
+                team_console,
                 auth,
                 tickets,
                 live,
@@ -202,7 +203,7 @@ impl Application {
                 move || shell(options.clone())
             })
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
-        if console_enabled {
+        if team_console {
             router = router.merge(super::local_board::console::router());
         }
 

@@ -37,6 +37,9 @@ pub struct Services {
     pub monday: MondayClient,
     /// Present when no monday token is configured: the embedded board the client talks to.
     pub local_board: Option<LocalBoard>,
+    /// Whether the local board's team console and demo inbox are served. They have no sign-in,
+    /// so the demo hints that point at them (member addresses on the login page) follow them.
+    pub team_console: bool,
     pub auth: Arc<Auth>,
     pub jwt: JwtKeys,
     pub tickets: Arc<TicketService>,

@@ -268,3 +268,39 @@ async fn the_seed_covers_every_status_and_priority_in_two_portals() {
         "internal notes"
     );
 }
+
+/// The console and the demo inbox have no sign-in: switched off, they and the login page's
+/// list of demo addresses are gone, while the portal itself still runs on the local board.
+#[tokio::test]
+async fn the_team_console_and_its_demo_hints_can_be_switched_off() {
+    use client_portal::api::auth::DemoAccounts;
+    use client_portal::model::DemoAccount;
+
+    use crate::helpers::{TestApp, browser, server_fn, spawn_app, spawn_app_with};
+
+    async fn demo_addresses(app: &TestApp) -> usize {
+        let accounts: Vec<DemoAccount> = app
+            .call(&browser(), server_fn::<DemoAccounts>(), &[])
+            .await
+            .json()
+            .await
+            .unwrap();
+        accounts.len()
+    }
+    let status = |url: String| async move { reqwest::get(url).await.unwrap().status() };
+
+    let on = spawn_app().await;
+    assert_eq!(status(on.url("/local-board")).await, StatusCode::OK);
+    assert_eq!(status(on.url("/local-board/mail")).await, StatusCode::OK);
+    assert_eq!(demo_addresses(&on).await, 4);
+
+    let off = spawn_app_with(&[("LOCAL_BOARD_CONSOLE", "off")]).await;
+    assert_eq!(status(off.url("/local-board")).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status(off.url("/local-board/mail")).await,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(demo_addresses(&off).await, 0);
+    assert_eq!(status(off.url("/healthz")).await, StatusCode::OK);
+    assert_eq!(status(off.url("/readyz")).await, StatusCode::OK);
+}
