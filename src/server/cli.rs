@@ -139,10 +139,7 @@ async fn serve(config: Config) -> ExitCode {
             tracing::info!("stopped");
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => failed(error),
     }
 }
 
@@ -176,10 +173,7 @@ struct Tooling {
 async fn setup_board(config: Config, create_board: Option<String>) -> ExitCode {
     let tools = match monday_for_cli(&config).await {
         Ok(tools) => tools,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return failed(error),
     };
     let result = board_setup::setup_board(
         &config,
@@ -201,20 +195,14 @@ async fn setup_board(config: Config, create_board: Option<String>) -> ExitCode {
                 ExitCode::FAILURE
             }
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => failed(error),
     }
 }
 
 async fn doctor(config: Config) -> ExitCode {
     let tools = match monday_for_cli(&config).await {
         Ok(tools) => tools,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return failed(error),
     };
     if tools.board.is_some() {
         println!("MONDAY_API_TOKEN is not set: checking the local board");
@@ -319,20 +307,14 @@ async fn run_invite(config: Config, invite: Invite) -> ExitCode {
             println!("{link}");
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => failed(error),
     }
 }
 
 async fn portals(config: Config) -> ExitCode {
     let auth = match open_auth(&config).await {
         Ok(auth) => auth,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
+        Err(error) => return failed(error),
     };
     match auth.directory().await {
         Ok(directory) if directory.is_empty() => {
@@ -353,10 +335,7 @@ async fn portals(config: Config) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => failed(error),
     }
 }
 
@@ -411,11 +390,14 @@ async fn bench_seed(config: Config, portals: usize, tickets: usize) -> ExitCode 
             println!("{json}");
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
+        Err(error) => failed(error),
     }
+}
+
+/// Says what went wrong on standard error, for a command that stops there.
+fn failed(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
 }
 
 /// Resolves on Ctrl-C or SIGTERM (what process managers send).
