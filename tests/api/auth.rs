@@ -678,3 +678,99 @@ async fn the_invite_command_prints_the_link_last() {
     assert!(listing.contains("client_abc123"), "{listing}");
     assert!(listing.contains("pat@example.com  Pat"), "{listing}");
 }
+
+/// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
+async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let (messages, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let messages = messages.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            let _ = messages.send(data.take().unwrap_or_default());
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let command = line.to_ascii_uppercase();
+                    let reply: &[u8] = if command.starts_with("DATA") {
+                        data = Some(String::new());
+                        b"354 go ahead\r\n"
+                    } else if command.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (url, received)
+}
+
+#[tokio::test]
+async fn with_smtp_the_link_is_mailed_as_text_and_html_and_signs_in() {
+    let (smtp_url, mut received) = smtp_sink().await;
+    let app = spawn_app_with(&[
+        ("SMTP_URL", &smtp_url),
+        ("MAIL_FROM", "Support <support@agency.test>"),
+    ])
+    .await;
+    // Makes the portal and the member; the link itself is not mailed.
+    app.link_for("p_mail", "client@mail.test").await;
+
+    let response = app
+        .call(
+            &browser(),
+            server_fn::<RequestSignInLink>(),
+            &[("email", "client@mail.test")],
+        )
+        .await;
+    assert!(response.status().is_success());
+    let message = tokio::time::timeout(Duration::from_secs(10), received.recv())
+        .await
+        .expect("a mail within 10 s")
+        .expect("a message");
+    assert!(message.contains("To: client@mail.test"), "{message}");
+    assert!(message.contains("support@agency.test"));
+    assert!(message.contains("multipart/alternative"));
+    assert!(message.contains("text/plain") && message.contains("text/html"));
+    let kept = app.state.auth.mailer().kept(10).await;
+    assert!(kept.is_empty(), "with SMTP nothing is kept on disk");
+
+    // Quoted-printable may wrap the link; undo soft line breaks before looking for it.
+    let unwrapped = message.replace("=\n", "").replace("=3D", "=");
+    let token = unwrapped
+        .split("token=")
+        .nth(1)
+        .and_then(|rest| {
+            rest.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                .next()
+        })
+        .expect("a link in the mail")
+        .to_owned();
+    let client = browser();
+    let signed_in = app
+        .call(
+            &client,
+            server_fn::<ContinueSignIn>(),
+            &[("portal_id", "p_mail"), ("token", &token)],
+        )
+        .await;
+    assert!(signed_in.status().is_redirection() || signed_in.status().is_success());
+    assert_eq!(dashboard_status(&app, &client).await, 200);
+}
