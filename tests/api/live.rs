@@ -342,3 +342,75 @@ async fn a_new_ticket_on_the_board_appears_for_its_portal() {
         other => panic!("{other:?}"),
     }
 }
+
+/// A browser that stops reading fills its buffers; the server drops it instead of letting it
+/// hold up the portal's other sockets, which keep receiving every event.
+#[tokio::test]
+async fn a_socket_that_stops_reading_is_dropped_and_the_others_keep_up() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let app = spawn_app().await;
+    let stuck_cookie = app.session_cookie("demo", "jordan@demo.example").await;
+    let reader_cookie = app.session_cookie("demo", "alex@demo.example").await;
+    let _stuck = app
+        .live_socket(Some(&stuck_cookie), Some(&app.base_url))
+        .await
+        .unwrap();
+    let mut reader = app
+        .live_socket(Some(&reader_cookie), Some(&app.base_url))
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if app.state.live.connected() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(app.state.live.connected(), 2);
+
+    // 4,000 events of 4 KB: 16 MB, far more than the kernel buffers of a socket nobody reads.
+    const EVENTS: usize = 4_000;
+    let title = "x".repeat(4_096);
+    let received = Arc::new(AtomicUsize::new(0));
+    let counter = received.clone();
+    let reading = tokio::spawn(async move {
+        while counter.load(Ordering::Relaxed) < EVENTS {
+            match reader.next_event(Duration::from_secs(20)).await {
+                Some(LiveEvent::Renamed { .. }) => {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+                Some(_) => {}
+                None => break,
+            }
+        }
+    });
+    for n in 0..EVENTS {
+        // Paced by the reading socket, so only the stuck one can fall behind.
+        while n > received.load(Ordering::Relaxed) + 32 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        app.state.live.publish(
+            "demo",
+            LiveEvent::Renamed {
+                ticket_id: n.to_string(),
+                title: title.clone(),
+            },
+        );
+    }
+    tokio::time::timeout(Duration::from_secs(30), reading)
+        .await
+        .expect("the reading socket keeps up")
+        .unwrap();
+    assert_eq!(received.load(Ordering::Relaxed), EVENTS);
+
+    let mut connected = app.state.live.connected();
+    for _ in 0..200 {
+        if connected == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        connected = app.state.live.connected();
+    }
+    assert_eq!(connected, 1, "the socket that stopped reading was dropped");
+}
