@@ -63,3 +63,56 @@ test("a change made by the team reaches the right portal within a second", async
   await acmeContext.close();
   await teamContext.close();
 });
+
+test("after losing its connection the page reconnects and catches up on what it missed", async ({ browser }) => {
+  const clientContext = await browser.newContext();
+  const teamContext = await browser.newContext();
+  const client = await clientContext.newPage();
+  const team = await teamContext.newPage();
+
+  // Every live socket goes through this route, so the test can cut it and refuse new ones.
+  let refusing = false;
+  let connections = 0;
+  let cut: (() => void) | undefined;
+  await client.routeWebSocket(/\/live$/, (page) => {
+    connections += 1;
+    if (refusing) {
+      page.close({ code: 1011, reason: "test: refused" });
+      return;
+    }
+    const server = page.connectToServer();
+    cut = () => {
+      server.close();
+      page.close({ code: 1011, reason: "test: cut" });
+    };
+  });
+
+  await signIn(client, "demo", "jordan@demo.example");
+  await hydrated(client);
+  const state = client.getByTestId("live-state");
+  await expect(state).toHaveAttribute("data-state", "Live");
+  const title = `Flickering screen ${Date.now()}`;
+  const itemId = await teamCreatesItem(team, "demo", title);
+  const row = client.locator(`li[data-ticket-id="${itemId}"]`);
+  await expect(row).toBeVisible({ timeout: 5_000 });
+  await client.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+
+  // The connection drops; while the page cannot reconnect, the team changes the status, so
+  // the event is published to nobody on this page.
+  refusing = true;
+  cut!();
+  await expect(state).not.toHaveAttribute("data-state", "Live", { timeout: 2_000 });
+  const teamRow = team.locator(`tr[data-item-id="${itemId}"]`);
+  await teamRow.getByLabel(`Status of ${title}`).selectOption("Resolved");
+  await Promise.all([team.waitForURL(/done=/), teamRow.getByRole("button", { name: `Set status of ${title}` }).click()]);
+  refusing = false;
+
+  // Reconnected (with back-off), the page fetches what it missed, without a reload.
+  await expect(state).toHaveAttribute("data-state", "Live", { timeout: 15_000 });
+  await expect(row.locator("[data-status]")).toHaveAttribute("data-status", "resolved", { timeout: 5_000 });
+  expect(await client.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  expect(connections).toBeGreaterThan(1);
+
+  await clientContext.close();
+  await teamContext.close();
+});
