@@ -39,3 +39,32 @@ test("asking for a link answers the same for any address", async ({ page }) => {
   await page.getByRole("button", { name: "Email me a link" }).click();
   await expect(page.getByText("if someone-unknown@example.com has access", { exact: false })).toBeVisible();
 });
+
+test("a newcomer asks for a link, finds it in the demo inbox and signs in", async ({ page }) => {
+  const email = "alex@demo.example";
+  const mailsTo = () => page.locator("li[data-mail]", { hasText: email });
+  await page.goto("/local-board/mail");
+  const before = await mailsTo().count();
+
+  await page.goto("/login");
+  await hydrated(page);
+  await expect(page.getByRole("link", { name: "demo inbox" })).toBeVisible();
+  await page.getByLabel("Email address").fill(email);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await expect(page.getByText(`if ${email} has access`, { exact: false })).toBeVisible();
+
+  // The mail goes out in the background (unknown addresses must take as long to answer).
+  await expect
+    .poll(async () => {
+      await page.goto("/local-board/mail");
+      return mailsTo().count();
+    })
+    .toBeGreaterThan(before);
+  const newest = mailsTo().first();
+  await expect(newest).toContainText("Your sign-in link for Demo Company");
+  await newest.getByRole("link", { name: /\/login\?portal_id=demo&token=/ }).click();
+
+  await page.getByRole("button", { name: `Continue as ${email}` }).click();
+  await expect(page).toHaveURL(/\/dashboard/);
+  await expect(page.getByRole("link", { name: "Website login issue" })).toBeVisible();
+});
