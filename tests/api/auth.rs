@@ -110,14 +110,9 @@ async fn expired_foreign_and_tampered_links_are_refused_alike() {
             .await;
         assert!(!response.status().is_success(), "{portal} {token}");
         assert_eq!(dashboard_status(&app, &client).await, 303);
-        let page = client
-            .get(app.url(&format!("/login?portal_id={portal}&token={token}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app
+            .page_text(&client, &format!("/login?portal_id={portal}&token={token}"))
+            .await;
         assert!(
             page.contains("This link has expired or was already used"),
             "{portal}"

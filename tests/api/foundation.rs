@@ -21,15 +21,8 @@ async fn healthz_answers_and_readyz_reports_each_dependency() {
 
 #[tokio::test]
 async fn readyz_says_which_dependency_is_down() {
-    use client_portal::server::local_board::{Failure, Faults};
     let app = spawn_app().await;
-    app.local_board()
-        .set_faults(Faults {
-            failure: Some(Failure::Down),
-            ..Faults::default()
-        })
-        .await
-        .unwrap();
+    app.take_monday_down().await;
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503);
     let body: serde_json::Value = ready.json().await.unwrap();

@@ -49,6 +49,60 @@ impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)
     }
+
+    /// The webhook route, with this portal's secret in it.
+    pub fn webhook_url(&self) -> String {
+        let secret = self
+            .state
+            .webhook_secret
+            .as_ref()
+            .expect("a webhook secret");
+        self.url(&format!("/webhooks/monday/{}", secret.expose()))
+    }
+
+    /// The body of `GET path` as `client` sees it.
+    pub async fn page_text(&self, client: &reqwest::Client, path: &str) -> String {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("body")
+    }
+
+    /// Submits the new-ticket form's server function as `client`.
+    pub async fn create_ticket(
+        &self,
+        client: &reqwest::Client,
+        title: &str,
+        description: &str,
+        priority: &str,
+    ) -> reqwest::Response {
+        self.call(
+            client,
+            server_fn::<client_portal::api::tickets::CreateTicket>(),
+            &[
+                ("title", title),
+                ("description", description),
+                ("priority", priority),
+            ],
+        )
+        .await
+    }
+
+    /// Makes the local board refuse connections, as when monday is down.
+    pub async fn take_monday_down(&self) {
+        use client_portal::server::local_board::{Failure, Faults};
+        self.local_board()
+            .set_faults(Faults {
+                failure: Some(Failure::Down),
+                ..Faults::default()
+            })
+            .await
+            .expect("faults switched");
+    }
 }
 
 impl TestApp {

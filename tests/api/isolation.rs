@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use client_portal::api::tickets::{CreateTicket, LoadDashboard, LoadTicket, PostReply};
+use client_portal::api::tickets::{LoadDashboard, LoadTicket, PostReply};
 use client_portal::server::local_board::store::API_USER_ID;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -185,14 +185,7 @@ async fn no_path_ever_crosses_portals() {
         .collect();
 
     let all_ids: Vec<String> = ids.keys().cloned().collect();
-    let secret = app
-        .state
-        .webhook_secret
-        .as_ref()
-        .unwrap()
-        .expose()
-        .to_owned();
-    let webhook = app.url(&format!("/webhooks/monday/{secret}"));
+    let webhook = app.webhook_url();
     let plain = reqwest::Client::new();
     let mut counts: HashMap<&str, usize> = HashMap::new();
 
@@ -203,27 +196,12 @@ async fn no_path_ever_crosses_portals() {
         let (what, body) = match op {
             0 => (
                 "dashboard page",
-                member
-                    .client
-                    .get(app.url("/dashboard"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap(),
+                app.page_text(&member.client, "/dashboard").await,
             ),
             1 => (
                 "ticket page",
-                member
-                    .client
-                    .get(app.url(&format!("/tickets/{target}")))
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap(),
+                app.page_text(&member.client, &format!("/tickets/{target}"))
+                    .await,
             ),
             2 => (
                 "load_dashboard",
@@ -264,19 +242,11 @@ async fn no_path_ever_crosses_portals() {
                 let title = format!("created {step} {}", tag(member.portal));
                 (
                     "create_ticket",
-                    app.call(
-                        &member.client,
-                        server_fn::<CreateTicket>(),
-                        &[
-                            ("title", &title),
-                            ("description", "x"),
-                            ("priority", "high"),
-                        ],
-                    )
-                    .await
-                    .text()
-                    .await
-                    .unwrap(),
+                    app.create_ticket(&member.client, &title, "x", "high")
+                        .await
+                        .text()
+                        .await
+                        .unwrap(),
                 )
             }
             6 => {

@@ -9,17 +9,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, server_fn, spawn_app, spawn_app_with};
 
-fn webhook_url(app: &TestApp) -> String {
-    let secret = app
-        .state
-        .webhook_secret
-        .as_ref()
-        .unwrap()
-        .expose()
-        .to_owned();
-    app.url(&format!("/webhooks/monday/{secret}"))
-}
-
 async fn first_item_of(app: &TestApp, portal: &str) -> client_portal::model::Ticket {
     let member = client_portal::server::auth::Member {
         email: "x@y.test".into(),
@@ -35,7 +24,7 @@ async fn the_challenge_is_echoed_and_wrong_secrets_are_refused() {
     let app = spawn_app().await;
     let client = reqwest::Client::new();
     let echoed: Value = client
-        .post(webhook_url(&app))
+        .post(app.webhook_url())
         .json(&json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}))
         .send()
         .await
@@ -123,7 +112,7 @@ async fn malformed_and_oversized_bodies_are_4xx() {
         format!(r#"{{"challenge": "{}"}}"#, "x".repeat(100_000)),
     ] {
         let response = client
-            .post(webhook_url(&app))
+            .post(app.webhook_url())
             .header("content-type", "application/json")
             .body(body.clone())
             .send()
@@ -193,7 +182,7 @@ async fn a_status_change_reaches_its_portal_once_and_never_another() {
     let client = reqwest::Client::new();
     for _ in 0..3 {
         let response = client
-            .post(webhook_url(&app))
+            .post(app.webhook_url())
             .json(&replay)
             .send()
             .await
@@ -209,7 +198,7 @@ async fn a_status_change_reaches_its_portal_once_and_never_another() {
     // A payload that lies about the portal changes nothing: the portal looks the item up.
     let lying = json!({"event": {"type": "update_column_value", "pulseId": item_id, "columnId": "status", "triggerUuid": "lie-1", "boardId": 1, "portal_id": "acme"}});
     client
-        .post(webhook_url(&app))
+        .post(app.webhook_url())
         .json(&lying)
         .send()
         .await

@@ -14,7 +14,7 @@ async fn a_portal_with_2000_tickets_gets_pages_of_25() {
         .unwrap();
     let client = app.signed_in("big", "someone@big.test").await;
 
-    let html = page(&client, &app.url("/dashboard")).await;
+    let html = app.page_text(&client, "/dashboard").await;
     assert_eq!(html.matches("data-ticket-id=").count(), 25);
     assert!(html.contains("Page 1 of 80"), "paged");
     assert!(html.contains("2000 tickets"));
@@ -24,7 +24,7 @@ async fn a_portal_with_2000_tickets_gets_pages_of_25() {
         html.len()
     );
 
-    let last = page(&client, &app.url("/dashboard?page=80")).await;
+    let last = app.page_text(&client, "/dashboard?page=80").await;
     assert_eq!(last.matches("data-ticket-id=").count(), 25);
     assert!(last.contains("Page 80 of 80"));
 
@@ -49,8 +49,4 @@ async fn a_portal_with_2000_tickets_gets_pages_of_25() {
     }));
     assert_eq!(dashboard.page.matching, expected);
     assert_eq!(dashboard.page.tickets.len(), 25);
-}
-
-async fn page(client: &reqwest::Client, url: &str) -> String {
-    client.get(url).send().await.unwrap().text().await.unwrap()
 }

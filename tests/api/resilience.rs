@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use client_portal::api::tickets::{CreateTicket, LoadDashboard};
+use client_portal::api::tickets::LoadDashboard;
 use client_portal::model::{Dashboard, Delivery, Freshness};
 use client_portal::server::local_board::{Failure, Faults};
 
@@ -105,17 +105,7 @@ async fn two_hundred_tickets_from_twenty_sessions_survive_monday_going_down() {
             let mut mine = Vec::new();
             for k in 0..10 {
                 let title = format!("fault ticket s{n} k{k}");
-                let response = app
-                    .call(
-                        client,
-                        server_fn::<CreateTicket>(),
-                        &[
-                            ("title", &title),
-                            ("description", "d"),
-                            ("priority", "medium"),
-                        ],
-                    )
-                    .await;
+                let response = app.create_ticket(client, &title, "d", "medium").await;
                 assert!(response.status().is_success(), "{}", response.status());
                 // The client sees its ticket at once, whatever monday is doing.
                 let titles = all_titles(app, client).await;
@@ -189,13 +179,7 @@ async fn pages_show_saved_data_while_monday_is_down() {
     let client = app.signed_in("demo", "jordan@demo.example").await;
     let before = dashboard(&app, &client).await;
     assert_eq!(before.freshness, Freshness::Live);
-    app.local_board()
-        .set_faults(Faults {
-            failure: Some(Failure::Down),
-            ..Faults::default()
-        })
-        .await
-        .unwrap();
+    app.take_monday_down().await;
     // A webhook-less change of mind: the cache is told the list changed.
     app.state.tickets.invalidate("demo", "0").await;
     let during = dashboard(&app, &client).await;
@@ -205,14 +189,7 @@ async fn pages_show_saved_data_while_monday_is_down() {
         during.freshness
     );
     assert_eq!(during.page.matching, before.page.matching);
-    let html = client
-        .get(app.url("/dashboard"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page_text(&client, "/dashboard").await;
     assert!(
         html.contains("monday is not answering, showing saved data"),
         "the page says so"
@@ -223,23 +200,9 @@ async fn pages_show_saved_data_while_monday_is_down() {
 async fn the_outbox_delivers_after_a_restart() {
     let app = spawn_app_with(GENEROUS_LIMITS).await;
     let client = app.signed_in("demo", "jordan@demo.example").await;
-    app.local_board()
-        .set_faults(Faults {
-            failure: Some(Failure::Down),
-            ..Faults::default()
-        })
-        .await
-        .unwrap();
+    app.take_monday_down().await;
     let response = app
-        .call(
-            &client,
-            server_fn::<CreateTicket>(),
-            &[
-                ("title", "Written while down"),
-                ("description", ""),
-                ("priority", "low"),
-            ],
-        )
+        .create_ticket(&client, "Written while down", "", "low")
         .await;
     assert!(response.status().is_success());
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -258,16 +221,8 @@ async fn a_ticket_monday_refuses_for_good_is_kept_and_shown_as_failed() {
     limits.push(("MONDAY_PRIORITY_LABELS", "Critical=urgent"));
     let app = spawn_app_with(&limits).await;
     let client = app.signed_in("demo", "jordan@demo.example").await;
-    app.call(
-        &client,
-        server_fn::<CreateTicket>(),
-        &[
-            ("title", "Refused by monday"),
-            ("description", ""),
-            ("priority", "urgent"),
-        ],
-    )
-    .await;
+    app.create_ticket(&client, "Refused by monday", "", "urgent")
+        .await;
     drained(&app, Duration::from_secs(10)).await;
     let titles = all_titles(&app, &client).await;
     let (_, delivery) = titles
@@ -287,42 +242,16 @@ async fn ticket_creation_is_rate_limited_per_session_with_a_clear_message() {
     let client = app.signed_in("demo", "jordan@demo.example").await;
     for n in 0..2 {
         let title = format!("allowed {n}");
-        let ok = app
-            .call(
-                &client,
-                server_fn::<CreateTicket>(),
-                &[("title", &title), ("description", ""), ("priority", "low")],
-            )
-            .await;
+        let ok = app.create_ticket(&client, &title, "", "low").await;
         assert!(ok.status().is_success());
     }
-    let limited = app
-        .call(
-            &client,
-            server_fn::<CreateTicket>(),
-            &[
-                ("title", "one too many"),
-                ("description", ""),
-                ("priority", "low"),
-            ],
-        )
-        .await;
+    let limited = app.create_ticket(&client, "one too many", "", "low").await;
     assert_eq!(limited.status(), 429);
     let body = limited.text().await.unwrap();
     assert!(body.contains("RateLimited"), "{body}");
     // Another session of another member is not affected.
     let other = app.signed_in("demo", "alex@demo.example").await;
-    let ok = app
-        .call(
-            &other,
-            server_fn::<CreateTicket>(),
-            &[
-                ("title", "someone else"),
-                ("description", ""),
-                ("priority", "low"),
-            ],
-        )
-        .await;
+    let ok = app.create_ticket(&other, "someone else", "", "low").await;
     assert!(ok.status().is_success());
 }
 
@@ -331,17 +260,7 @@ async fn oversized_bodies_are_refused() {
     let app = spawn_app_with(GENEROUS_LIMITS).await;
     let client = app.signed_in("demo", "jordan@demo.example").await;
     let huge = "x".repeat(400 * 1024);
-    let response = app
-        .call(
-            &client,
-            server_fn::<CreateTicket>(),
-            &[
-                ("title", "big"),
-                ("description", &huge),
-                ("priority", "low"),
-            ],
-        )
-        .await;
+    let response = app.create_ticket(&client, "big", &huge, "low").await;
     assert_eq!(response.status(), 413);
     assert_eq!(waiting_in_outbox(&app).await, 0);
 }
