@@ -5,10 +5,10 @@ use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::components::not_found::NotFound;
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_ticket::NewTicketPage;
-use crate::pages::not_found::NotFound;
 use crate::pages::ticket::TicketPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {

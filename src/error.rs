@@ -1,5 +1,6 @@
-//! The error every server function returns: what went wrong in words a client understands,
-//! never a stack trace or monday's raw GraphQL error.
+//! The error every server function, page and HTTP handler ends in: what went wrong in words a
+//! client understands, never a stack trace or monday's raw GraphQL error. Its status and code are
+//! decided here, once; `server::http::error` turns it into a response.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
@@ -9,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub enum AppError {
     #[error("Please sign in to continue.")]
     NotSignedIn,
+    /// A credential other than the session (an API token, a link) was refused; says why.
+    #[error("{message}")]
+    Unauthorized { message: String },
     /// Also what a ticket of another portal answers: it does not exist for this client.
     #[error("We could not find that.")]
     NotFound,
@@ -18,6 +22,12 @@ pub enum AppError {
     RateLimited { minutes: u64 },
     #[error("This request came from another site and was refused.")]
     Forbidden,
+    /// Allowed to sign in, but not to this: an API path naming another portal.
+    #[error("{message}")]
+    NotPermitted { message: String },
+    /// A request a machine sent that cannot be read (a webhook body, a bad JSON document).
+    #[error("{message}")]
+    BadRequest { message: String },
     /// monday (or another service) is not answering; `message` says what happens next.
     #[error("{message}")]
     Unavailable { message: String },
@@ -36,14 +46,27 @@ impl AppError {
         }
     }
 
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        AppError::Unauthorized {
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        AppError::BadRequest {
+            message: message.into(),
+        }
+    }
+
     /// The HTTP status a page or REST call answers with for this error.
     pub fn status(&self) -> u16 {
         match self {
-            AppError::NotSignedIn => 401,
+            AppError::NotSignedIn | AppError::Unauthorized { .. } => 401,
             AppError::NotFound => 404,
             AppError::Invalid { .. } => 422,
             AppError::RateLimited { .. } => 429,
-            AppError::Forbidden => 403,
+            AppError::Forbidden | AppError::NotPermitted { .. } => 403,
+            AppError::BadRequest { .. } => 400,
             AppError::Unavailable { .. } => 503,
             AppError::Internal | AppError::Network(_) => 500,
         }
@@ -52,11 +75,12 @@ impl AppError {
     /// A stable machine-readable code, for the REST API.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::NotSignedIn => "unauthorized",
+            AppError::NotSignedIn | AppError::Unauthorized { .. } => "unauthorized",
             AppError::NotFound => "not_found",
             AppError::Invalid { .. } => "invalid_input",
             AppError::RateLimited { .. } => "rate_limited",
-            AppError::Forbidden => "forbidden",
+            AppError::Forbidden | AppError::NotPermitted { .. } => "forbidden",
+            AppError::BadRequest { .. } => "bad_request",
             AppError::Unavailable { .. } => "unavailable",
             AppError::Internal => "internal",
             AppError::Network(_) => "network",

@@ -1,3 +1,6 @@
+//! Server functions for signing in and out: checking a magic link without spending it, mailing
+//! new links, spending a link to start a session, signing out, and the demo sign-in hints.
+
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -6,25 +9,22 @@ use crate::model::{DemoAccount, LinkStatus};
 /// What a magic link would do, without spending it (mail scanners may open links).
 #[server]
 pub async fn check_link(portal_id: String, token: String) -> Result<LinkStatus, AppError> {
-    let result: Result<LinkStatus, AppError> = async {
-        let request = super::support::request().await?;
-        let auth = &request.state.auth;
-        let Some(email) = auth.peek_link(&portal_id, &token).await? else {
-            return Ok(LinkStatus::Unusable);
-        };
-        match auth.portal(&portal_id).await? {
-            Some(portal) => Ok(LinkStatus::Valid { email, portal }),
-            None => Ok(LinkStatus::Unusable),
-        }
+    let request = super::support::request().await?;
+    let auth = &request.state.auth;
+    let Some(email) = auth.peek_link(&portal_id, &token).await? else {
+        return Ok(LinkStatus::Unusable);
+    };
+    match auth.portal(&portal_id).await? {
+        Some(portal) => Ok(LinkStatus::Valid { email, portal }),
+        None => Ok(LinkStatus::Unusable),
     }
-    .await;
-    super::support::with_status(result)
 }
 
 /// The self-service form. The answer is the same whether or not the email is known.
 #[server]
 pub async fn request_sign_in_link(email: String) -> Result<String, AppError> {
-    use super::support::{finish_plain_form, request, urlencode};
+    use super::support::{finish_plain_form, request};
+    use crate::server::html::query_value;
     let result = async {
         let request = request().await?;
         Ok(request
@@ -36,7 +36,7 @@ pub async fn request_sign_in_link(email: String) -> Result<String, AppError> {
     .await;
     finish_plain_form(
         result,
-        |email| format!("/login?sent={}", urlencode(email)),
+        |email| format!("/login?sent={}", query_value(email)),
         "/login",
     )
 }
@@ -44,90 +44,67 @@ pub async fn request_sign_in_link(email: String) -> Result<String, AppError> {
 /// Spends the link and starts a session with a fresh id.
 #[server]
 pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), AppError> {
-    let result: Result<(), AppError> = async {
-        use crate::server::auth::AuditEvent;
-        use crate::server::auth::session::sign_in;
-        let request = super::support::request().await?;
-        let auth = &request.state.auth;
-        let member = match auth.consume_link(&portal_id, &token, request.address).await {
-            Ok(member) => member,
-            Err(crate::server::auth::AuthError::LinkUnusable) => {
-                if super::support::plain_form_post() {
-                    leptos_axum::redirect("/login?link=unusable");
-                }
-                return Err(AppError::NotFound);
+    use crate::server::auth::AuditEvent;
+    use crate::server::auth::session::sign_in;
+    let request = super::support::request().await?;
+    let auth = &request.state.auth;
+    let member = match auth.consume_link(&portal_id, &token, request.address).await {
+        Ok(member) => member,
+        Err(crate::server::auth::AuthError::LinkUnusable) => {
+            if super::support::plain_form_post() {
+                leptos_axum::redirect("/login?link=unusable");
             }
-            Err(other) => return Err(other.into()),
-        };
-        sign_in(&request.session, &member).await.map_err(|error| {
-            tracing::error!(%error, "could not start a session");
-            AppError::Internal
-        })?;
-        auth.audit(
-            AuditEvent::SignIn,
-            Some(&member.portal_id),
-            Some(&member.email),
-            request.address,
-            None,
-        )
-        .await;
-        leptos_axum::redirect("/dashboard");
-        Ok(())
-    }
+            return Err(AppError::NotFound);
+        }
+        Err(other) => return Err(other.into()),
+    };
+    sign_in(&request.session, &member).await.map_err(|error| {
+        tracing::error!(%error, "could not start a session");
+        AppError::Internal
+    })?;
+    auth.audit(
+        AuditEvent::SignIn,
+        Some(&member.portal_id),
+        Some(&member.email),
+        request.address,
+        None,
+    )
     .await;
-    super::support::with_status(result)
+    leptos_axum::redirect("/dashboard");
+    Ok(())
 }
 
 #[server]
 pub async fn sign_out() -> Result<(), AppError> {
-    let result: Result<(), AppError> = async {
-        use crate::server::auth::AuditEvent;
-        let request = super::support::request().await?;
-        if let Some(member) = crate::server::auth::session::current(&request.session).await {
-            request
-                .state
-                .auth
-                .audit(
-                    AuditEvent::SignOut,
-                    Some(&member.portal_id),
-                    Some(&member.email),
-                    request.address,
-                    None,
-                )
-                .await;
-        }
-        crate::server::auth::session::sign_out(&request.session)
-            .await
-            .map_err(|_| AppError::Internal)?;
-        leptos_axum::redirect("/login?signed_out=1");
-        Ok(())
+    use crate::server::auth::AuditEvent;
+    let request = super::support::request().await?;
+    if let Some(member) = crate::server::auth::session::current(&request.session).await {
+        request
+            .state
+            .auth
+            .audit(
+                AuditEvent::SignOut,
+                Some(&member.portal_id),
+                Some(&member.email),
+                request.address,
+                None,
+            )
+            .await;
     }
-    .await;
-    super::support::with_status(result)
+    crate::server::auth::session::sign_out(&request.session)
+        .await
+        .map_err(|_| AppError::Internal)?;
+    leptos_axum::redirect("/login?signed_out=1");
+    Ok(())
 }
 
 /// The demo portals' members, shown on the login page only while the local board's team
 /// console and demo inbox are served.
 #[server]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
-    let result: Result<Vec<DemoAccount>, AppError> = async {
-        let request = super::support::request().await?;
-        if !request.state.team_console {
-            return Ok(Vec::new());
-        }
-        let directory = request.state.auth.directory().await?;
-        Ok(directory
-            .into_iter()
-            .filter(|(portal, _)| portal.id == "demo" || portal.id == "acme")
-            .flat_map(|(portal, members)| {
-                members.into_iter().map(move |(email, name)| DemoAccount {
-                    name: name.unwrap_or_else(|| email.clone()),
-                    email,
-                    portal_name: portal.name.clone(),
-                })
-            })
-            .collect())
+    let request = super::support::request().await?;
+    if !request.state.team_console {
+        return Ok(Vec::new());
     }
-    .await;
-    super::support::with_status(result)
+    Ok(crate::server::demo::accounts(&request.state.auth).await?)
 }

@@ -1,5 +1,6 @@
 //! Server functions: thin wrappers that check the session and call into `server/`. The portal
-//! always comes from the session, never from an argument.
+//! always comes from the session, never from an argument. Their errors get their HTTP status in
+//! one place (`server::http::error`), so a body never has to remember it.
 
 pub mod auth;
 pub mod tickets;
@@ -12,9 +13,11 @@ pub(crate) mod support {
     use tower_sessions::Session;
 
     use crate::error::AppError;
-    use crate::server::auth::Member;
-    use crate::server::auth::session::{client_address, current};
-    use crate::server::state::AppState;
+    use crate::server::auth::{AuditEvent, Member};
+    use crate::server::html::query_value;
+    use crate::server::http::limits::Write;
+    use crate::server::http::request::{client_address, session_member};
+    use crate::server::http::state::AppState;
 
     pub struct Request {
         pub state: AppState,
@@ -31,16 +34,10 @@ pub(crate) mod support {
 
     impl SignedIn {
         /// Counts a write against the session's and the address's limits.
-        pub fn check_write_limit(
-            &self,
-            write: crate::server::guard::Write,
-        ) -> Result<(), AppError> {
-            crate::server::guard::check_write_limits(
-                &self.state,
-                &self.limit_key(),
-                self.address,
-                write,
-            )
+        pub fn check_write_limit(&self, write: Write) -> Result<(), AppError> {
+            self.state
+                .write_limits
+                .check(&self.limit_key(), self.address, write)
         }
 
         /// The member's display name, for what they write.
@@ -49,7 +46,7 @@ pub(crate) mod support {
         }
 
         /// Records what the member did in the audit log.
-        pub async fn audit(&self, event: crate::server::auth::AuditEvent, detail: &str) {
+        pub async fn audit(&self, event: AuditEvent, detail: &str) {
             self.state
                 .auth
                 .audit(
@@ -85,42 +82,20 @@ pub(crate) mod support {
         })
     }
 
-    /// The signed-in member, still a member of the portal the session names.
+    /// The signed-in member under the one rule (a session naming a current member).
     pub async fn signed_in() -> Result<SignedIn, AppError> {
         let Request {
             state,
             session,
             address,
         } = request().await?;
-        let member = current(&session).await.ok_or(AppError::NotSignedIn)?;
-        if !state
-            .auth
-            .is_member(&member)
-            .await
-            .map_err(AppError::from)?
-        {
-            let _ = crate::server::auth::session::sign_out(&session).await;
-            return Err(AppError::NotSignedIn);
-        }
+        let member = session_member(&state, &session).await?;
         Ok(SignedIn {
             state,
             session,
             address,
             member,
         })
-    }
-
-    /// Gives an error response the HTTP status that fits it (422, 404, 429, ...) instead of
-    /// the 500 server functions answer by default. A plain form post keeps its redirect.
-    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(error) = &result
-            && !plain_form_post()
-            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-            && let Ok(status) = http::StatusCode::from_u16(error.status())
-        {
-            response.set_status(status);
-        }
-        result
     }
 
     /// A form posted without JavaScript wants a page back, not JSON.
@@ -136,13 +111,13 @@ pub(crate) mod support {
     }
 
     /// Without JavaScript, sends the browser to `path` (with the error in the query when
-    /// there is one) instead of back to the form with nothing to show.
+    /// there is one) instead of back to the form with nothing to show. The status of an error
+    /// answered as JSON is set by `server::http::error`, like every server function's.
     pub fn finish_plain_form<T>(
         result: Result<T, AppError>,
         ok_path: impl FnOnce(&T) -> String,
         error_path: &str,
     ) -> Result<T, AppError> {
-        let result = with_status(result);
         if plain_form_post() {
             match &result {
                 Ok(value) => leptos_axum::redirect(&ok_path(value)),
@@ -150,24 +125,11 @@ pub(crate) mod support {
                     let separator = if error_path.contains('?') { '&' } else { '?' };
                     leptos_axum::redirect(&format!(
                         "{error_path}{separator}error={}",
-                        urlencode(&error.to_string())
+                        query_value(&error.to_string())
                     ));
                 }
             }
         }
         result
-    }
-
-    pub fn urlencode(value: &str) -> String {
-        let mut out = String::with_capacity(value.len());
-        for byte in value.bytes() {
-            match byte {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    out.push(byte as char)
-                }
-                _ => out.push_str(&format!("%{byte:02X}")),
-            }
-        }
-        out
     }
 }

@@ -1,3 +1,6 @@
+//! Server functions for tickets: the dashboard, one ticket, creating a ticket and replying. Each
+//! acts for the signed-in member's portal only.
+
 use leptos::prelude::*;
 
 use crate::error::AppError;
@@ -29,46 +32,34 @@ fn freshness(saved_at: Option<String>) -> crate::model::Freshness {
 /// The signed-in portal's tickets under `query` (filters, search, sort, page).
 #[server]
 pub async fn load_dashboard(query: TicketQuery) -> Result<Dashboard, AppError> {
-    let result: Result<Dashboard, AppError> = async {
-        let signed = super::support::signed_in().await?;
-        let viewer = viewer_of(&signed).await?;
-        let tickets = signed.state.tickets.list(&signed.member).await?;
-        Ok(Dashboard {
-            viewer,
-            page: crate::model::apply_query(&tickets.value, &query),
-            freshness: freshness(tickets.saved_at),
-        })
-    }
-    .await;
-    super::support::with_status(result)
+    let signed = super::support::signed_in().await?;
+    let viewer = viewer_of(&signed).await?;
+    let tickets = signed.state.tickets.list(&signed.member).await?;
+    Ok(Dashboard {
+        viewer,
+        page: crate::model::apply_query(&tickets.value, &query),
+        freshness: freshness(tickets.saved_at),
+    })
 }
 
 /// One ticket of the signed-in portal; another portal's ticket is not found.
 #[server]
 pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
-    let result: Result<TicketView, AppError> = async {
-        let signed = super::support::signed_in().await?;
-        let viewer = viewer_of(&signed).await?;
-        let detail = signed.state.tickets.detail(&signed.member, &id).await?;
-        Ok(TicketView {
-            viewer,
-            detail: detail.value,
-            freshness: freshness(detail.saved_at),
-        })
-    }
-    .await;
-    super::support::with_status(result)
+    let signed = super::support::signed_in().await?;
+    let viewer = viewer_of(&signed).await?;
+    let detail = signed.state.tickets.detail(&signed.member, &id).await?;
+    Ok(TicketView {
+        viewer,
+        detail: detail.value,
+        freshness: freshness(detail.saved_at),
+    })
 }
 
 /// The signed-in member, for pages that show only the frame (the new-ticket page).
 #[server]
 pub async fn load_viewer() -> Result<Viewer, AppError> {
-    let result: Result<Viewer, AppError> = async {
-        let signed = super::support::signed_in().await?;
-        viewer_of(&signed).await
-    }
-    .await;
-    super::support::with_status(result)
+    let signed = super::support::signed_in().await?;
+    viewer_of(&signed).await
 }
 
 /// Saves a new ticket; it reaches monday through the outbox. Works as a plain form post too.
@@ -80,7 +71,7 @@ pub async fn create_ticket(
 ) -> Result<Ticket, AppError> {
     use super::support::{finish_plain_form, signed_in};
     use crate::server::auth::AuditEvent;
-    use crate::server::guard::Write;
+    use crate::server::http::limits::Write;
     let result = async {
         let signed = signed_in().await?;
         let new = crate::model::NewTicket::validate(&title, &description, &priority)
@@ -106,10 +97,11 @@ pub async fn create_ticket(
 /// Posts the client's message on the ticket (through the outbox).
 #[server]
 pub async fn post_reply(ticket_id: String, body: String) -> Result<Reply, AppError> {
-    use super::support::{finish_plain_form, signed_in, urlencode};
+    use super::support::{finish_plain_form, signed_in};
     use crate::server::auth::AuditEvent;
-    use crate::server::guard::Write;
-    let page = format!("/tickets/{}", urlencode(&ticket_id));
+    use crate::server::html::query_value;
+    use crate::server::http::limits::Write;
+    let page = format!("/tickets/{}", query_value(&ticket_id));
     let result = async {
         let signed = signed_in().await?;
         signed.check_write_limit(Write::Reply)?;

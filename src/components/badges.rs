@@ -1,3 +1,6 @@
+//! Status, priority and delivery badges: text plus a shape or bars, so nothing is said by colour
+//! alone.
+
 use leptos::prelude::*;
 
 use crate::model::{Delivery, Priority, Status};

@@ -1,3 +1,6 @@
+//! The signed-in page frame (the portal's brand, navigation, sign-out) and the notice shown when
+//! a page holds saved data because monday is not answering.
+
 use leptos::prelude::*;
 
 use crate::api::auth::SignOut;

@@ -2,6 +2,7 @@
 
 pub mod badges;
 pub mod frame;
+pub mod not_found;
 pub mod problem;
 pub mod ticket_form;
 pub mod time;

@@ -1,12 +1,23 @@
+//! What a page shows when loading it failed, and the HTTP status it answers with: the one place
+//! pages turn an [`AppError`] into a status, as `server::http::error` does for everything else.
+
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 
+use super::not_found::NotFound;
 use crate::error::AppError;
-use crate::pages::not_found::NotFound;
 
 /// What a page shows instead of its content when loading it failed.
 #[component]
 pub fn Problem(error: AppError) -> impl IntoView {
+    // A sign-in redirect brings its own status; everything else answers with the error's.
+    #[cfg(feature = "ssr")]
+    if !matches!(error, AppError::NotSignedIn)
+        && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(status) = http::StatusCode::from_u16(error.status())
+    {
+        response.set_status(status);
+    }
     match error {
         AppError::NotSignedIn => view! { <Redirect path="/login" /> }.into_any(),
         AppError::NotFound => view! { <NotFound /> }.into_any(),

@@ -1,3 +1,6 @@
+//! The new-ticket form, shared by the dashboard's dialog (an island) and `/tickets/new`, and the
+//! form styles the pages share. Without JavaScript it is a plain form post that still works.
+
 use leptos::prelude::*;
 
 use crate::api::tickets::CreateTicket;

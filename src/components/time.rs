@@ -1,3 +1,6 @@
+//! Times as people read them ("3 hours ago"), with the exact time on hover; the same text on
+//! the server and in the browser so hydration matches.
+
 use leptos::prelude::*;
 
 use crate::model::{exact_time, parse_utc_seconds, relative_time};

@@ -1,3 +1,6 @@
+//! `/dashboard`: the portal's tickets with filters, search, sort and pages, all kept in the URL so
+//! a link reproduces the view.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -1,3 +1,6 @@
+//! `/login`: asking for a sign-in link by email, and the "Continue as …" step a magic link opens
+//! (opening a link never spends it; only the button does, so mail scanners cannot).
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

@@ -3,5 +3,4 @@
 pub mod dashboard;
 pub mod login;
 pub mod new_ticket;
-pub mod not_found;
 pub mod ticket;

@@ -1,3 +1,6 @@
+//! `/tickets/new`: the new-ticket form as a page of its own (where the dashboard's button leads
+//! without JavaScript).
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;

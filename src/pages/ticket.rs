@@ -1,3 +1,6 @@
+//! `/tickets/{id}`: one ticket with every field, its status timeline, the public conversation
+//! and the reply box.
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};

@@ -8,7 +8,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
 use super::config::MailConfig;
-use super::local_board::console::escape;
+use super::html::escape;
 use crate::model::PortalBrand;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

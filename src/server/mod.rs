@@ -1,19 +1,18 @@
-//! Everything that runs only on the server: configuration, storage, monday, auth, live updates.
+//! Everything that runs only on the server. Dependencies point one way: the HTTP layer
+//! ([`http`], [`devtools`]) calls the services ([`auth`], [`tickets`], [`board_events`],
+//! [`live_hub`], [`mail`], [`demo`]), which reach monday through [`board`] and the `monday`
+//! crate. The start-up module at the crate root wires them together from [`config`].
 
 pub mod auth;
-pub mod board_setup;
-pub mod cli;
+pub mod board;
+pub mod board_events;
 pub mod config;
 pub mod db;
-pub mod guard;
-pub mod health;
-pub mod live;
-pub mod local_board;
+pub mod demo;
+pub mod devtools;
+pub mod html;
+pub mod http;
+pub mod live_hub;
 pub mod mail;
-pub mod monday;
-pub mod rest;
-pub mod startup;
-pub mod state;
 pub mod telemetry;
 pub mod tickets;
-pub mod webhooks;

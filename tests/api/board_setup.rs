@@ -3,9 +3,9 @@
 use std::collections::BTreeMap;
 use tokio::process::Command;
 
-use client_portal::server::board_setup::{doctor, setup_board};
+use client_portal::server::board::setup::{doctor, setup_board};
 use client_portal::server::db;
-use client_portal::server::local_board::store::Column;
+use monday_local::store::Column;
 
 use crate::helpers::{TempDir, spawn_board};
 
@@ -42,7 +42,7 @@ async fn doctor_passes_on_a_set_up_board_and_setup_is_idempotent() {
 async fn doctor_names_a_missing_column_and_its_fix_and_setup_creates_it() {
     let board = spawn_board().await;
     // A second board, like a real one someone made by hand, without the portal_id column.
-    let columns: Vec<Column> = client_portal::server::local_board::seed_columns()
+    let columns: Vec<Column> = monday_local::seed_columns()
         .into_iter()
         .filter(|c| c.id != "portal_id")
         .collect();
@@ -86,7 +86,7 @@ async fn doctor_names_a_missing_column_and_its_fix_and_setup_creates_it() {
 #[tokio::test]
 async fn doctor_reports_missing_labels() {
     let board = spawn_board().await;
-    let mut columns = client_portal::server::local_board::seed_columns();
+    let mut columns = monday_local::seed_columns();
     for column in &mut columns {
         if column.id == "status" {
             column.labels = BTreeMap::from([(0, "Open".to_owned()), (1, "Done".to_owned())]);
@@ -122,7 +122,7 @@ async fn doctor_reports_missing_labels() {
 #[tokio::test]
 async fn the_doctor_command_exits_non_zero_with_the_fix_on_a_board_missing_a_column() {
     let board = spawn_board().await;
-    let columns: Vec<Column> = client_portal::server::local_board::seed_columns()
+    let columns: Vec<Column> = monday_local::seed_columns()
         .into_iter()
         .filter(|c| c.id != "client_email")
         .collect();

@@ -3,7 +3,10 @@
 
 use std::process::Command;
 
-use crate::helpers::{TempDir, spawn_app};
+use client_portal::api::tickets::LoadTicket;
+use client_portal::error::AppError;
+
+use crate::helpers::{TempDir, browser, server_fn, spawn_app};
 
 #[tokio::test]
 async fn healthz_answers_and_readyz_reports_each_dependency() {
@@ -107,4 +110,35 @@ fn secrets_in_bad_configuration_are_not_echoed() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("JWT_SECRET"));
     assert!(!stderr.contains("too-short-but-private"));
+}
+
+/// Server functions carry no status code of their own (`load_ticket`'s body is a plain chain of
+/// `?`): the one error path gives "not found" its 404 and "not signed in" its 401, with the error
+/// in the body for the browser to show.
+#[tokio::test]
+async fn server_function_errors_answer_with_their_own_status() {
+    let app = spawn_app().await;
+    let client = app.signed_in("demo", "jordan@demo.example").await;
+    let missing = app
+        .call(&client, server_fn::<LoadTicket>(), &[("id", "99999999999")])
+        .await;
+    assert_eq!(missing.status(), 404);
+    let error: AppError = missing.json().await.expect("the error in the body");
+    assert_eq!(error, AppError::NotFound);
+
+    let not_a_ticket = app
+        .call(
+            &client,
+            server_fn::<LoadTicket>(),
+            &[("id", "../etc/passwd")],
+        )
+        .await;
+    assert_eq!(not_a_ticket.status(), 404);
+
+    let anonymous = app
+        .call(&browser(), server_fn::<LoadTicket>(), &[("id", "1")])
+        .await;
+    assert_eq!(anonymous.status(), 401);
+    let error: AppError = anonymous.json().await.expect("the error in the body");
+    assert_eq!(error, AppError::NotSignedIn);
 }

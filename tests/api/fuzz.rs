@@ -3,7 +3,7 @@
 
 use client_portal::api::tickets::PostReply;
 use client_portal::model::{NewTicket, validate_reply};
-use client_portal::server::webhooks::parse_event;
+use client_portal::server::board_events::parse_event;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};

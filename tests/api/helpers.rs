@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use client_portal::server::board::TicketBoard;
 use client_portal::server::config::{Config, Vars};
-use client_portal::server::local_board::{LocalBoard, LocalBoardOptions};
-use client_portal::server::monday::MondayClient;
-use client_portal::server::startup::Application;
-use client_portal::server::state::AppState;
+use client_portal::server::http::state::AppState;
+use client_portal::startup::Application;
+use monday_local::{LocalBoard, LocalBoardOptions};
 use tokio::sync::oneshot;
 
 /// A directory under the system temp dir, removed when dropped.
@@ -54,6 +54,8 @@ impl TestApp {
     pub fn webhook_url(&self) -> String {
         let secret = self
             .state
+            .config
+            .monday
             .webhook_secret
             .as_ref()
             .expect("a webhook secret");
@@ -94,7 +96,7 @@ impl TestApp {
 
     /// Makes the local board refuse connections, as when monday is down.
     pub async fn take_monday_down(&self) {
-        use client_portal::server::local_board::{Failure, Faults};
+        use monday_local::{Failure, Faults};
         self.local_board()
             .set_faults(Faults {
                 failure: Some(Failure::Down),
@@ -178,6 +180,29 @@ pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[(&str, &str)]) -> Tes
     }
 }
 
+/// Adds `count` generated tickets for `portal` to a local board's ticket board.
+pub async fn add_generated_tickets(board: &LocalBoard, portal: &str, count: usize) {
+    let board_id = board.board_id();
+    board
+        .store()
+        .mutate(|txn| {
+            for n in 0..count {
+                let (name, values) = monday_local::generated_ticket(portal, n);
+                txn.create_item(
+                    board_id,
+                    &name,
+                    Some(&values),
+                    false,
+                    monday_local::store::API_USER_ID,
+                    None,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+        .expect("tickets added");
+}
+
 /// A local board on its own, as a monday double, with an empty ticket board.
 pub struct TestBoard {
     pub board: LocalBoard,
@@ -187,7 +212,7 @@ pub struct TestBoard {
 pub async fn spawn_board() -> TestBoard {
     let dir = TempDir::new("board-test");
     let mut options = LocalBoardOptions::new(dir.sqlite_url("board.db"));
-    options.seed_demo_data = false;
+    options.seed = monday_local::Seed::Nothing;
     options.webhook_retry_interval = std::time::Duration::from_millis(200);
     let board = LocalBoard::start(options)
         .await
@@ -198,12 +223,13 @@ pub async fn spawn_board() -> TestBoard {
 
 impl TestBoard {
     /// A production monday client pointed at this board.
-    pub async fn client(&self, extra: &[(&str, &str)]) -> MondayClient {
+    pub async fn client(&self, extra: &[(&str, &str)]) -> TicketBoard {
         let config = self.config(extra).await;
-        MondayClient::new(
+        let token = config.monday.token.clone().expect("token");
+        TicketBoard::new(
             &config.monday,
             config.monday.api_url.clone(),
-            config.monday.token.clone().expect("token"),
+            monday::Token::new(token.expose()),
         )
         .expect("client")
     }

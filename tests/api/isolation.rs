@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use client_portal::api::tickets::{LoadDashboard, LoadTicket, PostReply};
-use client_portal::server::local_board::store::API_USER_ID;
+use monday_local::store::API_USER_ID;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
@@ -63,10 +63,8 @@ fn learn_ids(app: &TestApp, ids: &mut HashMap<String, &'static str>) {
     };
     let column = board.column("portal_id").unwrap();
     for item in snap.items.values() {
-        let owner = client_portal::server::local_board::store::BoardState::column_text(
-            column,
-            item.values.get("portal_id"),
-        );
+        let owner =
+            monday_local::store::BoardState::column_text(column, item.values.get("portal_id"));
         if let Some(portal) = PORTALS.iter().find(|p| Some(**p) == owner.as_deref()) {
             ids.entry(item.id.to_string()).or_insert(portal);
         }

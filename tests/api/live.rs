@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use client_portal::api::auth::SignOut;
 use client_portal::model::{LiveEvent, Status};
-use client_portal::server::local_board::store::API_USER_ID;
+use monday_local::store::API_USER_ID;
 use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, server_fn, spawn_app, spawn_app_with};

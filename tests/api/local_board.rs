@@ -6,8 +6,8 @@ use std::time::Duration;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::routing::post;
-use client_portal::server::local_board::store::API_USER_ID;
-use client_portal::server::local_board::{LocalBoard, LocalBoardOptions};
+use monday_local::store::API_USER_ID;
+use monday_local::{LocalBoard, LocalBoardOptions};
 use serde_json::{Value, json};
 
 use crate::helpers::{TempDir, spawn_board};
@@ -103,13 +103,7 @@ async fn fires_mondays_payloads_to_registered_webhooks() {
         .await
         .unwrap();
     store
-        .mutate(|txn| {
-            txn.set_item_state(
-                item.id,
-                client_portal::server::local_board::store::ItemState::Archived,
-                2,
-            )
-        })
+        .mutate(|txn| txn.set_item_state(item.id, monday_local::store::ItemState::Archived, 2))
         .await
         .unwrap();
 
@@ -204,7 +198,7 @@ async fn the_board_survives_a_restart() {
     let dir = TempDir::new("board-restart");
     let options = || {
         let mut options = LocalBoardOptions::new(dir.sqlite_url("board.db"));
-        options.seed_demo_data = true;
+        options.seed = monday_local::Seed::Demo;
         options
     };
     let first = LocalBoard::start(options()).await.unwrap();
@@ -235,8 +229,8 @@ async fn the_seed_covers_every_status_and_priority_in_two_portals() {
         .unwrap();
     let snap = board.store().snapshot();
     let b = snap.board(board.board_id()).unwrap();
-    let text = |item: &client_portal::server::local_board::store::Item, column: &str| {
-        client_portal::server::local_board::store::BoardState::column_text(
+    let text = |item: &monday_local::store::Item, column: &str| {
+        monday_local::store::BoardState::column_text(
             b.column(column).unwrap(),
             item.values.get(column),
         )

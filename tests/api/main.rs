@@ -1,6 +1,7 @@
 //! Integration tests, all in one binary so they link once. Each test spawns its own portal on
 //! 127.0.0.1:0 with its own data directory, and talks to it over real HTTP.
 
+mod architecture;
 mod auth;
 mod board_setup;
 mod foundation;
@@ -10,6 +11,5 @@ mod isolation;
 mod live;
 mod local_board;
 mod monday_client;
-mod monday_schema;
 mod pages;
 mod resilience;

@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use client_portal::model::{NewTicket, Priority, Status};
-use client_portal::server::local_board::store::API_USER_ID;
-use client_portal::server::local_board::{Failure, Faults};
-use client_portal::server::monday::MondayError;
+use monday::MondayError;
+use monday_local::store::API_USER_ID;
+use monday_local::{Failure, Faults};
 use serde_json::json;
 
 use crate::helpers::{TestBoard, spawn_board};

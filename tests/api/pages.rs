@@ -3,15 +3,12 @@
 use client_portal::api::tickets::LoadDashboard;
 use client_portal::model::Dashboard;
 
-use crate::helpers::{server_fn, spawn_app};
+use crate::helpers::{add_generated_tickets, server_fn, spawn_app};
 
 #[tokio::test]
 async fn a_portal_with_2000_tickets_gets_pages_of_25() {
     let app = spawn_app().await;
-    app.local_board()
-        .add_bench_tickets(&["big".to_owned()], 2000)
-        .await
-        .unwrap();
+    add_generated_tickets(app.local_board(), "big", 2000).await;
     let client = app.signed_in("big", "someone@big.test").await;
 
     let html = app.page_text(&client, "/dashboard").await;

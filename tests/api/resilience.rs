@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use client_portal::api::tickets::LoadDashboard;
 use client_portal::model::{Dashboard, Delivery, Freshness};
-use client_portal::server::local_board::{Failure, Faults};
+use monday_local::{Failure, Faults};
 
 use crate::helpers::{TestApp, server_fn, spawn_app_in, spawn_app_with};
 

@@ -1,12 +1,10 @@
 //! The browser session: an HttpOnly cookie naming a server-side record that holds the
-//! member. Every page, server function and socket takes the portal from here.
+//! member. Every page, server function and socket takes the portal from here; whether that
+//! member may still act is decided by `server::http::request`, the one signed-in rule.
 
-use std::net::{IpAddr, SocketAddr};
-
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
+use tower_sessions::session::Record;
 
 use super::Member;
 use crate::server::db::now_unix;
@@ -57,38 +55,10 @@ pub async fn sign_out(session: &Session) -> Result<(), tower_sessions::session::
     session.flush().await
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the portal
-/// is configured to sit behind a proxy.
-pub fn client_address(parts: &Parts, trust_forwarded: bool) -> Option<IpAddr> {
-    if trust_forwarded
-        && let Some(forwarded) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return Some(forwarded);
-    }
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip())
-}
-
-/// An axum extractor for handlers that need a signed-in member (the WebSocket).
-pub struct SignedIn(pub Member, pub Session);
-
-impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
-    type Rejection = axum::http::StatusCode;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| axum::http::StatusCode::UNAUTHORIZED)?;
-        let member = current(&session)
-            .await
-            .ok_or(axum::http::StatusCode::UNAUTHORIZED)?;
-        Ok(SignedIn(member, session))
-    }
+/// The member a stored session record names (what the live socket re-reads by session id).
+pub fn member_of_record(record: &Record) -> Option<Member> {
+    let stored = record.data.get(MEMBER_KEY)?;
+    serde_json::from_value::<Stored>(stored.clone())
+        .ok()
+        .map(|s| s.member)
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::model::Ticket;
-use crate::server::monday::{MondayError, UpdateNode, now_utc_string};
+use monday::{MondayError, UpdateNode, now_utc_string};
 
 /// After monday fails, serve saved data this long before asking again.
 const FAILURE_BACKOFF: Duration = Duration::from_secs(10);

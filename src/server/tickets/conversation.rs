@@ -6,9 +6,10 @@
 //! (`@client` by default). Everything else is internal. The marker is removed and the HTML
 //! goes through an allow-list sanitiser before it reaches a page.
 
+use monday::{UpdateNode, normalize_timestamp};
+
 use crate::model::{Delivery, Reply};
-use crate::server::local_board::console::escape;
-use crate::server::monday::{UpdateNode, normalize_timestamp};
+use crate::server::html::{escape, text_to_html};
 
 /// A message the client wrote, as the outbox keeps it.
 #[derive(Debug, Clone)]
@@ -19,15 +20,6 @@ pub struct ClientMessage {
     pub created_at: String,
     pub monday_update_id: Option<String>,
     pub delivery: Delivery,
-}
-
-/// Plain text → safe HTML: escaped, blank lines make paragraphs, line breaks stay.
-pub fn text_to_html(text: &str) -> String {
-    text.split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>")))
-        .collect()
 }
 
 /// The update the portal posts on monday for a client's message: who wrote it, then the text.
@@ -129,7 +121,7 @@ pub fn conversation(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::monday::UserRef;
+    use monday::UserRef;
 
     fn update(id: &str, body: &str, at: &str) -> UpdateNode {
         UpdateNode {

@@ -1,0 +1,845 @@
+//! The portal's benchmark: a program that prints a table, run against the local board on
+//! loopback. `./scripts/bench` builds everything in release mode and runs it.
+//!
+//! `bench` (no arguments) starts its own board (`monday-local --seed bench:50x40`) and portal
+//! (the release binaries beside this one) on a fresh data directory, signs in a member of each of
+//! the 50 portals (links from `client-portal invite`), then measures dashboard loads, the REST list,
+//! ticket creation through the outbox, webhook-to-socket latency, memory per idle socket and the
+//! browser bundle, and compares with the original design's request path (see [`yardstick`]).
+//! `bench http --url ...` loads any URL the same way, to measure another implementation (such
+//! as the original FastAPI backend itself) side by side.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use client_portal::api::auth::ContinueSignIn;
+use futures::StreamExt;
+use leptos::server_fn::ServerFn;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::sync::Mutex;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+mod yardstick;
+
+#[derive(Parser)]
+#[command(about = "Benchmarks the client portal and prints a table")]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Seconds each throughput measurement runs.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Concurrent clients for page and REST loads.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    #[arg(long, default_value_t = 50)]
+    portals: usize,
+    #[arg(long, default_value_t = 40)]
+    tickets: usize,
+    /// Sockets listening while webhooks are fired.
+    #[arg(long, default_value_t = 1000)]
+    sockets: usize,
+    /// Webhooks fired for the latency measurement.
+    #[arg(long, default_value_t = 300)]
+    webhooks: usize,
+    /// Idle sockets for the memory measurement.
+    #[arg(long, default_value_t = 10_000)]
+    idle_sockets: usize,
+    /// Where the `client-portal` and `monday-local` binaries are (default: beside this program).
+    #[arg(long)]
+    binaries: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Load any URL with GET at `--clients` concurrency, e.g. another backend's ticket list.
+    Http {
+        #[arg(long)]
+        url: String,
+        /// Extra request headers, `Name: value`; repeatable.
+        #[arg(long = "header")]
+        headers: Vec<String>,
+    },
+}
+
+struct Stats {
+    latencies: Vec<Duration>,
+    errors: u64,
+    elapsed: Duration,
+}
+
+impl Stats {
+    fn rps(&self) -> f64 {
+        self.latencies.len() as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        percentile(&self.latencies, p)
+    }
+}
+
+fn percentile(values: &[Duration], p: f64) -> Duration {
+    if values.is_empty() {
+        return Duration::ZERO;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Runs `request` from `clients` workers for `seconds` and collects latencies.
+async fn load<F, Fut>(clients: usize, seconds: u64, request: F) -> Stats
+where
+    F: Fn(usize, u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|worker| {
+            let request = request.clone();
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let t = Instant::now();
+                    if request(worker, n).await {
+                        latencies.push(t.elapsed());
+                    } else {
+                        errors += 1;
+                    }
+                    n += 1;
+                }
+                (latencies, errors)
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut stats = Stats {
+        latencies: Vec::new(),
+        errors: 0,
+        elapsed: Duration::ZERO,
+    };
+    for worker in workers {
+        if let Ok((latencies, errors)) = worker.await {
+            stats.latencies.extend(latencies);
+            stats.errors += errors;
+        }
+    }
+    stats.elapsed = started.elapsed();
+    stats
+}
+
+/// Whether a response arrived with `status` and its whole body.
+async fn answered(response: reqwest::Result<reqwest::Response>, status: u16) -> bool {
+    match response {
+        Ok(response) if response.status().as_u16() == status => response.bytes().await.is_ok(),
+        _ => false,
+    }
+}
+
+fn http_client(clients: usize) -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}
+
+async fn http_mode(args: &Args, url: &str, headers: &[String]) {
+    let mut map = reqwest::header::HeaderMap::new();
+    for header in headers {
+        let Some((name, value)) = header.split_once(':') else {
+            eprintln!("--header takes `Name: value`, got {header}");
+            std::process::exit(2);
+        };
+        match (
+            reqwest::header::HeaderName::from_bytes(name.trim().as_bytes()),
+            value.trim().parse(),
+        ) {
+            (Ok(name), Ok(value)) => {
+                map.insert(name, value);
+            }
+            _ => {
+                eprintln!("not a valid header: {header}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let client = http_client(args.clients);
+    let target = url.to_owned();
+    let url = Arc::new(url.to_owned());
+    let map = Arc::new(map);
+    let stats = load(args.clients, args.seconds, move |_, _| {
+        let (client, url, map) = (client.clone(), url.clone(), map.clone());
+        async move {
+            answered(
+                client
+                    .get(url.as_str())
+                    .headers((*map).clone())
+                    .send()
+                    .await,
+                200,
+            )
+            .await
+        }
+    })
+    .await;
+    println!("| target | clients | requests/s | p50 | p99 | errors |");
+    println!("| --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| GET {target} | {} | {:.0} | {} | {} | {} |",
+        args.clients,
+        stats.rps(),
+        ms(stats.percentile(0.5)),
+        ms(stats.percentile(0.99)),
+        stats.errors
+    );
+}
+
+/// The board and the portal under test: a `monday-local` and a `client-portal` process (the
+/// release binaries beside this one) on a fresh data directory, the portal talking to the board
+/// as it would to monday: by URL and token.
+struct Portal {
+    board: tokio::process::Child,
+    child: tokio::process::Child,
+    url: String,
+    pid: u32,
+    data_dir: PathBuf,
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+        let _ = self.board.start_kill();
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+const WEBHOOK_SECRET: &str = "bench-webhook-secret-0123456789";
+
+/// What the portal's commands need: the board it talks to and where it is reached.
+struct PortalEnv {
+    data_dir: PathBuf,
+    public_url: String,
+    board_url: String,
+    board_token: String,
+    board_id: String,
+}
+
+fn server_env(command: &mut tokio::process::Command, env: &PortalEnv) {
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATA_DIR", &env.data_dir)
+        .env(
+            "LEPTOS_SITE_ADDR",
+            env.public_url.trim_start_matches("http://"),
+        )
+        .env("PORTAL_PUBLIC_URL", &env.public_url)
+        .env("LEPTOS_OUTPUT_NAME", "client_portal")
+        .env("MONDAY_API_URL", &env.board_url)
+        .env("MONDAY_API_TOKEN", &env.board_token)
+        .env("MONDAY_BOARD_ID", &env.board_id)
+        .env("MONDAY_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("METRICS", "on")
+        .env("LIMIT_TICKETS_PER_HOUR", "100000000")
+        .env("LIMIT_REPLIES_PER_HOUR", "100000000")
+        .env("LIMIT_WRITES_PER_HOUR_PER_ADDRESS", "100000000")
+        .env("RUST_LOG", "warn,client_portal::startup=info");
+}
+
+/// Starts `monday-local` with the benchmark's board and returns it with its URL, token and
+/// board id, as it prints them.
+async fn start_board(
+    binary: &Path,
+    data_dir: &Path,
+    portals: usize,
+    tickets: usize,
+) -> (tokio::process::Child, HashMap<String, String>) {
+    let mut child = tokio::process::Command::new(binary)
+        .arg("--data")
+        .arg(data_dir.join("board"))
+        .args([
+            "--seed",
+            &format!("bench:{portals}x{tickets}"),
+            "--webhook-retry-seconds",
+            "5",
+        ])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("monday-local starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut printed = HashMap::new();
+    while printed.len() < 4 {
+        match lines.next_line().await {
+            Ok(Some(line)) => {
+                if let Some((key, value)) = line.split_once('=') {
+                    printed.insert(key.to_owned(), value.to_owned());
+                }
+            }
+            _ => panic!("monday-local exited before listening"),
+        }
+    }
+    (child, printed)
+}
+
+/// A free loopback port for the portal, so its public URL is known before it starts.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// Runs one of the portal's commands and returns what it printed.
+async fn portal_command(binary: &Path, env: &PortalEnv, args: &[&str]) -> String {
+    let mut command = tokio::process::Command::new(binary);
+    server_env(&mut command, env);
+    let output = command.args(args).output().await.expect("the command runs");
+    if !output.status.success() {
+        panic!(
+            "client-portal {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A sign-in token from `invite`, which prints the link last.
+async fn invite(binary: &Path, env: &PortalEnv, portal: &str) -> String {
+    let email = format!("client@{portal}.example");
+    let printed = portal_command(
+        binary,
+        env,
+        &["invite", "--portal", portal, "--email", &email],
+    )
+    .await;
+    printed
+        .lines()
+        .last()
+        .and_then(|link| link.rsplit("token=").next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn start_portal(binaries: &Path, portals: usize, tickets: usize) -> (Portal, Value) {
+    let binary = binaries.join("client-portal");
+    let data_dir = std::env::temp_dir().join(format!("portal-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).expect("a data directory");
+    let (board, printed) =
+        start_board(&binaries.join("monday-local"), &data_dir, portals, tickets).await;
+    let env = PortalEnv {
+        data_dir: data_dir.clone(),
+        public_url: format!("http://127.0.0.1:{}", free_port()),
+        board_url: printed["url"].clone(),
+        board_token: printed["token"].clone(),
+        board_id: printed["board"].clone(),
+    };
+
+    // Each benchmark portal gets a member with two links: one for a browser session, one for
+    // the REST API's token.
+    let mut entries = Vec::new();
+    for portal in (0..portals).map(monday_local::bench_portal_id) {
+        let session_token = invite(&binary, &env, &portal).await;
+        let api_token = invite(&binary, &env, &portal).await;
+        entries.push(json!({
+            "portal": portal, "session_token": session_token, "api_token": api_token,
+        }));
+    }
+
+    let mut serve = tokio::process::Command::new(&binary);
+    server_env(&mut serve, &env);
+    let mut child = serve
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the portal starts");
+    let pid = child.id().expect("a pid");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    loop {
+        match lines.next_line().await {
+            Ok(Some(line)) if line.contains("listening on http://") => break,
+            Ok(Some(_)) => {}
+            _ => panic!("the portal exited before listening"),
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    // The board checks the webhook URL with a challenge the running portal answers.
+    portal_command(&binary, &env, &["setup-board"]).await;
+    (
+        Portal {
+            board,
+            child,
+            url: env.public_url,
+            pid,
+            data_dir,
+        },
+        json!({ "portals": entries }),
+    )
+}
+
+struct Member {
+    portal: String,
+    cookie: String,
+    jwt: String,
+}
+
+async fn sign_in(client: &reqwest::Client, url: &str, entry: &Value) -> Member {
+    let portal = entry["portal"].as_str().unwrap_or_default().to_owned();
+    let session_token = entry["session_token"].as_str().unwrap_or_default();
+    let response = client
+        .post(format!("{url}{}", ContinueSignIn::PATH))
+        .header("origin", url)
+        .form(&[("portal_id", portal.as_str()), ("token", session_token)])
+        .send()
+        .await
+        .expect("sign-in");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("portal_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let api_token = entry["api_token"].as_str().unwrap_or_default();
+    let auth: Value = client
+        .get(format!("{url}/api/v1/auth/{portal}/{api_token}"))
+        .send()
+        .await
+        .expect("token exchange")
+        .json()
+        .await
+        .expect("a token");
+    Member {
+        portal,
+        cookie,
+        jwt: auth["access_token"].as_str().unwrap_or_default().to_owned(),
+    }
+}
+
+async fn metric(client: &reqwest::Client, url: &str, name: &str) -> f64 {
+    let Ok(response) = client.get(format!("{url}/metrics")).send().await else {
+        return f64::NAN;
+    };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or(f64::NAN)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open_socket(url: &str, cookie: &str) -> Option<Socket> {
+    let mut request = format!("{}/live", url.replacen("http", "ws", 1))
+        .into_client_request()
+        .ok()?;
+    request.headers_mut().insert("cookie", cookie.parse().ok()?);
+    request.headers_mut().insert("origin", url.parse().ok()?);
+    tokio_tungstenite::connect_async(request)
+        .await
+        .ok()
+        .map(|(socket, _)| socket)
+}
+
+fn gzip_size(path: &Path) -> Option<(u64, u64)> {
+    let raw = std::fs::metadata(path).ok()?.len();
+    let output = std::process::Command::new("gzip")
+        .args(["-9", "-c"])
+        .stdin(std::fs::File::open(path).ok()?)
+        .output()
+        .ok()?;
+    Some((raw, output.stdout.len() as u64))
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1} KB", bytes as f64 / 1024.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let args = Args::parse();
+    if let Some(Command::Http { url, headers }) = &args.command {
+        http_mode(&args, url, headers).await;
+        return;
+    }
+    let binaries = args.binaries.clone().unwrap_or_else(|| {
+        std::env::current_exe()
+            .ok()
+            .and_then(|exe| Some(exe.parent()?.to_path_buf()))
+            .unwrap_or_else(|| PathBuf::from("."))
+    });
+    eprintln!(
+        "starting {} with {} portals of {} tickets…",
+        binaries.display(),
+        args.portals,
+        args.tickets
+    );
+    let (portal, seeded) = start_portal(&binaries, args.portals, args.tickets).await;
+    let url = portal.url.clone();
+    let client = http_client(args.clients);
+    let mut members = Vec::new();
+    for entry in seeded["portals"].as_array().into_iter().flatten() {
+        members.push(sign_in(&client, &url, entry).await);
+    }
+    let members = Arc::new(members);
+    let mut rows: Vec<(String, String)> = Vec::new();
+
+    // Warm the cache: one load per portal.
+    for member in members.iter() {
+        let _ = client
+            .get(format!("{url}/dashboard"))
+            .header("cookie", &member.cookie)
+            .send()
+            .await;
+    }
+
+    eprintln!("dashboard page loads…");
+    let monday_before = metric(&client, &url, "portal_monday_requests_total").await;
+    let dashboard = {
+        let (client, url, members) = (client.clone(), url.clone(), members.clone());
+        load(args.clients, args.seconds, move |worker, n| {
+            let member = &members[(worker + n as usize) % members.len()];
+            let request = client
+                .get(format!("{url}/dashboard"))
+                .header("cookie", member.cookie.clone());
+            async move { answered(request.send().await, 200).await }
+        })
+        .await
+    };
+    let monday_after = metric(&client, &url, "portal_monday_requests_total").await;
+    rows.push((
+        format!("Dashboard page, {} clients, warm cache", args.clients),
+        format!(
+            "{:.0} req/s, p50 {}, p99 {}, {} errors",
+            dashboard.rps(),
+            ms(dashboard.percentile(0.5)),
+            ms(dashboard.percentile(0.99)),
+            dashboard.errors
+        ),
+    ));
+    rows.push((
+        "monday calls per dashboard load".into(),
+        format!(
+            "{:.4} ({} calls over {} loads)",
+            (monday_after - monday_before) / dashboard.latencies.len().max(1) as f64,
+            monday_after - monday_before,
+            dashboard.latencies.len()
+        ),
+    ));
+
+    eprintln!("REST ticket lists…");
+    let rest = {
+        let (client, url, members) = (client.clone(), url.clone(), members.clone());
+        load(args.clients, args.seconds, move |worker, n| {
+            let member = &members[(worker + n as usize) % members.len()];
+            let request = client
+                .get(format!("{url}/api/v1/tickets/{}", member.portal))
+                .bearer_auth(&member.jwt);
+            async move { answered(request.send().await, 200).await }
+        })
+        .await
+    };
+    rows.push((
+        format!("GET /api/v1/tickets/{{portal}}, {} clients", args.clients),
+        format!(
+            "{:.0} req/s, p50 {}, p99 {}, {} errors",
+            rest.rps(),
+            ms(rest.percentile(0.5)),
+            ms(rest.percentile(0.99)),
+            rest.errors
+        ),
+    ));
+
+    eprintln!("the original design's request path, for comparison…");
+    let portal_ids: Vec<String> = members.iter().map(|m| m.portal.clone()).collect();
+    let original = yardstick::Yardstick::start(&portal_ids, args.tickets).await;
+    let original_tokens: Arc<Vec<(String, String)>> = Arc::new(
+        portal_ids
+            .iter()
+            .map(|portal| (portal.clone(), original.token_for(portal)))
+            .collect(),
+    );
+    let whole_board = {
+        let (client, url, tokens) = (
+            client.clone(),
+            original.url.clone(),
+            original_tokens.clone(),
+        );
+        load(args.clients, args.seconds, move |worker, n| {
+            let (portal, token) = &tokens[(worker + n as usize) % tokens.len()];
+            let request = client
+                .get(format!("{url}/tickets/{portal}"))
+                .bearer_auth(token);
+            async move { answered(request.send().await, 200).await }
+        })
+        .await
+    };
+    original.stop().await;
+    rows.push((
+        format!(
+            "Original design's request (JWT, whole board read from the board, filtered), rebuilt in Rust, {} clients",
+            args.clients
+        ),
+        format!(
+            "{:.0} req/s, p50 {}, p99 {}, {} errors; the portal's REST list serves {:.0}× as many, its dashboard {:.0}×",
+            whole_board.rps(),
+            ms(whole_board.percentile(0.5)),
+            ms(whole_board.percentile(0.99)),
+            whole_board.errors,
+            rest.rps() / whole_board.rps().max(f64::MIN_POSITIVE),
+            dashboard.rps() / whole_board.rps().max(f64::MIN_POSITIVE)
+        ),
+    ));
+
+    eprintln!("webhook-to-socket latency with {} sockets…", args.sockets);
+    let received: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
+    let mut listeners = Vec::new();
+    for n in 0..args.sockets {
+        let member = &members[n % members.len()];
+        let Some(mut socket) = open_socket(&url, &member.cookie).await else {
+            continue;
+        };
+        let received = received.clone();
+        listeners.push(tokio::spawn(async move {
+            while let Some(Ok(message)) = socket.next().await {
+                if let Message::Text(text) = message
+                    && let Ok(event) = serde_json::from_str::<Value>(&text)
+                    && event["type"] == "status_changed"
+                    && let Some(id) = event["ticket_id"].as_str()
+                {
+                    received
+                        .lock()
+                        .await
+                        .entry(id.to_owned())
+                        .or_default()
+                        .push(Instant::now());
+                }
+            }
+        }));
+    }
+    let connected = listeners.len();
+    let ids: Vec<(String, String)> = {
+        let mut ids = Vec::new();
+        for member in members.iter() {
+            let tickets: Value = client
+                .get(format!("{url}/api/v1/tickets/{}", member.portal))
+                .bearer_auth(&member.jwt)
+                .send()
+                .await
+                .expect("tickets")
+                .json()
+                .await
+                .expect("JSON");
+            for ticket in tickets.as_array().into_iter().flatten().take(5) {
+                if let Some(id) = ticket["id"]
+                    .as_str()
+                    .filter(|id| id.chars().all(|c| c.is_ascii_digit()))
+                {
+                    ids.push((member.portal.clone(), id.to_owned()));
+                }
+            }
+        }
+        ids
+    };
+    let per_portal = (args.sockets / members.len()).max(1);
+    let mut latencies = Vec::new();
+    let mut missing = 0usize;
+    let sequence = AtomicU64::new(0);
+    for n in 0..args.webhooks {
+        let (_, id) = &ids[n * 7 % ids.len()];
+        received.lock().await.remove(id);
+        let payload = json!({"event": {
+            "type": "update_column_value", "pulseId": id.parse::<u64>().unwrap_or_default(), "columnId": "status",
+            "triggerUuid": format!("bench-{}-{}", std::process::id(), sequence.fetch_add(1, Ordering::Relaxed)),
+        }});
+        let sent = Instant::now();
+        let _ = client
+            .post(format!("{url}/webhooks/monday/{WEBHOOK_SECRET}"))
+            .json(&payload)
+            .send()
+            .await;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let got = received.lock().await.get(id).map_or(0, Vec::len);
+            if got >= per_portal || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        let arrivals = received.lock().await.remove(id).unwrap_or_default();
+        missing += per_portal.saturating_sub(arrivals.len());
+        latencies.extend(arrivals.into_iter().map(|at| at.duration_since(sent)));
+    }
+    rows.push((
+        format!(
+            "Webhook to socket, {connected} sockets across {} portals",
+            members.len()
+        ),
+        format!(
+            "p50 {}, p99 {} over {} deliveries ({} missed)",
+            ms(percentile(&latencies, 0.5)),
+            ms(percentile(&latencies, 0.99)),
+            latencies.len(),
+            missing
+        ),
+    ));
+    for listener in listeners {
+        listener.abort();
+    }
+
+    eprintln!("memory per idle socket with {} sockets…", args.idle_sockets);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let before = rss_kib(portal.pid);
+    let opened = Arc::new(Mutex::new(Vec::with_capacity(args.idle_sockets)));
+    let batches: Vec<_> = (0..args.idle_sockets)
+        .collect::<Vec<_>>()
+        .chunks(args.idle_sockets.div_ceil(64).max(1))
+        .map(|chunk| {
+            let (url, members, opened) = (url.clone(), members.clone(), opened.clone());
+            let chunk = chunk.to_vec();
+            tokio::spawn(async move {
+                for n in chunk {
+                    let member = &members[n % members.len()];
+                    if let Some(socket) = open_socket(&url, &member.cookie).await {
+                        opened.lock().await.push(socket);
+                    }
+                }
+            })
+        })
+        .collect();
+    for batch in batches {
+        let _ = batch.await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = rss_kib(portal.pid);
+    let open = opened.lock().await.len();
+    rows.push((
+        format!("Server memory per idle socket ({open} open)"),
+        format!(
+            "{:.1} KiB (RSS {} MiB → {} MiB)",
+            (after.saturating_sub(before)) as f64 / open.max(1) as f64,
+            before / 1024,
+            after / 1024
+        ),
+    ));
+    for mut socket in opened.lock().await.drain(..) {
+        let _ = socket.close(None).await;
+    }
+
+    eprintln!("ticket creation through the outbox…");
+    let creators = 16.min(members.len());
+    let accepted = Arc::new(AtomicU64::new(0));
+    let created = {
+        let (client, url, members, accepted) = (
+            client.clone(),
+            url.clone(),
+            members.clone(),
+            accepted.clone(),
+        );
+        load(creators, args.seconds, move |worker, n| {
+            let member = &members[worker % members.len()];
+            let accepted = accepted.clone();
+            let request = client
+                .post(format!("{url}/api/v1/ticket"))
+                .bearer_auth(&member.jwt)
+                .json(&json!({"title": format!("bench ticket {worker}-{n}"), "description": "created by the benchmark", "priority": "medium"}));
+            async move {
+                match request.send().await.map(|r| r.status().as_u16()) {
+                    // 201: monday has it.
+                    Ok(201) => true,
+                    // 202: saved in the outbox; monday has not confirmed it within 5 s.
+                    Ok(202) => {
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        })
+        .await
+    };
+    let waiting = metric(&client, &url, "portal_outbox_waiting").await;
+    rows.push((
+        format!("Ticket creation through the outbox, {creators} clients"),
+        format!(
+            "{:.0} tickets/s, p50 {}, p99 {}; {} answered 202 (saved, monday busy), {} failed, {} still in the outbox at the end",
+            created.rps(),
+            ms(created.percentile(0.5)),
+            ms(created.percentile(0.99)),
+            accepted.load(Ordering::Relaxed),
+            created.errors,
+            waiting
+        ),
+    ));
+
+    let pkg = Path::new("target/site/pkg");
+    let wasm = gzip_size(&pkg.join("client_portal.wasm"));
+    let js = gzip_size(&pkg.join("client_portal.js"));
+    match (wasm, js) {
+        (Some((wasm_raw, wasm_gz)), Some((js_raw, js_gz))) => rows.push((
+            "Browser bundle (target/site/pkg after `cargo leptos build --release`)".into(),
+            format!(
+                "wasm {} raw / {} gzip, JS {} raw / {} gzip, total {} gzip ({})",
+                kb(wasm_raw),
+                kb(wasm_gz),
+                kb(js_raw),
+                kb(js_gz),
+                kb(wasm_gz + js_gz),
+                if wasm_gz + js_gz < 250 * 1024 {
+                    "under 250 KB"
+                } else {
+                    "OVER 250 KB"
+                }
+            ),
+        )),
+        _ => rows.push((
+            "Browser bundle".into(),
+            "not built: run `cargo leptos build --release`".into(),
+        )),
+    }
+
+    println!("| measurement | result |");
+    println!("| --- | --- |");
+    for (name, value) in rows {
+        println!("| {name} | {value} |");
+    }
+    drop(portal);
+}

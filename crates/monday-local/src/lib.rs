@@ -1,0 +1,677 @@
+//! A local stand-in for monday.com: one board behind monday's GraphQL API (`/v2`), on a port of
+//! its own, persisted in SQLite.
+//!
+//! The way stripe-mock stands beside Stripe's SDKs: a client that works against it works against
+//! monday, because it speaks monday's schema, argument names, column-value formats, limits,
+//! error shapes and webhook payloads (the crate's README lists each rule with the monday
+//! documentation page it follows, and what it does not emulate). It runs in-process (the portal
+//! starts one when it has no monday token) or as the `monday-local` program, and injects faults
+//! on request so clients can be tested against monday's bad days.
+
+mod clock;
+pub mod demo;
+pub mod graphql;
+pub mod schema;
+mod seed;
+pub mod store;
+pub mod webhooks;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use subtle::ConstantTimeEq;
+use tokio::sync::{mpsc, oneshot};
+
+pub use seed::{Seed, bench_portal_id, generated_ticket, ticket_columns as seed_columns};
+
+use graphql::{Budget, CursorState, IdempotencyCache, IdempotencyCheck};
+use store::Store;
+use webhooks::WebhookDispatcher;
+
+/// The board's API token: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    /// The value, for the `Authorization` header of a client.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The id of the local board's ticket board: what `MONDAY_BOARD_ID` defaults to.
+pub const LOCAL_BOARD_ID: &str = "4200000001";
+
+/// What goes wrong on purpose, switchable while the board runs.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Faults {
+    /// Added to every request.
+    #[serde(default)]
+    pub latency_ms: u64,
+    #[serde(default)]
+    pub failure: Option<Failure>,
+    /// The failure applies to this many requests, then clears; `None` keeps it until cleared.
+    #[serde(default)]
+    pub remaining: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Failure {
+    /// HTTP 429 with `Retry-After` and `retry_in_seconds`.
+    RateLimited { retry_in_seconds: u64 },
+    /// HTTP 200 with a `COMPLEXITY_BUDGET_EXHAUSTED` error.
+    ComplexityExhausted { retry_in_seconds: u64 },
+    /// HTTP 500.
+    ServerError,
+    /// HTTP 200 with a truncated JSON body.
+    MalformedJson,
+    /// The next `next_items_page` call finds its cursor expired.
+    ExpiredCursor,
+    /// The listener closes: connections are refused until the fault is cleared.
+    Down,
+}
+
+pub struct LocalBoardOptions {
+    pub database_url: String,
+    /// Where the GraphQL API listens; port 0 picks a free port.
+    pub listen: SocketAddr,
+    pub webhook_retry_interval: Duration,
+    pub webhook_max_attempts: u32,
+    /// What a board that has never run starts with.
+    pub seed: Seed,
+    pub complexity_per_minute: i64,
+    /// Where to serve the control API (`/faults`, `/stats`), which stays up while a "down"
+    /// fault closes the GraphQL listener. `None` serves none: in-process users call methods.
+    pub control_listen: Option<SocketAddr>,
+}
+
+impl LocalBoardOptions {
+    pub fn new(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            webhook_retry_interval: Duration::from_secs(60),
+            webhook_max_attempts: 30,
+            seed: Seed::Demo,
+            complexity_per_minute: 10_000_000,
+            control_listen: None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LocalBoardError {
+    #[error("local board database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("local board could not listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("local board seeding failed: {0}")]
+    Seed(#[from] store::BoardError),
+}
+
+/// Counters a test can read to see what reached the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardStats {
+    pub requests: u64,
+    pub items_returned: u64,
+    pub webhooks_delivered: u64,
+    pub webhook_failed_attempts: u64,
+}
+
+pub struct Shared {
+    pub store: Store,
+    token: Token,
+    pub webhooks: Arc<WebhookDispatcher>,
+    faults: Mutex<Faults>,
+    cursors: Mutex<HashMap<String, CursorState>>,
+    idempotency: Mutex<IdempotencyCache>,
+    budget: Mutex<Budget>,
+    requests: AtomicU64,
+    items_returned: AtomicU64,
+    server: tokio::sync::Mutex<ServerControl>,
+}
+
+struct ServerControl {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Shared {
+    /// Hands out an opaque cursor for the rest of a walk. monday's cursors are long opaque
+    /// strings that start with `MSw`; ours look alike so no client can parse meaning into them,
+    /// and they expire after [`graphql::CURSOR_LIFETIME`] as monday's do.
+    fn remember_cursor(&self, state: CursorState) -> String {
+        let token = format!(
+            "MSw{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        if let Ok(mut cursors) = self.cursors.lock() {
+            cursors.retain(|_, c| c.created.elapsed() < graphql::CURSOR_LIFETIME);
+            cursors.insert(token.clone(), state);
+        }
+        token
+    }
+
+    fn count_items_returned(&self, count: usize) {
+        self.items_returned
+            .fetch_add(count as u64, Ordering::Relaxed);
+    }
+
+    /// Takes one use of an injected expired-cursor fault.
+    fn cursor_fault_active(&self) -> bool {
+        self.take_failure(|f| matches!(f, Failure::ExpiredCursor))
+            .is_some()
+    }
+
+    /// Returns the injected failure if `applies` accepts it, counting one use. `remaining: None`
+    /// means "until cleared"; `Some(n)` clears the failure after its n-th use, which is how a
+    /// test says "fail the next three requests, then recover".
+    fn take_failure(&self, applies: impl Fn(&Failure) -> bool) -> Option<Failure> {
+        let mut faults = self.faults.lock().ok()?;
+        let failure = faults.failure.filter(|f| applies(f))?;
+        match &mut faults.remaining {
+            Some(0) => {
+                faults.failure = None;
+                return None;
+            }
+            Some(n) => {
+                *n -= 1;
+                if *n == 0 {
+                    faults.failure = None;
+                    faults.remaining = None;
+                }
+            }
+            None => {}
+        }
+        Some(failure)
+    }
+
+    fn latency(&self) -> Duration {
+        self.faults
+            .lock()
+            .map(|f| Duration::from_millis(f.latency_ms))
+            .unwrap_or_default()
+    }
+}
+
+/// A running local board. Clones share it.
+#[derive(Clone)]
+pub struct LocalBoard {
+    shared: Arc<Shared>,
+    control_addr: Option<SocketAddr>,
+}
+
+impl LocalBoard {
+    pub async fn start(options: LocalBoardOptions) -> Result<Self, LocalBoardError> {
+        let db = open_database(&options.database_url).await?;
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let store = Store::open(db.clone(), events_tx).await?;
+        let token = load_or_create_token(&db).await?;
+        let webhooks = Arc::new(WebhookDispatcher::new(
+            options.webhook_retry_interval,
+            options.webhook_max_attempts,
+        ));
+        let shared = Arc::new(Shared {
+            store,
+            token,
+            webhooks: webhooks.clone(),
+            faults: Mutex::new(Faults::default()),
+            cursors: Mutex::new(HashMap::new()),
+            idempotency: Mutex::new(IdempotencyCache::default()),
+            budget: Mutex::new(Budget::new(options.complexity_per_minute)),
+            requests: AtomicU64::new(0),
+            items_returned: AtomicU64::new(0),
+            server: tokio::sync::Mutex::new(ServerControl {
+                addr: options.listen,
+                stop: None,
+                task: None,
+            }),
+        });
+        webhooks.spawn(Arc::downgrade(&shared), events_rx);
+        seed::apply(&shared.store, options.seed).await?;
+        let board = Self {
+            shared,
+            control_addr: None,
+        };
+        board.listen().await?;
+        match options.control_listen {
+            Some(addr) => {
+                let control_addr = board.serve_control(addr).await?;
+                Ok(Self {
+                    control_addr: Some(control_addr),
+                    ..board
+                })
+            }
+            None => Ok(board),
+        }
+    }
+
+    async fn listen(&self) -> Result<(), LocalBoardError> {
+        let mut control = self.shared.server.lock().await;
+        if control.task.is_some() {
+            return Ok(());
+        }
+        let listener = tokio::net::TcpListener::bind(control.addr)
+            .await
+            .map_err(|source| LocalBoardError::Listen {
+                addr: control.addr,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| LocalBoardError::Listen {
+                addr: control.addr,
+                source,
+            })?;
+        // Later restarts (after a "down" fault) reuse the same port.
+        control.addr = addr;
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let router = Router::new()
+            .route("/v2", post(graphql_endpoint))
+            .route("/healthz", get(|| async { "ok" }))
+            .with_state(self.shared.clone());
+        control.stop = Some(stop_tx);
+        control.task = Some(tokio::spawn(async move {
+            let served = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            if let Err(error) = served {
+                tracing::warn!(%error, "local board server stopped");
+            }
+        }));
+        Ok(())
+    }
+
+    /// The control API: faults and counters over HTTP, for a board running as its own process.
+    async fn serve_control(&self, addr: SocketAddr) -> Result<SocketAddr, LocalBoardError> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| LocalBoardError::Listen { addr, source })?;
+        let bound = listener
+            .local_addr()
+            .map_err(|source| LocalBoardError::Listen { addr, source })?;
+        let router = Router::new()
+            .route("/faults", get(control_faults).put(control_set_faults))
+            .route("/stats", get(control_stats))
+            .with_state(self.clone());
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router).await {
+                tracing::warn!(%error, "local board control API stopped");
+            }
+        });
+        Ok(bound)
+    }
+
+    /// The control API's base URL, when one is served.
+    pub fn control_url(&self) -> Option<String> {
+        self.control_addr.map(|addr| format!("http://{addr}"))
+    }
+
+    fn authorized(&self, headers: &HeaderMap) -> bool {
+        let presented = headers
+            .get("authorization")
+            .map(HeaderValue::as_bytes)
+            .unwrap_or_default();
+        bool::from(presented.ct_eq(self.shared.token.expose().as_bytes()))
+    }
+
+    async fn stop_listening(&self) {
+        let mut control = self.shared.server.lock().await;
+        if let Some(stop) = control.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = control.task.take() {
+            // Graceful shutdown waits for open requests; do not let a stuck one hold us.
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+
+    /// The GraphQL endpoint, monday's `https://api.monday.com/v2` equivalent.
+    pub async fn url(&self) -> String {
+        format!("http://{}/v2", self.shared.server.lock().await.addr)
+    }
+
+    pub fn token(&self) -> Token {
+        self.shared.token.clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Creates the ticket board (the seed's columns, no items) unless it exists.
+    pub async fn create_ticket_board(&self) -> Result<(), store::BoardError> {
+        seed::apply(&self.shared.store, Seed::Empty).await
+    }
+
+    pub fn board_id(&self) -> u64 {
+        LOCAL_BOARD_ID.parse().unwrap_or_default()
+    }
+
+    pub fn faults(&self) -> Faults {
+        self.shared
+            .faults
+            .lock()
+            .map(|f| f.clone())
+            .unwrap_or_default()
+    }
+
+    /// Switches faults on or off without restarting; `Down` closes the listener.
+    pub async fn set_faults(&self, faults: Faults) -> Result<(), LocalBoardError> {
+        let down = faults.failure == Some(Failure::Down);
+        if let Ok(mut current) = self.shared.faults.lock() {
+            *current = faults;
+        }
+        if down {
+            self.stop_listening().await;
+            Ok(())
+        } else {
+            self.listen().await
+        }
+    }
+
+    pub async fn clear_faults(&self) -> Result<(), LocalBoardError> {
+        self.set_faults(Faults::default()).await
+    }
+
+    pub fn stats(&self) -> BoardStats {
+        BoardStats {
+            requests: self.shared.requests.load(Ordering::Relaxed),
+            items_returned: self.shared.items_returned.load(Ordering::Relaxed),
+            webhooks_delivered: self.shared.webhooks.delivered(),
+            webhook_failed_attempts: self.shared.webhooks.failed_attempts(),
+        }
+    }
+
+    pub async fn shutdown(&self) {
+        self.stop_listening().await;
+    }
+}
+
+/// Opens the board's SQLite file in WAL mode (creating it when missing).
+async fn open_database(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .busy_timeout(Duration::from_secs(5));
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(options)
+        .await
+}
+
+/// The token is made once and kept with the board, so clients configured with it keep working
+/// across restarts.
+async fn control_faults(State(board): State<LocalBoard>, headers: HeaderMap) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(board.faults()).into_response()
+}
+
+async fn control_set_faults(
+    State(board): State<LocalBoard>,
+    headers: HeaderMap,
+    faults: Result<axum::Json<Faults>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(axum::Json(faults)) = faults else {
+        return (StatusCode::BAD_REQUEST, "expected a Faults JSON object").into_response();
+    };
+    match board.set_faults(faults).await {
+        Ok(()) => axum::Json(board.faults()).into_response(),
+        Err(error) => (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response(),
+    }
+}
+
+async fn control_stats(State(board): State<LocalBoard>, headers: HeaderMap) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(board.stats()).into_response()
+}
+
+async fn load_or_create_token(db: &SqlitePool) -> Result<Token, sqlx::Error> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS board_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    )
+    .execute(db)
+    .await?;
+    let fresh = format!("local-{}", uuid::Uuid::new_v4().simple());
+    sqlx::query("INSERT OR IGNORE INTO board_meta (key, value) VALUES ('api_token', ?)")
+        .bind(&fresh)
+        .execute(db)
+        .await?;
+    let (token,): (String,) =
+        sqlx::query_as("SELECT value FROM board_meta WHERE key = 'api_token'")
+            .fetch_one(db)
+            .await?;
+    Ok(Token(token))
+}
+
+#[derive(Deserialize)]
+struct GraphqlRequest {
+    query: String,
+    #[serde(default)]
+    variables: Option<Value>,
+    #[serde(default, rename = "operationName")]
+    operation_name: Option<String>,
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+fn monday_error(status: StatusCode, code: &str, message: &str, retry_in: Option<u64>) -> Response {
+    let mut extensions = json!({
+        "code": code,
+        "status_code": status.as_u16(),
+        "error_data": {},
+        "service": "monday",
+    });
+    if let Some(seconds) = retry_in {
+        extensions["retry_in_seconds"] = json!(seconds);
+    }
+    json_response(
+        status,
+        json!({ "errors": [{ "message": message, "extensions": extensions }] }),
+    )
+}
+
+async fn graphql_endpoint(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let latency = shared.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    let presented = headers
+        .get("authorization")
+        .map(HeaderValue::as_bytes)
+        .unwrap_or_default();
+    let expected = shared.token.expose().as_bytes();
+    if !bool::from(presented.ct_eq(expected)) {
+        return monday_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Not Authenticated",
+            None,
+        );
+    }
+
+    let injected = shared.take_failure(|f| !matches!(f, Failure::ExpiredCursor | Failure::Down));
+    match injected {
+        Some(Failure::RateLimited { retry_in_seconds }) => {
+            let mut response = monday_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMIT_EXCEEDED",
+                "Rate limit exceeded",
+                Some(retry_in_seconds),
+            );
+            response.headers_mut().insert(
+                "retry-after",
+                HeaderValue::from_str(&retry_in_seconds.to_string())
+                    .unwrap_or(HeaderValue::from_static("1")),
+            );
+            return response;
+        }
+        Some(Failure::ComplexityExhausted { retry_in_seconds }) => {
+            return complexity_exhausted(retry_in_seconds as i64);
+        }
+        Some(Failure::ServerError) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+        }
+        Some(Failure::MalformedJson) => {
+            return (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                r#"{"data": {"boards": [{"items_page": "#,
+            )
+                .into_response();
+        }
+        _ => {}
+    }
+
+    let request: GraphqlRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return monday_error(
+                StatusCode::BAD_REQUEST,
+                "JsonParseException",
+                &format!("the request body is not valid JSON: {e}"),
+                None,
+            );
+        }
+    };
+    let variables: Map<String, Value> = match request.variables {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            return monday_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidVariablesException",
+                "variables must be a JSON object",
+                None,
+            );
+        }
+    };
+    let prepared = match graphql::prepare(&request.query, request.operation_name) {
+        Ok(prepared) => prepared,
+        Err(error_body) => return json_response(StatusCode::OK, error_body),
+    };
+
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .filter(|_| prepared.is_mutation)
+        .map(str::to_owned);
+    if let Some(key) = &idempotency_key {
+        let check = shared
+            .idempotency
+            .lock()
+            .map(|mut cache| cache.begin(key))
+            .unwrap_or(IdempotencyCheck::Proceed);
+        match check {
+            IdempotencyCheck::Proceed => {}
+            IdempotencyCheck::Replay(body) => {
+                let mut response = json_response(StatusCode::OK, body);
+                response
+                    .headers_mut()
+                    .insert("idempotency-replayed", HeaderValue::from_static("true"));
+                return response;
+            }
+            IdempotencyCheck::Conflict => {
+                let mut response = monday_error(
+                    StatusCode::CONFLICT,
+                    "IDEMPOTENCY_CONFLICT",
+                    "A request with this Idempotency-Key is already being processed",
+                    Some(1),
+                );
+                response
+                    .headers_mut()
+                    .insert("retry-after", HeaderValue::from_static("1"));
+                return response;
+            }
+        }
+    }
+
+    let charged = shared
+        .budget
+        .lock()
+        .map(|mut budget| budget.charge(prepared.cost))
+        .unwrap_or(Err(60));
+    let complexity = match charged {
+        Ok(report) => report,
+        Err(reset_in) => {
+            if let (Some(key), Ok(mut cache)) = (&idempotency_key, shared.idempotency.lock()) {
+                cache.finish(key, &json!({ "errors": [] }));
+            }
+            return complexity_exhausted(reset_in);
+        }
+    };
+
+    let response = graphql::execute(shared.clone(), prepared, variables, complexity).await;
+    if let (Some(key), Ok(mut cache)) = (&idempotency_key, shared.idempotency.lock()) {
+        cache.finish(key, &response);
+    }
+    let mut response = json_response(StatusCode::OK, response);
+    if let Some(version) = headers.get("api-version") {
+        response
+            .headers_mut()
+            .insert("api-version", version.clone());
+    }
+    response
+}
+
+fn complexity_exhausted(retry_in_seconds: i64) -> Response {
+    json_response(
+        StatusCode::OK,
+        json!({
+            "errors": [{
+                "message": "Complexity budget exhausted",
+                "extensions": {
+                    "code": "COMPLEXITY_BUDGET_EXHAUSTED",
+                    "retry_in_seconds": retry_in_seconds,
+                    "status_code": 429,
+                    "error_data": {},
+                    "service": "monday",
+                },
+            }],
+        }),
+    )
+}

@@ -1,0 +1,259 @@
+//! Fires webhooks the way monday does: a challenge when one is created, monday's payload
+//! shapes, a unique `triggerUuid` per event, and retries at an interval when delivery fails.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use tokio::sync::mpsc;
+
+use crate::Shared;
+use crate::clock::{now_epoch_seconds, now_utc_string};
+use crate::graphql::html_to_text;
+use crate::store::{BoardError, BoardEvent, BoardState, ColumnKind, Webhook, webhook_value};
+
+pub struct WebhookDispatcher {
+    http: reqwest::Client,
+    retry_interval: Duration,
+    max_attempts: u32,
+    delivered: AtomicU64,
+    failed_attempts: AtomicU64,
+}
+
+impl WebhookDispatcher {
+    pub fn new(retry_interval: Duration, max_attempts: u32) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            retry_interval,
+            max_attempts: max_attempts.max(1),
+            delivered: AtomicU64::new(0),
+            failed_attempts: AtomicU64::new(0),
+        }
+    }
+
+    pub fn delivered(&self) -> u64 {
+        self.delivered.load(Ordering::Relaxed)
+    }
+
+    pub fn failed_attempts(&self) -> u64 {
+        self.failed_attempts.load(Ordering::Relaxed)
+    }
+
+    /// monday's handshake: POST `{"challenge": ...}` and expect it echoed back.
+    pub async fn verify_url(&self, url: &str) -> Result<(), BoardError> {
+        let challenge = uuid::Uuid::new_v4().simple().to_string();
+        let failed = || {
+            BoardError::new(
+                "InvalidArgumentException",
+                format!("Failed to communicate with URL provided: {url}"),
+            )
+        };
+        let response = self
+            .http
+            .post(url)
+            .json(&json!({ "challenge": challenge }))
+            .send()
+            .await
+            .map_err(|_| failed())?;
+        if !response.status().is_success() {
+            return Err(failed());
+        }
+        let echoed: Value = response.json().await.map_err(|_| failed())?;
+        if echoed.get("challenge").and_then(Value::as_str) == Some(challenge.as_str()) {
+            Ok(())
+        } else {
+            Err(failed())
+        }
+    }
+
+    /// Delivers events for as long as the board lives.
+    pub fn spawn(
+        self: &Arc<Self>,
+        shared: std::sync::Weak<Shared>,
+        mut events: mpsc::UnboundedReceiver<BoardEvent>,
+    ) {
+        let dispatcher = self.clone();
+        tokio::spawn(async move {
+            while let Some(event) = events.recv().await {
+                let Some(shared) = shared.upgrade() else {
+                    break;
+                };
+                let snap = shared.store.snapshot();
+                for webhook in snap.webhooks.values() {
+                    if let Some(payload) = payload(&event, webhook, &snap) {
+                        let dispatcher = dispatcher.clone();
+                        let url = webhook.url.clone();
+                        tokio::spawn(async move { dispatcher.deliver(url, payload).await });
+                    }
+                }
+            }
+        });
+    }
+
+    async fn deliver(&self, url: String, mut payload: Value) {
+        for attempt in 1..=self.max_attempts {
+            if attempt > 1 {
+                payload["event"]["isRetry"] = json!(true);
+            }
+            let ok = match self.http.post(&url).json(&payload).send().await {
+                Ok(response) => response.status().is_success(),
+                Err(_) => false,
+            };
+            if ok {
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            self.failed_attempts.fetch_add(1, Ordering::Relaxed);
+            if attempt < self.max_attempts {
+                tokio::time::sleep(self.retry_interval).await;
+            }
+        }
+        tracing::warn!(url = %redact_url(&url), "local board gave up delivering a webhook");
+    }
+}
+
+/// Webhook URLs carry the portal's secret; log only where they point.
+fn redact_url(url: &str) -> String {
+    match url.rfind('/') {
+        Some(i) if url[..i].ends_with("/webhooks/monday") => format!("{}/[secret]", &url[..i]),
+        _ => url.to_owned(),
+    }
+}
+
+/// The payload `webhook` receives for `event`, or `None` when it did not subscribe to it.
+pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Option<Value> {
+    if webhook.board_id != event.board_id() {
+        return None;
+    }
+    let item = event.item();
+    let config_column = webhook
+        .config
+        .as_ref()
+        .and_then(|c| match c {
+            Value::String(raw) => serde_json::from_str::<Value>(raw).ok(),
+            other => Some(other.clone()),
+        })
+        .and_then(|c| c.get("columnId").and_then(Value::as_str).map(str::to_owned));
+    let now = now_utc_string();
+    let mut body = Map::new();
+    let mut common = |kind: &str, user_id: u64| {
+        body.insert("app".into(), json!("monday"));
+        body.insert("type".into(), json!(kind));
+        body.insert("userId".into(), json!(user_id));
+        body.insert("originalTriggerUuid".into(), Value::Null);
+        body.insert("boardId".into(), json!(item.board_id));
+        body.insert("triggerTime".into(), json!(now));
+        body.insert("subscriptionId".into(), json!(webhook.id));
+        body.insert("isRetry".into(), json!(false));
+        body.insert(
+            "triggerUuid".into(),
+            json!(uuid::Uuid::new_v4().simple().to_string()),
+        );
+    };
+    match (webhook.event.as_str(), event) {
+        ("create_item", BoardEvent::ItemCreated { user_id, .. }) => {
+            common("create_pulse", *user_id);
+            let board = snap.board(item.board_id)?;
+            let values: Map<String, Value> = board
+                .columns
+                .iter()
+                .filter(|c| c.kind != ColumnKind::Name)
+                .filter_map(|c| {
+                    item.values
+                        .get(&c.id)
+                        .map(|v| (c.id.clone(), webhook_value(c, Some(v))))
+                })
+                .collect();
+            body.insert("pulseId".into(), json!(item.id));
+            body.insert("pulseName".into(), json!(item.name));
+            body.insert("groupId".into(), json!("topics"));
+            body.insert("groupName".into(), json!("Tickets"));
+            body.insert("groupColor".into(), json!("#579bfc"));
+            body.insert("isTopGroup".into(), json!(true));
+            body.insert("columnValues".into(), Value::Object(values));
+        }
+        (
+            subscription @ ("change_column_value"
+            | "change_status_column_value"
+            | "change_specific_column_value"),
+            BoardEvent::ColumnChanged {
+                column,
+                previous,
+                user_id,
+                ..
+            },
+        ) => {
+            let wanted = match subscription {
+                "change_status_column_value" => {
+                    column.kind == ColumnKind::Status
+                        && config_column.as_ref().is_none_or(|c| *c == column.id)
+                }
+                "change_specific_column_value" => config_column.as_deref() == Some(&column.id),
+                _ => true,
+            };
+            if !wanted {
+                return None;
+            }
+            common("update_column_value", *user_id);
+            body.insert("pulseId".into(), json!(item.id));
+            body.insert("pulseName".into(), json!(item.name));
+            body.insert("groupId".into(), json!("topics"));
+            body.insert("isTopGroup".into(), json!(true));
+            body.insert("columnId".into(), json!(column.id));
+            body.insert("columnType".into(), json!(column.kind.webhook_name()));
+            body.insert("columnTitle".into(), json!(column.title));
+            body.insert(
+                "value".into(),
+                webhook_value(column, item.values.get(&column.id)),
+            );
+            body.insert(
+                "previousValue".into(),
+                webhook_value(column, previous.as_ref()),
+            );
+            body.insert("changedAt".into(), json!(now_epoch_seconds()));
+        }
+        (
+            "change_name",
+            BoardEvent::NameChanged {
+                previous, user_id, ..
+            },
+        ) => {
+            common("update_name", *user_id);
+            body.insert("pulseId".into(), json!(item.id));
+            body.insert("pulseName".into(), json!(item.name));
+            body.insert("value".into(), json!({ "name": item.name }));
+            body.insert("previousValue".into(), json!({ "name": previous }));
+        }
+        (
+            "create_update",
+            BoardEvent::UpdateCreated {
+                update, user_id, ..
+            },
+        ) => {
+            common("create_update", *user_id);
+            body.insert("pulseId".into(), json!(item.id));
+            body.insert("pulseName".into(), json!(item.name));
+            body.insert("updateId".into(), json!(update.id));
+            body.insert("replyId".into(), Value::Null);
+            body.insert("body".into(), json!(update.body));
+            body.insert("textBody".into(), json!(html_to_text(&update.body)));
+        }
+        ("item_archived", BoardEvent::ItemArchived { user_id, .. }) => {
+            common("archive_pulse", *user_id);
+            body.insert("itemId".into(), json!(item.id));
+            body.insert("itemName".into(), json!(item.name));
+        }
+        ("item_deleted", BoardEvent::ItemDeleted { user_id, .. }) => {
+            common("delete_pulse", *user_id);
+            body.insert("itemId".into(), json!(item.id));
+            body.insert("itemName".into(), json!(item.name));
+        }
+        _ => return None,
+    }
+    Some(json!({ "event": Value::Object(body) }))
+}

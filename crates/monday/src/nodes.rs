@@ -1,0 +1,98 @@
+//! The shapes monday answers with, as far as the portal reads them. Every field monday may omit
+//! is optional, so a new or missing field never breaks a read.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+/// An item (a row of a board).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ItemNode {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub board: Option<IdRef>,
+    #[serde(default)]
+    pub column_values: Vec<ColumnValueNode>,
+    #[serde(default)]
+    pub updates: Option<Vec<UpdateNode>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdRef {
+    pub id: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ColumnValueNode {
+    pub id: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    #[serde(default)]
+    pub value: Option<Value>,
+    #[serde(default)]
+    pub label: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UpdateNode {
+    pub id: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub text_body: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub creator_id: Option<String>,
+    #[serde(default)]
+    pub creator: Option<UserRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct UserRef {
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ColumnNode {
+    pub id: String,
+    pub title: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub settings: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BoardNode {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub columns: Vec<ColumnNode>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookNode {
+    pub id: String,
+    pub event: String,
+    pub board_id: String,
+    #[serde(default)]
+    pub config: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Complexity {
+    pub before: i64,
+    pub after: i64,
+    pub query: i64,
+    pub reset_in_x_seconds: i64,
+}

@@ -1,0 +1,176 @@
+//! Every GraphQL document the client sends to monday. Values always travel as variables.
+//!
+//! `tests/schema.rs` validates each document in [`ALL`] against monday's published schema (the
+//! copy the local board carries), so a field monday lacks fails the tests, not production.
+
+/// The fields read from an item; `$columnIds` limits the column values to the
+/// mapped columns.
+macro_rules! item_fields {
+    () => {
+        r#"
+fragment ItemFields on Item {
+  id
+  name
+  state
+  created_at
+  updated_at
+  board { id }
+  column_values(ids: $columnIds) {
+    id
+    type
+    text
+    value
+    ... on StatusValue { index label }
+    ... on EmailValue { email }
+  }
+}"#
+    };
+}
+
+macro_rules! update_fields {
+    () => {
+        r#"
+fragment UpdateFields on Update {
+  id
+  body
+  text_body
+  created_at
+  creator_id
+  creator { id name }
+}"#
+    };
+}
+
+pub const PING: &str = "query Ping { me { id name } }";
+
+/// The first page of a board's items filtered by a column: the filter runs on monday's side.
+pub const ITEMS_BY_COLUMN_FIRST_PAGE: &str = concat!(
+    r#"
+query ItemsByColumnFirstPage($boardId: ID!, $limit: Int!, $query: ItemsQuery!, $columnIds: [String!]) {
+  complexity { before after query reset_in_x_seconds }
+  boards(ids: [$boardId]) {
+    items_page(limit: $limit, query_params: $query) {
+      cursor
+      items { ...ItemFields }
+    }
+  }
+}"#,
+    item_fields!()
+);
+
+/// Later pages; monday refuses `query_params` together with a cursor, so this is a root field.
+pub const ITEMS_NEXT_PAGE: &str = concat!(
+    r#"
+query ItemsNextPage($cursor: String!, $limit: Int!, $columnIds: [String!]) {
+  complexity { before after query reset_in_x_seconds }
+  next_items_page(cursor: $cursor, limit: $limit) {
+    cursor
+    items { ...ItemFields }
+  }
+}"#,
+    item_fields!()
+);
+
+pub const ITEM_BY_ID: &str = concat!(
+    r#"
+query ItemById($itemId: ID!, $columnIds: [String!]) {
+  items(ids: [$itemId]) { ...ItemFields }
+}"#,
+    item_fields!()
+);
+
+pub const ITEM_WITH_UPDATES: &str = concat!(
+    r#"
+query ItemWithUpdates($itemId: ID!, $columnIds: [String!], $updatesLimit: Int!) {
+  items(ids: [$itemId]) {
+    ...ItemFields
+    updates(limit: $updatesLimit) { ...UpdateFields }
+  }
+}"#,
+    item_fields!(),
+    update_fields!()
+);
+
+pub const CREATE_ITEM: &str = concat!(
+    r#"
+mutation CreateItem($boardId: ID!, $name: String!, $columnValues: JSON!, $columnIds: [String!]) {
+  create_item(board_id: $boardId, item_name: $name, column_values: $columnValues) {
+    ...ItemFields
+  }
+}"#,
+    item_fields!()
+);
+
+pub const CREATE_UPDATE: &str = concat!(
+    r#"
+mutation CreateUpdate($itemId: ID!, $body: String!) {
+  create_update(item_id: $itemId, body: $body) { ...UpdateFields }
+}"#,
+    update_fields!()
+);
+
+pub const CHANGE_COLUMN_VALUES: &str = concat!(
+    r#"
+mutation ChangeColumnValues($boardId: ID!, $itemId: ID!, $columnValues: JSON!, $columnIds: [String!]) {
+  change_multiple_column_values(board_id: $boardId, item_id: $itemId, column_values: $columnValues) {
+    ...ItemFields
+  }
+}"#,
+    item_fields!()
+);
+
+pub const BOARD_STRUCTURE: &str = r#"
+query BoardStructure($boardId: ID!) {
+  boards(ids: [$boardId]) {
+    id
+    name
+    columns { id title type settings }
+  }
+}"#;
+
+pub const CREATE_BOARD: &str = r#"
+mutation CreateBoard($name: String!) {
+  create_board(board_name: $name, board_kind: private, empty: true) { id name }
+}"#;
+
+pub const CREATE_COLUMN: &str = r#"
+mutation CreateColumn($boardId: ID!, $id: String!, $title: String!, $type: ColumnType!, $defaults: JSON) {
+  create_column(board_id: $boardId, id: $id, title: $title, column_type: $type, defaults: $defaults) {
+    id
+    title
+    type
+  }
+}"#;
+
+pub const LIST_WEBHOOKS: &str = r#"
+query Webhooks($boardId: ID!) {
+  webhooks(board_id: $boardId) { id event board_id config }
+}"#;
+
+pub const CREATE_WEBHOOK: &str = r#"
+mutation CreateWebhook($boardId: ID!, $url: String!, $event: WebhookEventType!) {
+  create_webhook(board_id: $boardId, url: $url, event: $event) { id event board_id config }
+}"#;
+
+pub const DELETE_WEBHOOK: &str = r#"
+mutation DeleteWebhook($id: ID!) {
+  delete_webhook(id: $id) { id }
+}"#;
+
+/// Every document above, by name, for the schema-validation test.
+pub const ALL: &[(&str, &str)] = &[
+    ("Ping", PING),
+    ("ItemsByColumnFirstPage", ITEMS_BY_COLUMN_FIRST_PAGE),
+    ("ItemsNextPage", ITEMS_NEXT_PAGE),
+    ("ItemById", ITEM_BY_ID),
+    ("ItemWithUpdates", ITEM_WITH_UPDATES),
+    ("CreateItem", CREATE_ITEM),
+    ("CreateUpdate", CREATE_UPDATE),
+    ("ChangeColumnValues", CHANGE_COLUMN_VALUES),
+    ("BoardStructure", BOARD_STRUCTURE),
+    ("CreateBoard", CREATE_BOARD),
+    ("CreateColumn", CREATE_COLUMN),
+    ("Webhooks", LIST_WEBHOOKS),
+    ("CreateWebhook", CREATE_WEBHOOK),
+    ("DeleteWebhook", DELETE_WEBHOOK),
+];

@@ -1,0 +1,363 @@
+//! The `client-portal` command. With no subcommand it serves, which is how `cargo leptos watch`
+//! starts it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use monday_local::LocalBoard;
+use sqlx::SqlitePool;
+
+use crate::server::auth::Auth;
+use crate::server::board::{TicketBoard, setup};
+use crate::server::config::Config;
+use crate::server::telemetry;
+use crate::startup::{self, Application};
+
+#[derive(Parser)]
+#[command(
+    name = "client-portal",
+    version,
+    about = "A support portal for your clients, backed by a monday.com board"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the portal (the default).
+    Serve,
+    /// Create the columns and labels the portal needs on MONDAY_BOARD_ID (or a new board) and
+    /// register its webhooks. Safe to run again.
+    SetupBoard {
+        /// Create a new board with this name instead of using MONDAY_BOARD_ID.
+        #[arg(long, value_name = "NAME")]
+        create_board: Option<String>,
+    },
+    /// Check the token, board, columns, labels and webhooks, and print how to fix each problem.
+    Doctor,
+    /// Add a client (creating the portal when missing) and email them a sign-in link. The link
+    /// is the last line printed.
+    Invite {
+        /// The portal id, as written in the board's portal column (e.g. client_abc123).
+        #[arg(long)]
+        portal: String,
+        #[arg(long)]
+        email: String,
+        /// The member's display name.
+        #[arg(long)]
+        name: Option<String>,
+        /// The portal's display name (for a new portal; default: its id).
+        #[arg(long)]
+        portal_name: Option<String>,
+        /// The portal's brand colour, like #1d4ed8.
+        #[arg(long)]
+        colour: Option<String>,
+        /// The portal's logo (https:// URL).
+        #[arg(long)]
+        logo_url: Option<String>,
+    },
+    /// List portals and their members.
+    Portals,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: could not read .env: {error}");
+        return ExitCode::from(2);
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Serve => serve(config).await,
+            Command::SetupBoard { create_board } => setup_board(config, create_board).await,
+            Command::Doctor => doctor(config).await,
+            Command::Invite {
+                portal,
+                email,
+                name,
+                portal_name,
+                colour,
+                logo_url,
+            } => {
+                let invite = Invite {
+                    portal,
+                    email,
+                    name,
+                    portal_name,
+                    colour,
+                    logo_url,
+                };
+                run_invite(config, invite).await
+            }
+            Command::Portals => portals(config).await,
+        }
+    })
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(error) => {
+            tracing::error!("start-up failed: {error}");
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match app.run_until(shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => failed(error),
+    }
+}
+
+/// What `setup-board` and `doctor` work with: the database (which records registered
+/// webhooks), the board (the local board behind it when no token is set) and the webhook URL.
+struct Tooling {
+    db: SqlitePool,
+    board: TicketBoard,
+    local: Option<LocalBoard>,
+    webhook_url: Option<String>,
+}
+
+impl Tooling {
+    async fn open(mut config: Config) -> Result<(Config, Self), String> {
+        let db = startup::open_database(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        startup::resolve_secrets(&mut config).map_err(|e| e.to_string())?;
+        let (board, local) = startup::connect_monday(&config)
+            .await
+            .map_err(|e| e.to_string())?;
+        let webhook_url = startup::webhook_url(&config, config.listen_addr);
+        Ok((
+            config,
+            Self {
+                db,
+                board,
+                local,
+                webhook_url,
+            },
+        ))
+    }
+
+    async fn close(&self) {
+        if let Some(local) = &self.local {
+            local.shutdown().await;
+        }
+    }
+}
+
+async fn setup_board(config: Config, create_board: Option<String>) -> ExitCode {
+    let (config, tools) = match Tooling::open(config).await {
+        Ok(opened) => opened,
+        Err(error) => return failed(error),
+    };
+    let result = setup::setup_board(
+        &config,
+        &tools.board,
+        &tools.db,
+        create_board.as_deref(),
+        tools.webhook_url.as_deref(),
+    )
+    .await;
+    tools.close().await;
+    match result {
+        Ok(report) => {
+            print!("{report}");
+            if report.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(error) => failed(error),
+    }
+}
+
+async fn doctor(config: Config) -> ExitCode {
+    let (config, tools) = match Tooling::open(config).await {
+        Ok(opened) => opened,
+        Err(error) => return failed(error),
+    };
+    if tools.local.is_some() {
+        println!("MONDAY_API_TOKEN is not set: checking the local board");
+    }
+    let findings = setup::doctor(
+        &config,
+        &tools.board,
+        &tools.db,
+        tools.webhook_url.as_deref(),
+    )
+    .await;
+    tools.close().await;
+    for finding in &findings {
+        println!("{finding}");
+    }
+    let problems = findings.iter().filter(|f| !f.ok).count();
+    if problems == 0 {
+        println!("all checks passed");
+        ExitCode::SUCCESS
+    } else {
+        println!("{problems} problem(s) found");
+        ExitCode::FAILURE
+    }
+}
+
+struct Invite {
+    portal: String,
+    email: String,
+    name: Option<String>,
+    portal_name: Option<String>,
+    colour: Option<String>,
+    logo_url: Option<String>,
+}
+
+async fn open_auth(config: &Config) -> Result<Auth, String> {
+    let db = startup::open_database(config)
+        .await
+        .map_err(|e| e.to_string())?;
+    startup::build_auth(config, db).map_err(|e| e.to_string())
+}
+
+async fn run_invite(config: Config, invite: Invite) -> ExitCode {
+    let result = async {
+        let auth = open_auth(&config).await?;
+        let existing = auth
+            .portal(&invite.portal)
+            .await
+            .map_err(|e| e.to_string())?;
+        let portal = auth
+            .upsert_portal(&invite.portal, invite.portal_name.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        if existing.is_none() {
+            println!("created portal {} ({})", portal.id, portal.name);
+        }
+        if let Some(logo) = &invite.logo_url
+            && !logo.starts_with("https://")
+        {
+            return Err("--logo-url must be an https:// URL".to_owned());
+        }
+        auth.set_brand(
+            &portal.id,
+            invite.colour.as_deref(),
+            invite.logo_url.as_deref(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let email = auth
+            .upsert_member(&portal.id, &invite.email, invite.name.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        let portal = auth
+            .portal(&portal.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or(portal);
+        let link = auth
+            .send_link(&portal, &email, invite.name.as_deref())
+            .await
+            .map_err(|e| e.to_string())?;
+        if config.mail.smtp_url.is_some() {
+            println!("emailed a sign-in link to {email}");
+        } else {
+            println!(
+                "no SMTP_URL: the mail to {email} is in {}",
+                auth.mailer().mail_dir().display()
+            );
+        }
+        Ok::<_, String>(link)
+    }
+    .await;
+    match result {
+        Ok(link) => {
+            println!("{link}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => failed(error),
+    }
+}
+
+async fn portals(config: Config) -> ExitCode {
+    let auth = match open_auth(&config).await {
+        Ok(auth) => auth,
+        Err(error) => return failed(error),
+    };
+    match auth.directory().await {
+        Ok(directory) if directory.is_empty() => {
+            println!(
+                "no portals yet: add one with `client-portal invite --portal <id> --email <address>`"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(directory) => {
+            for (portal, members) in directory {
+                println!("{}  {}  {}", portal.id, portal.name, portal.colour);
+                for (email, name) in members {
+                    match name {
+                        Some(name) => println!("    {email}  {name}"),
+                        None => println!("    {email}"),
+                    }
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => failed(error),
+    }
+}
+
+/// Says what went wrong on standard error, for a command that stops there.
+fn failed(error: impl std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what process managers send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

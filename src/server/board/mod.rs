@@ -1,0 +1,443 @@
+//! The portal's board: tickets are items of one monday board, and this is the only module that
+//! knows how. [`BoardMapping`] turns items into tickets and tickets into column values, following
+//! the configured column ids and labels; [`TicketBoard`] asks monday for them through the
+//! `monday` client.
+
+pub mod setup;
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use monday::{
+    BoardNode, Client, ClientOptions, ColumnNode, ColumnValueNode, ItemNode, MondayError,
+    RetryPolicy, Token, UpdateNode, WebhookNode, normalize_timestamp,
+};
+use serde_json::{Value, json};
+
+use super::config::{ColumnMap, MondayConfig};
+use crate::model::{NewTicket, Priority, Status, Ticket};
+
+/// Maps board items to tickets and tickets to column values, following the configured
+/// column ids and labels.
+pub struct BoardMapping {
+    pub board_id: String,
+    pub columns: ColumnMap,
+    status_labels: Vec<(String, Status)>,
+    priority_labels: Vec<(String, Priority)>,
+    /// Labels already reported as unknown, so each is logged once and not per request.
+    reported_labels: Mutex<HashSet<String>>,
+}
+
+/// What an unknown status label means: the ticket still needs attention.
+pub const FALLBACK_STATUS: Status = Status::Open;
+/// What an unknown priority label means.
+pub const FALLBACK_PRIORITY: Priority = Priority::Medium;
+
+impl BoardMapping {
+    pub fn new(config: &MondayConfig) -> Self {
+        Self {
+            board_id: config.board_id.clone(),
+            columns: config.columns.clone(),
+            status_labels: config.status_labels.clone(),
+            priority_labels: config.priority_labels.clone(),
+            reported_labels: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The column ids the portal reads, for `column_values(ids: ...)`.
+    pub fn column_ids(&self) -> Vec<&str> {
+        vec![
+            &self.columns.description,
+            &self.columns.portal_id,
+            &self.columns.client_email,
+            &self.columns.status,
+            &self.columns.priority,
+        ]
+    }
+
+    pub fn status_label(&self, status: Status) -> &str {
+        self.status_labels
+            .iter()
+            .find(|(_, s)| *s == status)
+            .map_or(status.label(), |(label, _)| label)
+    }
+
+    pub fn priority_label(&self, priority: Priority) -> &str {
+        self.priority_labels
+            .iter()
+            .find(|(_, p)| *p == priority)
+            .map_or(priority.label(), |(label, _)| label)
+    }
+
+    pub fn status_labels(&self) -> &[(String, Status)] {
+        &self.status_labels
+    }
+
+    pub fn priority_labels(&self) -> &[(String, Priority)] {
+        &self.priority_labels
+    }
+
+    pub fn status_from_label(&self, label: &str) -> Status {
+        match self.status_labels.iter().find(|(l, _)| l == label) {
+            Some((_, status)) => *status,
+            None => {
+                self.report_unknown("status", label);
+                FALLBACK_STATUS
+            }
+        }
+    }
+
+    pub fn priority_from_label(&self, label: &str) -> Priority {
+        match self.priority_labels.iter().find(|(l, _)| l == label) {
+            Some((_, priority)) => *priority,
+            None => {
+                self.report_unknown("priority", label);
+                FALLBACK_PRIORITY
+            }
+        }
+    }
+
+    fn report_unknown(&self, column: &str, label: &str) {
+        if label.is_empty() {
+            return;
+        }
+        let key = format!("{column}:{label}");
+        let first_time = self
+            .reported_labels
+            .lock()
+            .map(|mut seen| seen.insert(key))
+            .unwrap_or(false);
+        if first_time {
+            tracing::warn!(
+                column,
+                label,
+                "unknown {column} label on the board; treating it as the fallback (set MONDAY_{}_LABELS to map it)",
+                column.to_ascii_uppercase()
+            );
+        }
+    }
+
+    fn column<'a>(&self, item: &'a ItemNode, id: &str) -> Option<&'a ColumnValueNode> {
+        item.column_values.iter().find(|c| c.id == id)
+    }
+
+    fn column_text(&self, item: &ItemNode, id: &str) -> String {
+        self.column(item, id)
+            .and_then(|c| c.text.clone())
+            .unwrap_or_default()
+    }
+
+    /// The portal an item belongs to, as written in its portal column.
+    pub fn portal_of(&self, item: &ItemNode) -> String {
+        self.column_text(item, &self.columns.portal_id)
+            .trim()
+            .to_owned()
+    }
+
+    pub fn ticket_from(&self, item: &ItemNode) -> Ticket {
+        let label_of = |id: &str| {
+            self.column(item, id)
+                .and_then(|c| c.label.clone().or_else(|| c.text.clone()))
+                .unwrap_or_default()
+        };
+        let status_label = label_of(&self.columns.status);
+        let priority_label = label_of(&self.columns.priority);
+        let status = if status_label.is_empty() {
+            FALLBACK_STATUS
+        } else {
+            self.status_from_label(&status_label)
+        };
+        let priority = if priority_label.is_empty() {
+            FALLBACK_PRIORITY
+        } else {
+            self.priority_from_label(&priority_label)
+        };
+        let email = self
+            .column(item, &self.columns.client_email)
+            .and_then(|c| c.email.clone().or_else(|| c.text.clone()))
+            .filter(|e| !e.is_empty());
+        let created_at = normalize_timestamp(item.created_at.as_deref());
+        let updated_at = item
+            .updated_at
+            .as_deref()
+            .map(|t| normalize_timestamp(Some(t)))
+            .unwrap_or_else(|| created_at.clone());
+        Ticket {
+            id: item.id.clone(),
+            title: item.name.clone(),
+            description: self.column_text(item, &self.columns.description),
+            status,
+            priority,
+            portal_id: self.portal_of(item),
+            client_email: email,
+            created_at,
+            updated_at,
+            delivery: Default::default(),
+        }
+    }
+
+    /// The `column_values` JSON for a new ticket, in monday's write formats.
+    pub fn new_ticket_columns(&self, portal_id: &str, email: &str, ticket: &NewTicket) -> Value {
+        let mut values = serde_json::Map::new();
+        values.insert(
+            self.columns.description.clone(),
+            json!({ "text": ticket.description }),
+        );
+        values.insert(self.columns.portal_id.clone(), json!(portal_id));
+        values.insert(
+            self.columns.client_email.clone(),
+            json!({ "email": email, "text": email }),
+        );
+        values.insert(
+            self.columns.status.clone(),
+            json!({ "label": self.status_label(Status::Open) }),
+        );
+        values.insert(
+            self.columns.priority.clone(),
+            json!({ "label": self.priority_label(ticket.priority) }),
+        );
+        Value::Object(values)
+    }
+
+    /// Whether an item is one the portal may show: active and on the configured board.
+    pub fn is_live_on_board(&self, item: &ItemNode) -> bool {
+        let active = item.state.as_deref().is_none_or(|s| s == "active");
+        let on_board = item.board.as_ref().is_none_or(|b| b.id == self.board_id);
+        active && on_board
+    }
+}
+
+/// The ticket board: monday's client with the portal's mapping. Clones share both.
+#[derive(Clone)]
+pub struct TicketBoard {
+    client: Client,
+    mapping: Arc<BoardMapping>,
+}
+
+impl TicketBoard {
+    pub fn new(config: &MondayConfig, endpoint: String, token: Token) -> Result<Self, MondayError> {
+        let client = Client::new(ClientOptions {
+            endpoint,
+            token,
+            api_version: config.api_version.clone(),
+            max_concurrency: config.max_concurrency,
+            request_timeout: config.request_timeout,
+            retry: RetryPolicy {
+                max_total_wait: config.max_retry_wait,
+                ..RetryPolicy::default()
+            },
+        })?;
+        Ok(Self {
+            client,
+            mapping: Arc::new(BoardMapping::new(config)),
+        })
+    }
+
+    pub fn mapping(&self) -> &BoardMapping {
+        &self.mapping
+    }
+
+    /// monday's client, for what is not about tickets (board set-up, webhooks).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.client.endpoint()
+    }
+
+    /// HTTP requests sent to monday since start-up.
+    pub fn requests_sent(&self) -> u64 {
+        self.client.requests_sent()
+    }
+
+    pub async fn ping(&self) -> Result<(), MondayError> {
+        self.client.ping().await
+    }
+
+    /// Every ticket of one portal, filtered on monday's side by the portal column.
+    pub async fn portal_tickets(&self, portal_id: &str) -> Result<Vec<Ticket>, MondayError> {
+        let mapping = &self.mapping;
+        let items = self
+            .client
+            .items_with_text(
+                &mapping.board_id,
+                &mapping.columns.portal_id,
+                portal_id,
+                &mapping.column_ids(),
+            )
+            .await?;
+        Ok(items
+            .iter()
+            .filter(|item| mapping.is_live_on_board(item))
+            // Defence in depth: never trust a filter to be exact.
+            .filter(|item| mapping.portal_of(item) == portal_id)
+            .map(|item| mapping.ticket_from(item))
+            .collect())
+    }
+
+    /// One item, or `None` when it does not exist, is not active or is on another board.
+    pub async fn item(&self, item_id: &str) -> Result<Option<ItemNode>, MondayError> {
+        let item = self
+            .client
+            .item(item_id, &self.mapping.column_ids())
+            .await?;
+        Ok(item.filter(|item| self.mapping.is_live_on_board(item)))
+    }
+
+    /// One item with its updates (newest first), on the same terms as [`TicketBoard::item`].
+    pub async fn item_with_updates(&self, item_id: &str) -> Result<Option<ItemNode>, MondayError> {
+        let item = self
+            .client
+            .item_with_updates(item_id, &self.mapping.column_ids())
+            .await?;
+        Ok(item.filter(|item| self.mapping.is_live_on_board(item)))
+    }
+
+    pub async fn create_ticket(
+        &self,
+        portal_id: &str,
+        email: &str,
+        ticket: &NewTicket,
+        idempotency_key: uuid::Uuid,
+    ) -> Result<Ticket, MondayError> {
+        let columns = self.mapping.new_ticket_columns(portal_id, email, ticket);
+        let item = self
+            .client
+            .create_item(
+                &self.mapping.board_id,
+                &ticket.title,
+                &columns,
+                &self.mapping.column_ids(),
+                idempotency_key,
+            )
+            .await?;
+        Ok(self.mapping.ticket_from(&item))
+    }
+
+    pub async fn add_update(
+        &self,
+        item_id: &str,
+        body_html: &str,
+        idempotency_key: uuid::Uuid,
+    ) -> Result<UpdateNode, MondayError> {
+        self.client
+            .create_update(item_id, body_html, idempotency_key)
+            .await
+    }
+
+    /// Sets column values on a ticket's item and returns the ticket as it now stands.
+    pub async fn change_columns(
+        &self,
+        item_id: &str,
+        column_values: Value,
+    ) -> Result<Ticket, MondayError> {
+        let item = self
+            .client
+            .change_column_values(
+                &self.mapping.board_id,
+                item_id,
+                &column_values,
+                &self.mapping.column_ids(),
+            )
+            .await?;
+        Ok(self.mapping.ticket_from(&item))
+    }
+
+    pub async fn board_structure(&self, board_id: &str) -> Result<Option<BoardNode>, MondayError> {
+        self.client.board_structure(board_id).await
+    }
+
+    pub async fn create_board(&self, name: &str) -> Result<BoardNode, MondayError> {
+        self.client.create_board(name).await
+    }
+
+    pub async fn create_column(
+        &self,
+        board_id: &str,
+        id: &str,
+        title: &str,
+        kind: &str,
+        defaults: Option<Value>,
+    ) -> Result<ColumnNode, MondayError> {
+        self.client
+            .create_column(board_id, id, title, kind, defaults)
+            .await
+    }
+
+    pub async fn webhooks(&self, board_id: &str) -> Result<Vec<WebhookNode>, MondayError> {
+        self.client.webhooks(board_id).await
+    }
+
+    pub async fn create_webhook(
+        &self,
+        board_id: &str,
+        url: &str,
+        event: &str,
+    ) -> Result<WebhookNode, MondayError> {
+        self.client.create_webhook(board_id, url, event).await
+    }
+
+    pub async fn delete_webhook(&self, id: &str) -> Result<(), MondayError> {
+        self.client.delete_webhook(id).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::config::{Config, Vars};
+    use serde_json::json;
+
+    fn mapping() -> BoardMapping {
+        let config = Config::from_vars(&Vars::from_pairs([])).expect("defaults");
+        BoardMapping::new(&config.monday)
+    }
+
+    fn item(columns: Value) -> ItemNode {
+        serde_json::from_value(json!({
+            "id": "11", "name": "Login issue", "state": "active",
+            "created_at": "2024-10-06T10:00:00.000Z", "updated_at": "2024-10-07T12:30:00+02:00",
+            "board": {"id": monday_local::LOCAL_BOARD_ID},
+            "column_values": columns,
+        }))
+        .expect("item")
+    }
+
+    #[test]
+    fn maps_an_item_to_a_ticket() {
+        let ticket = mapping().ticket_from(&item(json!([
+            {"id": "description", "text": "Cannot log in"},
+            {"id": "portal_id", "text": "acme"},
+            {"id": "client_email", "text": "a@acme.test", "email": "a@acme.test"},
+            {"id": "status", "text": "In Progress", "label": "In Progress", "index": 1},
+            {"id": "priority", "text": "Urgent", "label": "Urgent", "index": 3},
+        ])));
+        assert_eq!(ticket.status, Status::InProgress);
+        assert_eq!(ticket.priority, Priority::Urgent);
+        assert_eq!(ticket.portal_id, "acme");
+        assert_eq!(ticket.created_at, "2024-10-06T10:00:00Z");
+        assert_eq!(ticket.updated_at, "2024-10-07T10:30:00Z");
+    }
+
+    #[test]
+    fn unknown_labels_fall_back() {
+        let ticket = mapping().ticket_from(&item(json!([
+            {"id": "status", "text": "Stuck", "label": "Stuck"},
+            {"id": "priority", "text": "Whenever", "label": "Whenever"},
+        ])));
+        assert_eq!(ticket.status, FALLBACK_STATUS);
+        assert_eq!(ticket.priority, FALLBACK_PRIORITY);
+    }
+
+    #[test]
+    fn new_ticket_columns_use_monday_formats() {
+        let ticket = NewTicket::validate("T", "line one\nline two", "high").unwrap();
+        let values = mapping().new_ticket_columns("acme", "a@acme.test", &ticket);
+        assert_eq!(values["description"], json!({"text": "line one\nline two"}));
+        assert_eq!(values["portal_id"], json!("acme"));
+        assert_eq!(values["status"], json!({"label": "Open"}));
+        assert_eq!(values["priority"], json!({"label": "High"}));
+        assert_eq!(values["client_email"]["email"], json!("a@acme.test"));
+    }
+}

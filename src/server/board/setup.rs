@@ -1,0 +1,500 @@
+//! `setup-board` and `doctor`: make a monday board fit the portal, and say exactly what is
+//! wrong when it does not.
+
+use std::fmt;
+
+use sqlx::SqlitePool;
+
+use monday::{BoardNode, MondayError, status_column_labels};
+
+use super::TicketBoard;
+use crate::model::{Priority, Status};
+use crate::server::config::Config;
+
+/// The webhook subscriptions the portal needs, by monday's event names.
+pub const WEBHOOK_EVENTS: [&str; 6] = [
+    "create_item",
+    "change_column_value",
+    "change_name",
+    "create_update",
+    "item_archived",
+    "item_deleted",
+];
+
+/// One column the portal needs: its role, the configured id and monday's type.
+pub struct ColumnRole {
+    pub role: &'static str,
+    pub variable: &'static str,
+    pub id: String,
+    pub title: &'static str,
+    pub kind: &'static str,
+    pub labels: Vec<String>,
+}
+
+pub fn required_columns(config: &Config, client: &TicketBoard) -> Vec<ColumnRole> {
+    let columns = &config.monday.columns;
+    let mapping = client.mapping();
+    vec![
+        ColumnRole {
+            role: "description",
+            variable: "MONDAY_COLUMN_DESCRIPTION",
+            id: columns.description.clone(),
+            title: "Description",
+            kind: "long_text",
+            labels: Vec::new(),
+        },
+        ColumnRole {
+            role: "portal id",
+            variable: "MONDAY_COLUMN_PORTAL_ID",
+            id: columns.portal_id.clone(),
+            title: "Portal ID",
+            kind: "text",
+            labels: Vec::new(),
+        },
+        ColumnRole {
+            role: "client email",
+            variable: "MONDAY_COLUMN_CLIENT_EMAIL",
+            id: columns.client_email.clone(),
+            title: "Client Email",
+            kind: "email",
+            labels: Vec::new(),
+        },
+        ColumnRole {
+            role: "status",
+            variable: "MONDAY_COLUMN_STATUS",
+            id: columns.status.clone(),
+            title: "Status",
+            kind: "status",
+            labels: Status::ALL
+                .iter()
+                .map(|s| mapping.status_label(*s).to_owned())
+                .collect(),
+        },
+        ColumnRole {
+            role: "priority",
+            variable: "MONDAY_COLUMN_PRIORITY",
+            id: columns.priority.clone(),
+            title: "Priority",
+            kind: "status",
+            labels: Priority::ALL
+                .iter()
+                .map(|p| mapping.priority_label(*p).to_owned())
+                .collect(),
+        },
+    ]
+}
+
+/// Something the doctor found, with the exact fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub ok: bool,
+    pub check: String,
+    pub detail: String,
+    pub fix: Option<String>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mark = if self.ok { "ok  " } else { "FAIL" };
+        write!(f, "{mark} {}: {}", self.check, self.detail)?;
+        if let Some(fix) = &self.fix {
+            write!(f, "\n     fix: {fix}")?;
+        }
+        Ok(())
+    }
+}
+
+fn pass(check: impl Into<String>, detail: impl Into<String>) -> Finding {
+    Finding {
+        ok: true,
+        check: check.into(),
+        detail: detail.into(),
+        fix: None,
+    }
+}
+
+fn fail(check: impl Into<String>, detail: impl Into<String>, fix: impl Into<String>) -> Finding {
+    Finding {
+        ok: false,
+        check: check.into(),
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+/// The URL monday should call for the portal's webhooks.
+pub fn webhook_url(public_url: &str, secret: &str) -> String {
+    format!(
+        "{}/webhooks/monday/{secret}",
+        public_url.trim_end_matches('/')
+    )
+}
+
+pub async fn doctor(
+    config: &Config,
+    client: &TicketBoard,
+    db: &SqlitePool,
+    expected_webhook_url: Option<&str>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    match client.ping().await {
+        Ok(()) => findings.push(pass("token", "monday accepts the API token")),
+        Err(MondayError::Unauthorized) => {
+            findings.push(fail(
+                "token",
+                "monday does not accept MONDAY_API_TOKEN",
+                "create a personal API token in monday (avatar → Developers → My access tokens) \
+                 and set MONDAY_API_TOKEN to it",
+            ));
+            return findings;
+        }
+        Err(error) => {
+            findings.push(fail(
+                "token",
+                format!("could not reach monday at {}: {error}", client.endpoint()),
+                "check MONDAY_API_URL and the network, then run `client-portal doctor` again",
+            ));
+            return findings;
+        }
+    }
+
+    let board_id = &config.monday.board_id;
+    let board = match client.board_structure(board_id).await {
+        Ok(Some(board)) => {
+            findings.push(pass("board", format!("board {board_id} ({})", board.name)));
+            board
+        }
+        Ok(None) => {
+            findings.push(fail(
+                "board",
+                format!("board {board_id} does not exist or the token cannot see it"),
+                "set MONDAY_BOARD_ID to the number in the board's URL, or create one with \
+                 `client-portal setup-board --create-board \"Client Support Tickets\"`",
+            ));
+            return findings;
+        }
+        Err(error) => {
+            findings.push(fail(
+                "board",
+                format!("could not read board {board_id}: {error}"),
+                "run `client-portal doctor` again; if it persists check MONDAY_BOARD_ID",
+            ));
+            return findings;
+        }
+    };
+
+    findings.extend(check_columns(config, client, &board));
+    findings.push(check_webhooks(config, client, db, expected_webhook_url).await);
+    findings
+}
+
+fn check_columns(config: &Config, client: &TicketBoard, board: &BoardNode) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for role in required_columns(config, client) {
+        let check = format!("column {}", role.role);
+        let Some(column) = board.columns.iter().find(|c| c.id == role.id) else {
+            findings.push(fail(
+                check,
+                format!(
+                    "no column with id `{}` (a {} column) on the board",
+                    role.id, role.kind
+                ),
+                format!(
+                    "run `client-portal setup-board` to create it, or set {}=<id of your existing {} column>",
+                    role.variable, role.kind
+                ),
+            ));
+            continue;
+        };
+        if column.kind != role.kind {
+            findings.push(fail(
+                check,
+                format!(
+                    "column `{}` is a {} column, the portal needs a {} column",
+                    role.id, column.kind, role.kind
+                ),
+                format!("set {} to the id of a {} column", role.variable, role.kind),
+            ));
+            continue;
+        }
+        if !role.labels.is_empty() {
+            let present = status_column_labels(column.settings.as_ref());
+            let missing: Vec<&String> = role
+                .labels
+                .iter()
+                .filter(|l| !present.contains(l))
+                .collect();
+            if !missing.is_empty() {
+                let names = missing
+                    .iter()
+                    .map(|l| format!("`{l}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let variable = if role.role == "status" {
+                    "MONDAY_STATUS_LABELS"
+                } else {
+                    "MONDAY_PRIORITY_LABELS"
+                };
+                findings.push(fail(
+                    check,
+                    format!("column `{}` lacks the label(s) {names}", role.id),
+                    format!(
+                        "add them in monday (column menu → Settings → Edit labels), or map your \
+                         labels with {variable}, e.g. {variable}='Done=resolved'"
+                    ),
+                ));
+                continue;
+            }
+        }
+        findings.push(pass(check, format!("`{}` ({})", column.id, column.title)));
+    }
+    findings
+}
+
+/// A webhook URL carries the portal's secret, so the record keeps only its hash.
+fn url_hash(url: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(url.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Registered {
+    id: String,
+    event: String,
+    url_hash: String,
+}
+
+async fn registered(db: &SqlitePool, board_id: &str) -> Result<Vec<Registered>, sqlx::Error> {
+    let rows: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT id, event, url_hash FROM monday_webhooks WHERE board_id = ?")
+            .bind(board_id)
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, event, url_hash)| Registered {
+            id,
+            event,
+            url_hash,
+        })
+        .collect())
+}
+
+/// Events with a live webhook that this portal registered for `url`, and the portal's
+/// records of webhooks for other URLs.
+async fn live_events(
+    db: &SqlitePool,
+    client: &TicketBoard,
+    board_id: &str,
+    url: &str,
+) -> Result<(Vec<String>, Vec<Registered>), SetupError> {
+    let on_monday = client.webhooks(board_id).await?;
+    let records = registered(db, board_id).await?;
+    let hash = url_hash(url);
+    let (current, stale): (Vec<Registered>, Vec<Registered>) =
+        records.into_iter().partition(|r| r.url_hash == hash);
+    let live = current
+        .into_iter()
+        .filter(|r| on_monday.iter().any(|h| h.id == r.id && h.event == r.event))
+        .map(|r| r.event)
+        .collect();
+    Ok((live, stale))
+}
+
+async fn check_webhooks(
+    config: &Config,
+    client: &TicketBoard,
+    db: &SqlitePool,
+    expected_url: Option<&str>,
+) -> Finding {
+    let Some(expected_url) = expected_url else {
+        return fail(
+            "webhooks",
+            "PORTAL_PUBLIC_URL or MONDAY_WEBHOOK_SECRET is not set, so monday cannot reach the portal",
+            "set PORTAL_PUBLIC_URL (the address clients use) and MONDAY_WEBHOOK_SECRET (random, \
+             at least 16 characters), then run `client-portal setup-board`",
+        );
+    };
+    match live_events(db, client, &config.monday.board_id, expected_url).await {
+        Ok((live, _)) => {
+            let missing: Vec<&str> = WEBHOOK_EVENTS
+                .iter()
+                .copied()
+                .filter(|event| !live.iter().any(|e| e == event))
+                .collect();
+            if missing.is_empty() {
+                pass(
+                    "webhooks",
+                    format!("{} events registered", WEBHOOK_EVENTS.len()),
+                )
+            } else {
+                fail(
+                    "webhooks",
+                    format!("not registered for this portal: {}", missing.join(", ")),
+                    "run `client-portal setup-board` (it registers the missing webhooks)",
+                )
+            }
+        }
+        Err(error) => fail(
+            "webhooks",
+            format!("could not list webhooks: {error}"),
+            "run `client-portal doctor` again",
+        ),
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(transparent)]
+    Monday(#[from] MondayError),
+    #[error("the portal's database: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// What `setup-board` did.
+#[derive(Debug, Default)]
+pub struct SetupReport {
+    pub board_created: Option<String>,
+    pub columns_created: Vec<String>,
+    pub webhooks_created: Vec<String>,
+    pub problems: Vec<Finding>,
+}
+
+impl fmt::Display for SetupReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(id) = &self.board_created {
+            writeln!(
+                f,
+                "created board {id}: set MONDAY_BOARD_ID={id} in the portal's environment"
+            )?;
+        }
+        for column in &self.columns_created {
+            writeln!(f, "created column {column}")?;
+        }
+        for hook in &self.webhooks_created {
+            writeln!(f, "registered webhook for {hook}")?;
+        }
+        if self.board_created.is_none()
+            && self.columns_created.is_empty()
+            && self.webhooks_created.is_empty()
+        {
+            writeln!(f, "nothing to change: the board already fits the portal")?;
+        }
+        for problem in &self.problems {
+            writeln!(f, "{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates what is missing: the board (when asked), the columns and the webhooks. Running it
+/// twice changes nothing the second time.
+pub async fn setup_board(
+    config: &Config,
+    client: &TicketBoard,
+    db: &SqlitePool,
+    create_board: Option<&str>,
+    webhook_url: Option<&str>,
+) -> Result<SetupReport, SetupError> {
+    let mut report = SetupReport::default();
+    let board_id = match create_board {
+        Some(name) => {
+            let board = client.create_board(name).await?;
+            report.board_created = Some(board.id.clone());
+            board.id
+        }
+        None => config.monday.board_id.clone(),
+    };
+    let Some(board) = client.board_structure(&board_id).await? else {
+        report.problems.push(fail(
+            "board",
+            format!("board {board_id} does not exist or the token cannot see it"),
+            "set MONDAY_BOARD_ID, or pass --create-board \"Client Support Tickets\"",
+        ));
+        return Ok(report);
+    };
+    for role in required_columns(config, client) {
+        if board.columns.iter().any(|c| c.id == role.id) {
+            continue;
+        }
+        let valid_id = !role.id.is_empty()
+            && role.id.len() <= 20
+            && role.id.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if !valid_id {
+            report.problems.push(fail(
+                format!("column {}", role.role),
+                format!(
+                    "`{}` is not on the board and cannot be created with that id",
+                    role.id
+                ),
+                format!(
+                    "create the column in monday and set {} to its id",
+                    role.variable
+                ),
+            ));
+            continue;
+        }
+        let defaults = (!role.labels.is_empty()).then(|| {
+            let labels: serde_json::Map<String, serde_json::Value> = role
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (i.to_string(), serde_json::json!(l)))
+                .collect();
+            serde_json::json!({ "labels": labels })
+        });
+        client
+            .create_column(&board_id, &role.id, role.title, role.kind, defaults)
+            .await?;
+        report
+            .columns_created
+            .push(format!("`{}` ({})", role.id, role.kind));
+    }
+    // Labels on columns that already existed: re-read and report.
+    if let Some(board) = client.board_structure(&board_id).await? {
+        report.problems.extend(
+            check_columns(config, client, &board)
+                .into_iter()
+                .filter(|f| !f.ok),
+        );
+    }
+
+    if let Some(url) = webhook_url {
+        let (live, stale) = live_events(db, client, &board_id, url).await?;
+        // Webhooks this portal registered for an older URL (a rotated secret, a new domain).
+        for old in stale {
+            if let Err(error) = client.delete_webhook(&old.id).await {
+                tracing::info!(%error, id = %old.id, "stale webhook already gone");
+            }
+            sqlx::query("DELETE FROM monday_webhooks WHERE id = ?")
+                .bind(&old.id)
+                .execute(db)
+                .await?;
+        }
+        for event in WEBHOOK_EVENTS {
+            if live.iter().any(|e| e == event) {
+                continue;
+            }
+            let hook = client.create_webhook(&board_id, url, event).await?;
+            sqlx::query(
+                "INSERT OR REPLACE INTO monday_webhooks (id, board_id, event, url_hash, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&hook.id)
+            .bind(&board_id)
+            .bind(event)
+            .bind(url_hash(url))
+            .bind(crate::server::db::now_unix())
+            .execute(db)
+            .await?;
+            report.webhooks_created.push(event.to_owned());
+        }
+    } else {
+        report.problems.push(fail(
+            "webhooks",
+            "not registered: PORTAL_PUBLIC_URL or MONDAY_WEBHOOK_SECRET is not set",
+            "set both and run `client-portal setup-board` again",
+        ));
+    }
+    Ok(report)
+}

@@ -1,0 +1,351 @@
+//! Each section of the configuration read from its variables, with the checks that give a
+//! wrong value its one-line error. Every variable read here is documented in `.env.example`
+//! (a test in `mod.rs` keeps the two in step).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use super::vars::{ConfigError, Vars};
+use super::{
+    AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig, LogFormat, MailConfig,
+    MondayConfig, RunMode,
+};
+use crate::model::{Priority, Status};
+
+pub(super) fn mode(vars: &Vars) -> Result<RunMode, ConfigError> {
+    match vars
+        .string("PORTAL_ENV", "development")
+        .to_ascii_lowercase()
+        .as_str()
+    {
+        "development" | "dev" => Ok(RunMode::Development),
+        "production" | "prod" => Ok(RunMode::Production),
+        other => Err(ConfigError::invalid(
+            "PORTAL_ENV",
+            other,
+            "development or production",
+        )),
+    }
+}
+
+/// The top-level fields of [`super::Config`]: where the portal listens and keeps its data.
+pub(super) struct ServerFields {
+    pub listen_addr: SocketAddr,
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub log_format: LogFormat,
+    pub trust_forwarded_for: bool,
+    pub live_heartbeat: std::time::Duration,
+    pub metrics: bool,
+}
+
+impl ServerFields {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        let listen_addr = vars.parse(
+            "LEPTOS_SITE_ADDR",
+            DEFAULT_ADDR.parse().expect("the default address parses"),
+            "host:port with an IP address, such as 127.0.0.1:3000",
+        )?;
+        let public_url = match vars.get("PORTAL_PUBLIC_URL") {
+            None => None,
+            Some(raw) => Some(parse_base_url("PORTAL_PUBLIC_URL", raw)?),
+        };
+        let data_dir = PathBuf::from(vars.string("DATA_DIR", "data"));
+        let database_url = match vars.get("DATABASE_URL") {
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("portal.db").display()),
+            Some(raw) if raw.starts_with("sqlite:") => raw.to_owned(),
+            Some(raw) => {
+                return Err(ConfigError::invalid(
+                    "DATABASE_URL",
+                    raw,
+                    "a SQLite URL such as sqlite://data/portal.db",
+                ));
+            }
+        };
+        let log_format = match vars
+            .string("LOG_FORMAT", "human")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "human" | "pretty" | "text" => LogFormat::Human,
+            "json" => LogFormat::Json,
+            other => return Err(ConfigError::invalid("LOG_FORMAT", other, "human or json")),
+        };
+        Ok(Self {
+            listen_addr,
+            public_url,
+            data_dir,
+            database_url,
+            log_format,
+            trust_forwarded_for: vars.flag("TRUST_FORWARDED_FOR")?.unwrap_or(false),
+            live_heartbeat: vars.seconds("LIVE_HEARTBEAT_SECONDS", 15)?,
+            metrics: vars.flag("METRICS")?.unwrap_or(false),
+        })
+    }
+}
+
+impl MondayConfig {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        let token = vars.secret("MONDAY_API_TOKEN");
+        let api_url = parse_base_url(
+            "MONDAY_API_URL",
+            &vars.string("MONDAY_API_URL", "https://api.monday.com/v2"),
+        )?;
+        let api_version = vars.string("MONDAY_API_VERSION", "2026-10");
+        if !is_api_version(&api_version) {
+            return Err(ConfigError::invalid(
+                "MONDAY_API_VERSION",
+                &api_version,
+                "a monday API version such as 2026-10 (YYYY-01, -04, -07 or -10)",
+            ));
+        }
+        let board_id = match vars.get("MONDAY_BOARD_ID") {
+            Some(raw) if raw.chars().all(|c| c.is_ascii_digit()) => raw.to_owned(),
+            Some(raw) => {
+                return Err(ConfigError::invalid(
+                    "MONDAY_BOARD_ID",
+                    raw,
+                    "the numeric board id from the board's URL",
+                ));
+            }
+            None if token.is_some() => {
+                return Err(ConfigError::missing(
+                    "MONDAY_BOARD_ID",
+                    "it is required with MONDAY_API_TOKEN (the number in the board's URL)",
+                ));
+            }
+            // The local board numbers its one board like this.
+            None => monday_local::LOCAL_BOARD_ID.to_owned(),
+        };
+        let columns = ColumnMap {
+            description: column_id(vars, "MONDAY_COLUMN_DESCRIPTION", "description")?,
+            portal_id: column_id(vars, "MONDAY_COLUMN_PORTAL_ID", "portal_id")?,
+            client_email: column_id(vars, "MONDAY_COLUMN_CLIENT_EMAIL", "client_email")?,
+            status: column_id(vars, "MONDAY_COLUMN_STATUS", "status")?,
+            priority: column_id(vars, "MONDAY_COLUMN_PRIORITY", "priority")?,
+        };
+        let status_labels = label_map(
+            vars,
+            "MONDAY_STATUS_LABELS",
+            Status::ALL.iter().map(|s| (s.label(), *s)),
+            Status::parse,
+        )?;
+        let priority_labels = label_map(
+            vars,
+            "MONDAY_PRIORITY_LABELS",
+            Priority::ALL.iter().map(|p| (p.label(), *p)),
+            Priority::parse,
+        )?;
+        let max_concurrency = vars.parse(
+            "MONDAY_MAX_CONCURRENCY",
+            8usize,
+            "a whole number from 1 to 250",
+        )?;
+        if !(1..=250).contains(&max_concurrency) {
+            return Err(ConfigError::invalid(
+                "MONDAY_MAX_CONCURRENCY",
+                &max_concurrency.to_string(),
+                "a whole number from 1 to 250",
+            ));
+        }
+        let webhook_secret = vars.secret("MONDAY_WEBHOOK_SECRET");
+        if let Some(secret) = &webhook_secret
+            && (secret.expose().len() < 16
+                || !secret
+                    .expose()
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            return Err(ConfigError::invalid_secret(
+                "MONDAY_WEBHOOK_SECRET",
+                "at least 16 characters of A-Z, a-z, 0-9, - and _ (it goes into a URL)",
+            ));
+        }
+        Ok(Self {
+            api_url,
+            token,
+            api_version,
+            board_id,
+            columns,
+            status_labels,
+            priority_labels,
+            webhook_secret,
+            signing_secret: vars.secret("MONDAY_SIGNING_SECRET"),
+            max_concurrency,
+            request_timeout: vars.seconds("MONDAY_TIMEOUT_SECONDS", 15)?,
+            max_retry_wait: vars.seconds("MONDAY_MAX_RETRY_WAIT_SECONDS", 20)?,
+            public_marker: vars.string("PUBLIC_REPLY_MARKER", "@client"),
+        })
+    }
+}
+
+impl AuthConfig {
+    pub(super) fn read(vars: &Vars, mode: RunMode) -> Result<Self, ConfigError> {
+        let jwt_secret = vars.secret("JWT_SECRET");
+        if let Some(secret) = &jwt_secret
+            && secret.expose().len() < 32
+        {
+            return Err(ConfigError::invalid_secret(
+                "JWT_SECRET",
+                "at least 32 characters (for example `openssl rand -base64 48`)",
+            ));
+        }
+        if mode == RunMode::Production && jwt_secret.is_none() {
+            return Err(ConfigError::missing(
+                "JWT_SECRET",
+                "it is required when PORTAL_ENV=production (at least 32 random characters)",
+            ));
+        }
+        Ok(Self {
+            jwt_secret,
+            magic_link_ttl: vars.seconds("MAGIC_LINK_TTL_SECONDS", 3600)?,
+            session_idle: vars.seconds("SESSION_IDLE_SECONDS", 7 * 24 * 3600)?,
+            jwt_ttl: vars.seconds("JWT_TTL_SECONDS", 24 * 3600)?,
+        })
+    }
+}
+
+impl MailConfig {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        let smtp_url = vars.secret("SMTP_URL");
+        if let Some(url) = &smtp_url
+            && !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://"))
+        {
+            return Err(ConfigError::invalid_secret(
+                "SMTP_URL",
+                "smtp://user:password@host:587 or smtps://user:password@host",
+            ));
+        }
+        let from = vars.string("MAIL_FROM", "Support Portal <portal@localhost>");
+        if !from.contains('@') {
+            return Err(ConfigError::invalid(
+                "MAIL_FROM",
+                &from,
+                "an address such as Support <support@example.com>",
+            ));
+        }
+        Ok(Self { smtp_url, from })
+    }
+}
+
+impl LocalBoardConfig {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        Ok(Self {
+            console: vars.flag("LOCAL_BOARD_CONSOLE")?,
+            listen_addr: vars.parse(
+                "LOCAL_BOARD_ADDR",
+                SocketAddr::from(([127, 0, 0, 1], 0)),
+                "host:port with an IP address, such as 127.0.0.1:3002",
+            )?,
+            webhook_retry_interval: vars.seconds("LOCAL_BOARD_WEBHOOK_RETRY_SECONDS", 60)?,
+        })
+    }
+}
+
+impl LimitsConfig {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        let whole = "a whole number";
+        Ok(Self {
+            cache_ttl: vars.seconds("CACHE_TTL_SECONDS", 300)?,
+            cache_max_portals: vars.parse(
+                "CACHE_MAX_PORTALS",
+                1000usize,
+                "a whole number of portals",
+            )?,
+            tickets_per_hour_per_session: vars.parse("LIMIT_TICKETS_PER_HOUR", 30u32, whole)?,
+            replies_per_hour_per_session: vars.parse("LIMIT_REPLIES_PER_HOUR", 120u32, whole)?,
+            writes_per_hour_per_address: vars.parse(
+                "LIMIT_WRITES_PER_HOUR_PER_ADDRESS",
+                600u32,
+                whole,
+            )?,
+            link_requests_per_hour_per_email: vars.parse(
+                "LIMIT_LINK_REQUESTS_PER_HOUR_PER_EMAIL",
+                5u32,
+                whole,
+            )?,
+            link_requests_per_hour_per_address: vars.parse(
+                "LIMIT_LINK_REQUESTS_PER_HOUR_PER_ADDRESS",
+                20u32,
+                whole,
+            )?,
+        })
+    }
+}
+
+fn parse_base_url(variable: &'static str, raw: &str) -> Result<String, ConfigError> {
+    let trimmed = raw.trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(trimmed.to_owned())
+        }
+        _ => Err(ConfigError::invalid(
+            variable,
+            raw,
+            "an http:// or https:// URL such as https://portal.example.com",
+        )),
+    }
+}
+
+fn is_api_version(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    bytes.len() == 7
+        && bytes[..4].iter().all(u8::is_ascii_digit)
+        && bytes[4] == b'-'
+        && matches!(&value[5..], "01" | "04" | "07" | "10")
+}
+
+fn column_id(vars: &Vars, name: &'static str, default: &str) -> Result<String, ConfigError> {
+    let value = vars.string(name, default);
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if valid {
+        Ok(value)
+    } else {
+        Err(ConfigError::invalid(
+            name,
+            &value,
+            "a monday column id such as text_mkx1ab (see `client-portal doctor`)",
+        ))
+    }
+}
+
+/// Parses `Label=value,Other Label=value` into a label map. A value named in the variable
+/// loses its default label, so a board with one renamed label needs only that one entry; the
+/// first label given for a value is the one the portal writes.
+fn label_map<T: Copy + PartialEq>(
+    vars: &Vars,
+    name: &'static str,
+    defaults: impl Iterator<Item = (&'static str, T)>,
+    parse: fn(&str) -> Option<T>,
+) -> Result<Vec<(String, T)>, ConfigError> {
+    let defaults: Vec<(String, T)> = defaults.map(|(l, v)| (l.to_owned(), v)).collect();
+    let Some(raw) = vars.get(name) else {
+        return Ok(defaults);
+    };
+    let expected =
+        "comma-separated Label=value pairs, such as `Working on it=in_progress,Done=resolved`";
+    let mut given: Vec<(String, T)> = Vec::new();
+    for pair in raw.split(',') {
+        let (label, value) = pair
+            .split_once('=')
+            .ok_or_else(|| ConfigError::invalid(name, raw, expected))?;
+        let value = parse(value.trim()).ok_or_else(|| ConfigError::invalid(name, raw, expected))?;
+        let label = label.trim();
+        if label.is_empty() || given.iter().any(|(existing, _)| existing == label) {
+            return Err(ConfigError::invalid(name, raw, expected));
+        }
+        given.push((label.to_owned(), value));
+    }
+    let kept_defaults = defaults
+        .into_iter()
+        .filter(|(label, value)| !given.iter().any(|(l, v)| v == value || l == label));
+    Ok(given.iter().cloned().chain(kept_defaults).collect())
+}

@@ -1,0 +1,97 @@
+//! `/healthz` says the process answers; `/readyz` says whether it can do its job; `/metrics`
+//! gives counters for monitoring.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::state::AppState;
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[derive(Serialize)]
+pub struct Readiness {
+    pub ready: bool,
+    pub database: Check,
+    pub monday: Check,
+}
+
+#[derive(Serialize)]
+pub struct Check {
+    pub ok: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Check {
+    fn from_result<E: std::fmt::Display>(result: Result<(), E>) -> Self {
+        match result {
+            Ok(()) => Check {
+                ok: true,
+                error: None,
+            },
+            Err(err) => Check {
+                ok: false,
+                error: Some(err.to_string()),
+            },
+        }
+    }
+}
+
+/// `/metrics` in Prometheus' text format, when `METRICS=on`.
+pub async fn metrics(
+    State(state): State<AppState>,
+) -> (StatusCode, [(&'static str, &'static str); 1], String) {
+    if !state.config.metrics {
+        return (
+            StatusCode::NOT_FOUND,
+            [("content-type", "text/plain")],
+            String::new(),
+        );
+    }
+    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'waiting'")
+        .fetch_one(&state.db)
+        .await
+        .unwrap_or(-1);
+    let body = format!(
+        "# TYPE portal_monday_requests_total counter\nportal_monday_requests_total {}\n\
+         # TYPE portal_monday_loads_total counter\nportal_monday_loads_total {}\n\
+         # TYPE portal_live_sockets gauge\nportal_live_sockets {}\n\
+         # TYPE portal_outbox_waiting gauge\nportal_outbox_waiting {}\n",
+        state.board.requests_sent(),
+        state.tickets.cache_loads(),
+        state.live.connected(),
+        waiting,
+    );
+    (
+        StatusCode::OK,
+        [("content-type", "text/plain; version=0.0.4")],
+        body,
+    )
+}
+
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
+    let (database, monday) = tokio::join!(
+        sqlx::query("SELECT 1").execute(&state.db),
+        state.board.ping()
+    );
+    let database = Check::from_result(database.map(|_| ()));
+    let monday = Check::from_result(monday);
+    let ready = database.ok && monday.ok;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(Readiness {
+            ready,
+            database,
+            monday,
+        }),
+    )
+}

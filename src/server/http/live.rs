@@ -1,0 +1,114 @@
+//! `GET /live`: one WebSocket per tab, carrying the live hub's events for the session's portal.
+//! Heartbeats re-check the session and the membership, so signing out or being removed closes
+//! the socket.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::broadcast;
+use tokio::time::{interval, timeout};
+use tower_sessions::SessionStore;
+
+use super::guard::is_same_origin;
+use super::request::SignedIn;
+use super::state::AppState;
+use crate::model::LiveEvent;
+use crate::server::auth::session::member_of_record;
+
+/// A socket that cannot take a message within this long is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// `GET /live`: one WebSocket per tab, for the session's portal only.
+pub async fn socket(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    signed_in: Result<SignedIn, crate::error::AppError>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    // Browsers always send Origin on a WebSocket handshake; a page on another site must not
+    // ride on the session cookie.
+    if headers.get(header::ORIGIN).is_none() || !is_same_origin(&headers, state.config.public_url())
+    {
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let Ok(SignedIn(member, session)) = signed_in else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let Some(session_id) = session.id() else {
+        return StatusCode::UNAUTHORIZED.into_response();
+    };
+    let events = state.live.subscribe(&member.portal_id);
+    // Clients send nothing worth reading and events are small: small buffers keep an idle
+    // socket cheap (tungstenite's defaults reserve 128 KiB per connection).
+    upgrade
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .max_write_buffer_size(256 * 1024)
+        .max_message_size(16 * 1024)
+        .max_frame_size(16 * 1024)
+        .on_upgrade(move |socket| run_socket(state, socket, events, session_id))
+        .into_response()
+}
+
+/// Whether the session behind a socket still signs in a current member: it exists, has not
+/// expired, and its member has not been removed.
+async fn still_signed_in(state: &AppState, session_id: &tower_sessions::session::Id) -> bool {
+    let record = match state.sessions.load(session_id).await {
+        Ok(Some(record)) if record.expiry_date > time::OffsetDateTime::now_utc() => record,
+        _ => return false,
+    };
+    match member_of_record(&record) {
+        Some(member) => state.auth.is_member(&member).await.unwrap_or(true),
+        None => false,
+    }
+}
+
+async fn run_socket(
+    state: AppState,
+    mut socket: WebSocket,
+    mut events: broadcast::Receiver<Arc<LiveEvent>>,
+    session_id: tower_sessions::session::Id,
+) {
+    let mut heartbeat = interval(state.config.live_heartbeat.max(Duration::from_millis(100)));
+    heartbeat.tick().await;
+    let mut shutdown = state.shutdown.clone();
+    let close = |code: u16, reason: &'static str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }))
+    };
+    let reason = loop {
+        let outgoing = tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => event,
+                // Fell behind: drop it; the browser reconnects and refetches.
+                Err(broadcast::error::RecvError::Lagged(_)) => break close(4000, "too slow"),
+                Err(broadcast::error::RecvError::Closed) => break close(1001, "going away"),
+            },
+            _ = heartbeat.tick() => {
+                if !still_signed_in(&state, &session_id).await {
+                    break close(4401, "session ended");
+                }
+                Arc::new(LiveEvent::Heartbeat)
+            }
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            },
+            _ = shutdown.changed() => break close(1001, "server restarting"),
+        };
+        let Ok(text) = serde_json::to_string(&*outgoing) else {
+            continue;
+        };
+        match timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+            Ok(Ok(())) => {}
+            _ => return,
+        }
+    };
+    let _ = timeout(SEND_TIMEOUT, socket.send(reason)).await;
+}

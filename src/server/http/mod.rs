@@ -1,0 +1,103 @@
+//! The HTTP layer: pages' guards, the REST API, webhooks, the live socket and health checks.
+//! These are the only modules that see [`state::AppState`], cookies and status codes; they turn
+//! requests into service calls, and service errors into answers through [`error`].
+
+pub mod error;
+pub mod guard;
+pub mod health;
+pub mod limits;
+pub mod live;
+pub mod request;
+pub mod rest;
+pub mod state;
+pub mod webhooks;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, Response};
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::SessionManagerLayer;
+use tower_sessions_sqlx_store::SqliteStore;
+
+use self::state::AppState;
+
+/// The largest request body the portal accepts (a ticket is at most ~40 KB of text).
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// Every route that is not a page or a server function.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/", get(guard::home))
+        .merge(rest::router())
+        .route("/live", get(live::socket))
+        .route(
+            "/webhooks/monday/{secret}",
+            post(webhooks::with_secret).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)),
+        )
+        .route(
+            "/webhooks/monday",
+            post(webhooks::signed).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)),
+        )
+}
+
+/// Wraps the whole application (pages, server functions, routes, dev tools) in the checks every
+/// request passes, innermost first: server-function statuses, signed-in pages, same-origin
+/// writes, the session, the body limit, security headers and the request log.
+pub fn layered(
+    router: Router<AppState>,
+    state: AppState,
+    sessions: SessionManagerLayer<SqliteStore>,
+) -> Router {
+    // One log line per request. Paths are logged without their query string (magic-link
+    // tokens travel there) and webhook secrets are masked.
+    let request_log = TraceLayer::new_for_http()
+        .make_span_with(|request: &Request<Body>| {
+            tracing::info_span!(
+                target: "client_portal::request",
+                "request",
+                method = %request.method(),
+                path = %loggable_path(request.uri().path()),
+            )
+        })
+        .on_response(
+            |response: &Response<Body>, latency: Duration, _: &tracing::Span| {
+                tracing::info!(
+                    target: "client_portal::request",
+                    status = response.status().as_u16(),
+                    latency_ms = latency.as_millis() as u64,
+                    "request"
+                );
+            },
+        );
+    router
+        .layer(axum::middleware::from_fn(error::server_fn_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::require_member_for_pages,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::same_origin,
+        ))
+        .layer(sessions)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(request_log)
+        .with_state(state)
+}
+
+/// A path as the request log shows it: webhook secrets masked.
+pub fn loggable_path(path: &str) -> String {
+    match path.strip_prefix("/webhooks/monday/") {
+        Some(_) => "/webhooks/monday/[secret]".to_owned(),
+        None => path.to_owned(),
+    }
+}

@@ -1,0 +1,330 @@
+//! The REST API with the original design's contract, for API clients and the old front end:
+//! a magic link exchanged for a JWT, then tickets with `Authorization: Bearer`. Errors are
+//! [`AppError`]s, answered as `{"error": {"code", "message"}}` like every machine-facing error.
+
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use super::error::{ErrorBody, ErrorDetail};
+use super::limits::Write;
+use super::request::{client_address, current_member};
+use super::state::AppState;
+use crate::error::AppError;
+use crate::model::{Delivery, NewTicket, Ticket};
+use crate::server::auth::jwt::JwtError;
+use crate::server::auth::{AuditEvent, AuthError, Member};
+use crate::server::tickets::PENDING_PREFIX;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/auth/{portal_id}/{token}", get(exchange_link))
+        .route("/api/v1/tickets/{portal_id}", get(list_tickets))
+        .route("/api/v1/ticket", post(create_ticket))
+        .route("/api/v1/openapi.json", get(openapi))
+}
+
+/// The member a valid `Authorization: Bearer <JWT>` names, still a member of its portal.
+pub struct BearerMember(pub Member);
+
+impl FromRequestParts<AppState> for BearerMember {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            AppError::unauthorized(
+                "send the token from /api/v1/auth as Authorization: Bearer <token>",
+            )
+        })?;
+        let member = state.jwt.verify(token).map_err(|error| match error {
+            JwtError::Expired => AppError::unauthorized("the token has expired; sign in again"),
+            JwtError::Invalid => AppError::unauthorized("the token is not valid"),
+        })?;
+        match current_member(state, member).await {
+            Ok(member) => Ok(BearerMember(member)),
+            Err(AppError::NotSignedIn) => {
+                Err(AppError::unauthorized("this account no longer has access"))
+            }
+            Err(other) => Err(other),
+        }
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthResponse {
+    access_token: String,
+    /// Always `bearer`.
+    token_type: String,
+    portal_id: String,
+}
+
+/// Exchanges a magic link's token for a JWT (24 hours). The link is spent.
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/{portal_id}/{token}",
+    params(("portal_id" = String, Path), ("token" = String, Path, description = "the token from the magic link")),
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, body = ErrorBody, description = "expired, used, tampered or foreign link"),
+    )
+)]
+async fn exchange_link(
+    State(state): State<AppState>,
+    Path((portal_id, token)): Path<(String, String)>,
+    parts: Parts,
+) -> Result<Json<AuthResponse>, AppError> {
+    let address = client_address(&parts, state.config.trust_forwarded_for);
+    let member = state
+        .auth
+        .consume_link(&portal_id, &token, address)
+        .await
+        .map_err(|error| match error {
+            AuthError::LinkUnusable => {
+                AppError::unauthorized("this link has expired or was already used")
+            }
+            other => other.into(),
+        })?;
+    let access_token = state.jwt.issue(&member).map_err(|_| AppError::Internal)?;
+    state
+        .auth
+        .audit(
+            AuditEvent::TokenIssued,
+            Some(&member.portal_id),
+            Some(&member.email),
+            address,
+            None,
+        )
+        .await;
+    Ok(Json(AuthResponse {
+        access_token,
+        token_type: "bearer".into(),
+        portal_id: member.portal_id,
+    }))
+}
+
+/// A ticket in the original contract's shape.
+#[derive(Serialize, ToSchema)]
+pub struct RestTicket {
+    id: String,
+    title: String,
+    description: String,
+    /// open, in_progress, resolved or closed
+    status: String,
+    /// low, medium, high or urgent
+    priority: String,
+    /// The portal the ticket belongs to.
+    client_id: String,
+    created_at: String,
+    updated_at: String,
+    /// Whether monday has the ticket yet: delivered, waiting or failed.
+    delivery: String,
+}
+
+impl From<Ticket> for RestTicket {
+    fn from(ticket: Ticket) -> Self {
+        let delivery = match ticket.delivery {
+            Delivery::Delivered => "delivered",
+            Delivery::Waiting { .. } => "waiting",
+            Delivery::Failed { .. } => "failed",
+        };
+        Self {
+            id: ticket.id,
+            title: ticket.title,
+            description: ticket.description,
+            status: ticket.status.as_str().to_owned(),
+            priority: ticket.priority.as_str().to_owned(),
+            client_id: ticket.portal_id,
+            created_at: ticket.created_at,
+            updated_at: ticket.updated_at,
+            delivery: delivery.to_owned(),
+        }
+    }
+}
+
+/// The tickets of the token's portal, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/tickets/{portal_id}",
+    params(("portal_id" = String, Path, description = "must be the token's portal")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Vec<RestTicket>),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "the path names another portal"),
+        (status = 503, body = ErrorBody, description = "monday is not answering and nothing is saved"),
+    )
+)]
+async fn list_tickets(
+    State(state): State<AppState>,
+    BearerMember(member): BearerMember,
+    Path(portal_id): Path<String>,
+    parts: Parts,
+) -> Result<Response, AppError> {
+    if portal_id != member.portal_id {
+        let address = client_address(&parts, state.config.trust_forwarded_for);
+        state
+            .auth
+            .audit(
+                AuditEvent::AccessDenied,
+                Some(&portal_id),
+                Some(&member.email),
+                address,
+                Some("REST tickets of another portal"),
+            )
+            .await;
+        return Err(AppError::NotPermitted {
+            message: "this token belongs to another portal".into(),
+        });
+    }
+    let fresh = state.tickets.list(&member).await?;
+    let mut tickets = fresh.value;
+    tickets.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    let body: Vec<RestTicket> = tickets.into_iter().map(RestTicket::from).collect();
+    let mut response = Json(body).into_response();
+    if let Some(saved_at) = fresh.saved_at
+        && let Ok(value) =
+            format!("110 - \"monday is not answering; data saved at {saved_at}\"").parse()
+    {
+        response.headers_mut().insert("warning", value);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewTicketBody {
+    /// 1 to 255 characters.
+    title: String,
+    /// Up to 10,000 characters.
+    #[serde(default)]
+    description: String,
+    /// low, medium, high or urgent (default medium).
+    #[serde(default)]
+    priority: Option<String>,
+}
+
+/// How long the API waits for monday before answering 202 with the saved ticket.
+const CREATE_WAIT: Duration = Duration::from_secs(5);
+
+/// Creates a ticket in the token's portal. 201 once monday has it; 202 when it is saved and
+/// still on its way (monday busy or down): it will arrive without being sent again.
+#[utoipa::path(
+    post,
+    path = "/api/v1/ticket",
+    request_body = NewTicketBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = RestTicket),
+        (status = 202, body = RestTicket, description = "saved; monday has not confirmed it yet"),
+        (status = 401, body = ErrorBody),
+        (status = 422, body = ErrorBody),
+        (status = 429, body = ErrorBody),
+    )
+)]
+async fn create_ticket(
+    State(state): State<AppState>,
+    BearerMember(member): BearerMember,
+    parts: Parts,
+    body: Result<Json<NewTicketBody>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, AppError> {
+    let Json(body) = body.map_err(|rejection| {
+        AppError::invalid(
+            "body",
+            format!(
+                "the body must be JSON with title, description and priority: {}",
+                rejection.body_text()
+            ),
+        )
+    })?;
+    let priority = body.priority.unwrap_or_else(|| "medium".into());
+    let new = NewTicket::validate(&body.title, &body.description, &priority)
+        .map_err(|e| AppError::invalid(e.field, e.message))?;
+    let address = client_address(&parts, state.config.trust_forwarded_for);
+    let limit_key = format!("{}:{}", member.portal_id, member.email);
+    state
+        .write_limits
+        .check(&limit_key, address, Write::Ticket)?;
+    let name = state
+        .auth
+        .member_name(&member)
+        .await
+        .ok()
+        .flatten()
+        .flatten();
+    let pending = state.tickets.create(&member, name.as_deref(), &new).await?;
+    state
+        .auth
+        .audit(
+            AuditEvent::TicketCreated,
+            Some(&member.portal_id),
+            Some(&member.email),
+            address,
+            Some(&new.title),
+        )
+        .await;
+    let outbox_id = pending.id.trim_start_matches(PENDING_PREFIX).to_owned();
+    let delivery = state
+        .tickets
+        .wait_for_delivery(&outbox_id, CREATE_WAIT)
+        .await;
+    if let (Some(Delivery::Delivered), Some(item_id)) =
+        (&delivery, state.tickets.delivered_item(&outbox_id).await)
+    {
+        let ticket = Ticket {
+            id: item_id,
+            delivery: Delivery::Delivered,
+            ..pending
+        };
+        return Ok((StatusCode::CREATED, Json(RestTicket::from(ticket))).into_response());
+    }
+    let ticket = Ticket {
+        delivery: delivery.unwrap_or(pending.delivery.clone()),
+        ..pending
+    };
+    Ok((StatusCode::ACCEPTED, Json(RestTicket::from(ticket))).into_response())
+}
+
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "client-portal REST API", description = "Tickets of one client portal, stored on a monday.com board."),
+    paths(exchange_link, list_tickets, create_ticket),
+    components(schemas(AuthResponse, RestTicket, NewTicketBody, ErrorBody, ErrorDetail)),
+    modifiers(&BearerScheme)
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,257 @@
+//! The outbox: what clients wrote, sent to monday row by row with the row id as the
+//! `Idempotency-Key`, retried with back-off while monday is down or limiting (also after a
+//! restart), and announced to the author's browsers once delivered or refused for good.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use monday::MondayError;
+use tokio::sync::oneshot;
+
+use super::conversation;
+use super::{OUTBOX_COLUMNS, OutboxRow, PENDING_PREFIX, TicketService};
+use crate::model::{Delivery, LiveEvent, NewTicket, Priority, Ticket};
+use crate::server::auth::Member;
+use crate::server::db::now_unix;
+
+/// Waits between outbox attempts: 1 s, 2 s, 4 s ... capped at five minutes.
+fn outbox_backoff(attempts: i64) -> Duration {
+    Duration::from_secs(1u64 << attempts.clamp(0, 8) as u32).min(Duration::from_secs(300))
+}
+
+impl TicketService {
+    /// Waits up to `timeout` for an outbox row to reach monday (or fail for good).
+    pub async fn wait_for_delivery(&self, outbox_id: &str, timeout: Duration) -> Option<Delivery> {
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut waiters) = self.waiters.lock() {
+            waiters.entry(outbox_id.to_owned()).or_default().push(tx);
+        }
+        // It may have been delivered before we started waiting.
+        if let Ok(rows) = self.outbox_rows("id = ?", &[outbox_id]).await
+            && let Some(row) = rows.first()
+            && row.state != "waiting"
+        {
+            return Some(row.delivery());
+        }
+        tokio::time::timeout(timeout, rx).await.ok()?.ok()
+    }
+
+    /// The monday item a delivered outbox ticket became.
+    pub async fn delivered_item(&self, outbox_id: &str) -> Option<String> {
+        let rows = self.outbox_rows("id = ?", &[outbox_id]).await.ok()?;
+        rows.into_iter().next().and_then(|r| r.monday_id)
+    }
+
+    pub fn spawn_outbox(self: &Arc<Self>, shutdown: tokio::sync::watch::Receiver<bool>) {
+        let service = self.clone();
+        tokio::spawn(async move { service.run_outbox(shutdown).await });
+    }
+
+    async fn run_outbox(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            let wait = match self.deliver_due().await {
+                Ok(wait) => wait,
+                Err(error) => {
+                    tracing::error!(%error, "outbox: database error");
+                    Duration::from_secs(5)
+                }
+            };
+            tokio::select! {
+                () = self.wakeup.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+    }
+
+    /// Sends what is due; returns how long to sleep before looking again.
+    async fn deliver_due(&self) -> Result<Duration, sqlx::Error> {
+        if let Some(until) = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner())
+            && until > Instant::now()
+        {
+            return Ok(until - Instant::now());
+        }
+        let now = now_unix();
+        let due = sqlx::query_as::<_, OutboxRow>(&format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'waiting' AND next_attempt_at <= ?
+             ORDER BY created_at, rowid LIMIT 64"
+        ))
+        .bind(now)
+        .fetch_all(&self.db)
+        .await?;
+        if due.is_empty() {
+            let next: Option<(i64,)> =
+                sqlx::query_as("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'waiting'")
+                    .fetch_optional(&self.db)
+                    .await?
+                    .filter(|(at,): &(i64,)| *at > 0);
+            return Ok(next.map_or(Duration::from_secs(30), |(at,)| {
+                Duration::from_secs((at - now).clamp(1, 30) as u64)
+            }));
+        }
+        // A few at a time: fast when monday is healthy, and one failure stops the batch.
+        for chunk in due.chunks(8) {
+            let results =
+                futures::future::join_all(chunk.iter().map(|row| self.deliver(row))).await;
+            if let Some(wait) = results.into_iter().flatten().max() {
+                *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some(Instant::now() + wait);
+                return Ok(wait);
+            }
+        }
+        Ok(Duration::ZERO)
+    }
+
+    /// Sends one row; returns a pause when monday is failing for everyone.
+    async fn deliver(&self, row: &OutboxRow) -> Option<Duration> {
+        let key = uuid::Uuid::parse_str(&row.id).unwrap_or_else(|_| uuid::Uuid::new_v4());
+        let member = Member {
+            email: row.author_email.clone(),
+            portal_id: row.portal_id.clone(),
+        };
+        let outcome = match row.kind.as_str() {
+            "ticket" => {
+                let ticket = NewTicket {
+                    title: row.title.clone().unwrap_or_default(),
+                    description: row.description.clone().unwrap_or_default(),
+                    priority: row
+                        .priority
+                        .as_deref()
+                        .and_then(Priority::parse)
+                        .unwrap_or(Priority::Medium),
+                };
+                self.board
+                    .create_ticket(&member.portal_id, &member.email, &ticket, key)
+                    .await
+                    .map(Delivered::Ticket)
+            }
+            _ => {
+                let body = conversation::monday_body(
+                    row.author_name.as_deref(),
+                    &row.author_email,
+                    row.body.as_deref().unwrap_or_default(),
+                );
+                let item_id = row.item_id.clone().unwrap_or_default();
+                self.board
+                    .add_update(&item_id, &body, key)
+                    .await
+                    .map(|update| Delivered::Reply(item_id, update.id))
+            }
+        };
+        match outcome {
+            Ok(delivered) => {
+                if let Err(error) = self.mark_delivered(row, delivered).await {
+                    tracing::error!(%error, id = %row.id, "outbox: could not record a delivery");
+                }
+                None
+            }
+            Err(error) if error.is_transient() => {
+                let wait = error
+                    .retry_in()
+                    .unwrap_or_else(|| outbox_backoff(row.attempts));
+                let message = "monday is not answering; retrying automatically";
+                let _ = sqlx::query(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
+                     WHERE id = ?",
+                )
+                .bind(message)
+                .bind(now_unix() + wait.as_secs().max(1) as i64)
+                .bind(&row.id)
+                .execute(&self.db)
+                .await;
+                tracing::warn!(%error, id = %row.id, wait_s = wait.as_secs(), "outbox: monday failed; will retry");
+                Some(wait)
+            }
+            Err(error) => {
+                let reason = match &error {
+                    MondayError::Api { message, .. } => message.clone(),
+                    other => other.to_string(),
+                };
+                tracing::error!(%error, id = %row.id, "outbox: monday refused this for good");
+                let _ = sqlx::query(
+                    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?
+                     WHERE id = ?",
+                )
+                .bind(&reason)
+                .bind(&row.id)
+                .execute(&self.db)
+                .await;
+                let delivery = Delivery::Failed { reason };
+                self.announce_delivery(row, None, delivery);
+                None
+            }
+        }
+    }
+
+    async fn mark_delivered(
+        &self,
+        row: &OutboxRow,
+        delivered: Delivered,
+    ) -> Result<(), sqlx::Error> {
+        let (monday_id, item_id) = match &delivered {
+            Delivered::Ticket(ticket) => (ticket.id.clone(), ticket.id.clone()),
+            Delivered::Reply(item_id, update_id) => (update_id.clone(), item_id.clone()),
+        };
+        sqlx::query(
+            "UPDATE outbox SET state = 'delivered', monday_id = ?, item_id = ?, attempts = attempts + 1,
+                               last_error = NULL, delivered_at = ?
+             WHERE id = ?",
+        )
+        .bind(&monday_id)
+        .bind(&item_id)
+        .bind(now_unix())
+        .bind(&row.id)
+        .execute(&self.db)
+        .await?;
+        match delivered {
+            Delivered::Ticket(ticket) => {
+                // The list knows exactly what changed: add it instead of asking monday again.
+                let portal = row.portal_id.clone();
+                self.lists
+                    .update(&portal, |list| {
+                        if !list.iter().any(|t| t.id == ticket.id) {
+                            let mut tickets = (**list).clone();
+                            tickets.push(ticket.clone());
+                            *list = Arc::new(tickets);
+                        }
+                    })
+                    .await;
+                self.announce_delivery(row, Some(ticket.id.clone()), Delivery::Delivered);
+            }
+            Delivered::Reply(item_id, _) => {
+                self.details.invalidate(&item_id).await;
+                self.announce_delivery(row, None, Delivery::Delivered);
+            }
+        }
+        Ok(())
+    }
+
+    fn announce_delivery(&self, row: &OutboxRow, monday_id: Option<String>, delivery: Delivery) {
+        let ticket_id = if row.kind == "ticket" {
+            format!("{PENDING_PREFIX}{}", row.id)
+        } else {
+            row.item_id.clone().unwrap_or_default()
+        };
+        self.live.publish(
+            &row.portal_id,
+            LiveEvent::DeliveryChanged {
+                ticket_id,
+                monday_id,
+                delivery: delivery.clone(),
+            },
+        );
+        if let Some(waiters) = self.waiters.lock().ok().and_then(|mut w| w.remove(&row.id)) {
+            for waiter in waiters {
+                let _ = waiter.send(delivery.clone());
+            }
+        }
+    }
+}
+
+enum Delivered {
+    Ticket(Ticket),
+    Reply(String, String),
+}

@@ -1,0 +1,402 @@
+//! The composition root: builds the application from a [`Config`]: storage, the monday board
+//! (or the local board), the services, and the routes (the pages' included, which is why it sits
+//! above `app` and `server` rather than inside `server`). Tests call [`Application::build`] with port 0 and read the
+//! bound address back; the CLI's commands use the same pieces ([`open_database`],
+//! [`connect_monday`], [`build_auth`]), so there is one way to wire each.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use monday_local::{LocalBoard, LocalBoardError, LocalBoardOptions};
+use sqlx::SqlitePool;
+use tokio::net::TcpListener;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::session_store::ExpiredDeletion;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::SqliteStore;
+
+use crate::app::{App, shell};
+use crate::server::auth::jwt::JwtKeys;
+use crate::server::auth::{Auth, AuthError, LinkLimits};
+use crate::server::board::TicketBoard;
+use crate::server::board_events::BoardEvents;
+use crate::server::config::{Config, ConfigError, RunMode, Secret};
+use crate::server::http::limits::WriteLimits;
+use crate::server::http::state::{AppState, Services};
+use crate::server::live_hub::LiveHub;
+use crate::server::mail::{MailError, Mailer};
+use crate::server::tickets::{TicketService, TicketSettings};
+use crate::server::{board, db, demo, devtools, http};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database ({url}): {source}")]
+    Database { url: String, source: sqlx::Error },
+    #[error("database migrations failed: {0}")]
+    Migrations(#[from] sqlx::migrate::MigrateError),
+    #[error("could not listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    LocalBoard(#[from] LocalBoardError),
+    #[error("monday client: {0}")]
+    Monday(#[from] monday::MondayError),
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
+    #[error("could not create the demo portals: {0}")]
+    Seed(#[from] AuthError),
+    #[error("Leptos site settings (Leptos.toml or LEPTOS_* variables): {0}")]
+    Leptos(String),
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    state: AppState,
+    shutdown: tokio::sync::watch::Sender<bool>,
+}
+
+/// Where the runtime site settings live unless `LEPTOS_CONFIG` says otherwise.
+const LEPTOS_TOML: &str = "Leptos.toml";
+
+impl Application {
+    pub async fn build(mut config: Config) -> Result<Self, StartupError> {
+        let db = open_database(&config).await?;
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .map_err(|source| StartupError::Listen {
+                addr: config.listen_addr,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen {
+                addr: config.listen_addr,
+                source,
+            })?;
+        config.bound_to(addr);
+        let jwt_secret = resolve_secrets(&mut config)?;
+
+        let (board, local_board) = connect_monday(&config).await?;
+        let leptos_options = leptos_options(addr)?;
+        let team_console = local_board.is_some() && console_enabled(&config, addr);
+        let auth = Arc::new(build_auth(&config, db.clone())?);
+        if local_board.is_some() {
+            demo::seed_portals(&auth).await?;
+        }
+        let live = Arc::new(LiveHub::default());
+        let tickets = Arc::new(TicketService::new(
+            db.clone(),
+            board.clone(),
+            live.clone(),
+            TicketSettings {
+                cache_ttl: config.limits.cache_ttl,
+                cache_max_portals: config.limits.cache_max_portals,
+                public_marker: config.monday.public_marker.clone(),
+            },
+        ));
+        let board_events = Arc::new(BoardEvents::new(
+            db.clone(),
+            tickets.clone(),
+            live.clone(),
+            config.monday.public_marker.clone(),
+        ));
+        let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+        tickets.spawn_outbox(shutdown_rx.clone());
+
+        let sessions = SqliteStore::new(db.clone());
+        tokio::spawn(
+            sessions
+                .clone()
+                .continuously_delete_expired(Duration::from_secs(3600)),
+        );
+        let session_layer = SessionManagerLayer::new(sessions.clone())
+            .with_name("portal_session")
+            .with_http_only(true)
+            .with_same_site(SameSite::Lax)
+            .with_secure(config.public_url().starts_with("https://"))
+            .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+                config.auth.session_idle.as_secs() as i64,
+            )));
+
+        let write_limits = WriteLimits::new(
+            config.limits.tickets_per_hour_per_session,
+            config.limits.replies_per_hour_per_session,
+            config.limits.writes_per_hour_per_address,
+        );
+        let state = AppState {
+            leptos_options: leptos_options.clone(),
+            services: Arc::new(Services {
+                jwt: JwtKeys::new(&jwt_secret, config.auth.jwt_ttl.as_secs() as i64),
+                config,
+                db,
+                board,
+                local_board,
+                team_console,
+                auth,
+                tickets,
+                live,
+                board_events,
+                write_limits,
+                sessions,
+                shutdown: shutdown_rx,
+            }),
+        };
+
+        let mut router = http::routes()
+            .leptos_routes(&state, generate_route_list(App), {
+                let options = leptos_options.clone();
+                move || shell(options.clone())
+            })
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        if team_console {
+            router = router.merge(devtools::router());
+        }
+        let router = http::layered(router, state.clone(), session_layer);
+
+        Ok(Self {
+            listener,
+            router,
+            state,
+            shutdown: shutdown_tx,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets open requests finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let Self {
+            listener,
+            router,
+            state,
+            shutdown: stop_background,
+        } = self;
+        let addr = listener.local_addr()?;
+        tracing::info!("listening on http://{addr}");
+        if state.local_board.is_some() {
+            // The local board checks the URL with a challenge, which this server answers once
+            // it serves: register in the background.
+            let state = state.clone();
+            tokio::spawn(async move { register_local_webhooks(&state, addr).await });
+        }
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            // Sockets and the outbox stop too, so open connections let the server finish.
+            let _ = stop_background.send(true);
+        })
+        .await;
+        if let Some(board) = &state.local_board {
+            board.shutdown().await;
+        }
+        served
+    }
+}
+
+/// Creates the data directory and opens the portal's database with its migrations applied.
+pub async fn open_database(config: &Config) -> Result<SqlitePool, StartupError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
+        path: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let db = db::open(&config.database_url)
+        .await
+        .map_err(|source| StartupError::Database {
+            url: config.database_url.clone(),
+            source,
+        })?;
+    db::MIGRATOR.run(&db).await?;
+    Ok(db)
+}
+
+/// The ticket board: monday's when a token is configured, otherwise a local board started on
+/// its own port (returned too, so the caller can stop it).
+pub async fn connect_monday(
+    config: &Config,
+) -> Result<(TicketBoard, Option<LocalBoard>), StartupError> {
+    if let Some(token) = &config.monday.token {
+        let board = TicketBoard::new(
+            &config.monday,
+            config.monday.api_url.clone(),
+            monday::Token::new(token.expose()),
+        )?;
+        return Ok((board, None));
+    }
+    let database = config.data_dir.join("local-board.db");
+    let mut options = LocalBoardOptions::new(format!("sqlite://{}?mode=rwc", database.display()));
+    options.listen = config.local_board.listen_addr;
+    options.webhook_retry_interval = config.local_board.webhook_retry_interval;
+    let local = LocalBoard::start(options).await?;
+    let url = local.url().await;
+    tracing::info!(%url, "no MONDAY_API_TOKEN: using the local board");
+    let board = TicketBoard::new(
+        &config.monday,
+        url,
+        monday::Token::new(local.token().expose()),
+    )?;
+    Ok((board, Some(local)))
+}
+
+/// Fills in the secrets development may leave unset, so everything after start-up reads them
+/// from the configuration: the JWT secret always, the webhook secret with the local board.
+/// Each is generated once and kept under the data directory. Returns the JWT secret.
+pub fn resolve_secrets(config: &mut Config) -> Result<Secret, StartupError> {
+    let jwt_secret = match &config.auth.jwt_secret {
+        Some(secret) => secret.clone(),
+        None => kept_secret(config, "jwt_secret", 48)?,
+    };
+    config.auth.jwt_secret = Some(jwt_secret.clone());
+    config.monday.webhook_secret = webhook_secret(config)?;
+    Ok(jwt_secret)
+}
+
+/// The secret in the webhook URL: `MONDAY_WEBHOOK_SECRET`, or (except for a real board in
+/// production) one generated once and kept under the data directory.
+fn webhook_secret(config: &Config) -> Result<Option<Secret>, StartupError> {
+    if let Some(secret) = &config.monday.webhook_secret {
+        return Ok(Some(secret.clone()));
+    }
+    if config.mode == RunMode::Production && !config.uses_local_board() {
+        return Ok(None);
+    }
+    kept_secret(config, "webhook_secret", 24).map(Some)
+}
+
+fn kept_secret(config: &Config, name: &str, length: usize) -> Result<Secret, StartupError> {
+    let path = config.data_dir.join(name);
+    load_or_create_secret(&path, length).map_err(|source| StartupError::DataDir {
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Where monday should send webhooks, when the portal knows its public address and secret
+/// (call [`resolve_secrets`] first).
+pub fn webhook_url(config: &Config, bound: SocketAddr) -> Option<String> {
+    let secret = config.monday.webhook_secret.as_ref()?;
+    let base = if config.uses_local_board() {
+        // The local board runs beside the portal and reaches it on loopback.
+        let ip = if bound.ip().is_unspecified() {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            bound.ip()
+        };
+        format!("http://{}", SocketAddr::new(ip, bound.port()))
+    } else {
+        config.public_url.clone()?
+    };
+    Some(board::setup::webhook_url(&base, secret.expose()))
+}
+
+/// The console has no sign-in of its own: only on loopback unless explicitly enabled.
+fn console_enabled(config: &Config, addr: SocketAddr) -> bool {
+    match config.local_board.console {
+        Some(true) => {
+            if !addr.ip().is_loopback() {
+                tracing::warn!(
+                    "LOCAL_BOARD_CONSOLE=on while listening on {addr}: anyone who can reach \
+                     this address can act as the support team"
+                );
+            }
+            true
+        }
+        Some(false) => false,
+        None => addr.ip().is_loopback(),
+    }
+}
+
+fn leptos_options(addr: SocketAddr) -> Result<LeptosOptions, StartupError> {
+    let path = std::env::var("LEPTOS_CONFIG").unwrap_or_else(|_| LEPTOS_TOML.to_owned());
+    let conf = if Path::new(&path).exists() {
+        get_configuration(Some(&path))
+    } else {
+        get_configuration(None)
+    }
+    .map_err(|e| StartupError::Leptos(e.to_string()))?;
+    let mut options = conf.leptos_options;
+    options.site_addr = addr;
+    Ok(options)
+}
+
+/// Points the local board's webhooks at this server (replacing ones for an older address).
+async fn register_local_webhooks(state: &AppState, addr: SocketAddr) {
+    let Some(url) = webhook_url(&state.config, addr) else {
+        return;
+    };
+    match board::setup::setup_board(&state.config, &state.board, &state.db, None, Some(&url)).await
+    {
+        Ok(report) => tracing::info!(
+            created = report.webhooks_created.len(),
+            "local board webhooks registered"
+        ),
+        Err(error) => tracing::error!(%error, "could not register the local board's webhooks"),
+    }
+}
+
+/// Portals, members and magic links, for the server and the CLI alike.
+pub fn build_auth(config: &Config, db: SqlitePool) -> Result<Auth, StartupError> {
+    let mailer = Mailer::new(&config.mail, &config.data_dir)?;
+    Ok(Auth::new(
+        db,
+        config.public_url().to_owned(),
+        config.auth.magic_link_ttl,
+        mailer,
+        LinkLimits {
+            per_email_per_hour: config.limits.link_requests_per_hour_per_email,
+            per_address_per_hour: config.limits.link_requests_per_hour_per_address,
+        },
+    ))
+}
+
+/// Reads a secret from `path`, or creates it with `length` random bytes (development only).
+pub fn load_or_create_secret(path: &Path, length: usize) -> std::io::Result<Secret> {
+    use base64::Engine;
+    use rand::RngCore;
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if !existing.is_empty() {
+            return Ok(Secret::new(existing));
+        }
+    }
+    let mut bytes = vec![0u8; length];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, &secret)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(Secret::new(secret))
+}
