@@ -1,5 +1,6 @@
 import * as fs from "node:fs";
-import { stateFile } from "./global-setup";
+import * as path from "node:path";
+import { root, stateFile } from "./global-setup";
 
 export default async function globalTeardown() {
   if (!fs.existsSync(stateFile)) return;
@@ -10,5 +11,10 @@ export default async function globalTeardown() {
     // already gone
   }
   fs.rmSync(stateFile);
+  // The server's log joins the integration tests' for the suite's token scan.
+  const logs = path.join(root, "target", "test-logs");
+  fs.mkdirSync(logs, { recursive: true });
+  const log = path.join(dataDir, "server.log");
+  if (fs.existsSync(log)) fs.copyFileSync(log, path.join(logs, "e2e-server.log"));
   if (!process.env.KEEP_E2E_DATA) fs.rmSync(dataDir, { recursive: true, force: true });
 }

@@ -72,6 +72,22 @@ impl AppError {
         }
     }
 
+    /// What a form posted without JavaScript is sent back with: a code for the URL (and the
+    /// minutes to wait, for a rate limit), never the message itself, so a crafted link cannot
+    /// make the page say anything. [`crate::model::form_notice`] turns it back into words.
+    pub fn form_code(&self) -> (String, Option<u64>) {
+        match self {
+            AppError::Invalid { field, .. }
+                if crate::model::FORM_FIELDS.contains(&field.as_str()) =>
+            {
+                (format!("invalid_{field}"), None)
+            }
+            AppError::Invalid { .. } => ("invalid_form".to_owned(), None),
+            AppError::RateLimited { minutes } => ("rate_limited".to_owned(), Some(*minutes)),
+            other => (other.code().to_owned(), None),
+        }
+    }
+
     /// A stable machine-readable code, for the REST API.
     pub fn code(&self) -> &'static str {
         match self {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Open,
@@ -48,6 +49,7 @@ impl Status {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
     Low,
@@ -330,6 +332,16 @@ pub struct TicketQuery {
 }
 
 pub const PAGE_SIZE: usize = 25;
+/// The longest search the dashboard runs, in characters, and the most words it matches: every
+/// entry point (URL, server function) is held to these, so a search costs at most a bounded
+/// pass over each ticket's text.
+pub const SEARCH_MAX_CHARS: usize = 200;
+pub const SEARCH_MAX_WORDS: usize = 8;
+
+/// `raw` trimmed to [`SEARCH_MAX_CHARS`].
+pub fn bounded_search(raw: &str) -> String {
+    raw.trim().chars().take(SEARCH_MAX_CHARS).collect()
+}
 
 impl TicketQuery {
     /// Reads the URL's query parameters; anything unknown is ignored.
@@ -337,9 +349,7 @@ impl TicketQuery {
         Self {
             status: get("status").as_deref().and_then(Status::parse),
             priority: get("priority").as_deref().and_then(Priority::parse),
-            search: get("q")
-                .map(|q| q.trim().chars().take(200).collect())
-                .unwrap_or_default(),
+            search: get("q").map(|q| bounded_search(&q)).unwrap_or_default(),
             sort: get("sort")
                 .as_deref()
                 .and_then(Sort::parse)
@@ -421,21 +431,42 @@ pub struct TicketPage {
     pub pages: u32,
 }
 
-fn matches_search(ticket: &Ticket, needle: &str) -> bool {
-    needle.is_empty()
-        || needle.split_whitespace().all(|word| {
-            let word = word.to_lowercase();
-            ticket.title.to_lowercase().contains(&word)
-                || ticket.description.to_lowercase().contains(&word)
-        })
+/// The words of a search, lowercased once, however the query arrived: at most
+/// [`SEARCH_MAX_WORDS`] words from the first [`SEARCH_MAX_CHARS`] characters.
+fn search_words(search: &str) -> Vec<String> {
+    let bounded: String = search.chars().take(SEARCH_MAX_CHARS).collect();
+    let mut words: Vec<String> = Vec::new();
+    for word in bounded.split_whitespace().map(str::to_lowercase) {
+        if !words.contains(&word) {
+            words.push(word);
+        }
+        if words.len() == SEARCH_MAX_WORDS {
+            break;
+        }
+    }
+    words
+}
+
+/// Every word in the title or the description. Each ticket's text is lowercased once, not once
+/// per word.
+fn matches_search(ticket: &Ticket, words: &[String]) -> bool {
+    if words.is_empty() {
+        return true;
+    }
+    let title = ticket.title.to_lowercase();
+    let description = ticket.description.to_lowercase();
+    words
+        .iter()
+        .all(|word| title.contains(word.as_str()) || description.contains(word.as_str()))
 }
 
 /// Filters, counts, sorts and pages a portal's tickets.
 pub fn apply_query(tickets: &[Ticket], query: &TicketQuery) -> TicketPage {
+    let words = search_words(&query.search);
     let filtered: Vec<&Ticket> = tickets
         .iter()
         .filter(|t| query.priority.is_none_or(|p| t.priority == p))
-        .filter(|t| matches_search(t, &query.search))
+        .filter(|t| matches_search(t, &words))
         .collect();
     let mut counts = StatusCounts {
         all: filtered.len(),
@@ -511,6 +542,43 @@ pub struct NewTicket {
     pub title: String,
     pub description: String,
     pub priority: Priority,
+}
+
+/// The form fields a no-JavaScript error redirect may name.
+pub const FORM_FIELDS: [&str; 5] = ["title", "description", "priority", "body", "email"];
+
+/// The words for a code a form's redirect carries (`?error=invalid_title`), or `None` for a
+/// code the portal never sends. Only these sentences can appear: nothing from the URL is shown.
+pub fn form_notice(code: &str, minutes: Option<u64>) -> Option<String> {
+    let text = match code {
+        "invalid_title" => {
+            format!("Give the ticket a title: one line of at most {TITLE_MAX_CHARS} characters.")
+        }
+        "invalid_description" => {
+            format!("Keep the description to {DESCRIPTION_MAX_CHARS} characters or fewer.")
+        }
+        "invalid_priority" => "Choose Low, Medium, High or Urgent.".to_owned(),
+        "invalid_body" => {
+            format!("Write a message of at most {REPLY_MAX_CHARS} characters.")
+        }
+        "invalid_email" => "Enter an email address such as name@example.com.".to_owned(),
+        "invalid_form" => "The form was incomplete. Please fill it in again.".to_owned(),
+        "rate_limited" => match minutes {
+            Some(minutes) => format!(
+                "You have done that a lot recently. Please try again in {minutes} minute(s)."
+            ),
+            None => "You have done that a lot recently. Please try again later.".to_owned(),
+        },
+        "unavailable" => "The support board is not answering right now. Nothing you sent is \
+                          lost; please try again in a few minutes."
+            .to_owned(),
+        "not_found" => "We could not find that.".to_owned(),
+        "forbidden" => "This request came from another site and was refused.".to_owned(),
+        "unauthorized" => "Please sign in to continue.".to_owned(),
+        "internal" => "Something went wrong on our side. Please try again in a moment.".to_owned(),
+        _ => return None,
+    };
+    Some(text)
 }
 
 /// Which field of a form is wrong and why, in words a client understands.

@@ -26,6 +26,7 @@ use crate::server::board::TicketBoard;
 use crate::server::board_events::BoardEvents;
 use crate::server::config::{Config, ConfigError, RunMode, Secret};
 use crate::server::http::limits::WriteLimits;
+use crate::server::http::probe::MondayProbe;
 use crate::server::http::state::{AppState, Services};
 use crate::server::live_hub::LiveHub;
 use crate::server::mail::{MailError, Mailer};
@@ -106,6 +107,7 @@ impl Application {
                 cache_ttl: config.limits.cache_ttl,
                 cache_max_portals: config.limits.cache_max_portals,
                 public_marker: config.monday.public_marker.clone(),
+                misses_per_hour: config.limits.ticket_misses_per_hour_per_member,
             },
         ));
         let board_events = Arc::new(BoardEvents::new(
@@ -116,6 +118,12 @@ impl Application {
         ));
         let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
         tickets.spawn_outbox(shutdown_rx.clone());
+        spawn_housekeeping(
+            auth.clone(),
+            board_events.clone(),
+            config.auth.audit_retention,
+            shutdown_rx.clone(),
+        );
 
         let sessions = SqliteStore::new(db.clone());
         tokio::spawn(
@@ -123,24 +131,35 @@ impl Application {
                 .clone()
                 .continuously_delete_expired(Duration::from_secs(3600)),
         );
+        let https = config.public_url().starts_with("https://");
+        // On https the cookie takes the `__Host-` prefix: browsers then refuse it unless it is
+        // Secure, for this host only (no Domain) and for every path, so a sibling subdomain
+        // cannot plant or shadow it.
+        let cookie_name = if https {
+            "__Host-portal_session"
+        } else {
+            "portal_session"
+        };
         let session_layer = SessionManagerLayer::new(sessions.clone())
-            .with_name("portal_session")
+            .with_name(cookie_name)
+            .with_path("/")
             .with_http_only(true)
             .with_same_site(SameSite::Lax)
-            .with_secure(config.public_url().starts_with("https://"))
+            .with_secure(https)
             .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
                 config.auth.session_idle.as_secs() as i64,
             )));
 
         let write_limits = WriteLimits::new(
-            config.limits.tickets_per_hour_per_session,
-            config.limits.replies_per_hour_per_session,
+            config.limits.tickets_per_hour_per_member,
+            config.limits.replies_per_hour_per_member,
             config.limits.writes_per_hour_per_address,
         );
         let state = AppState {
             leptos_options: leptos_options.clone(),
             services: Arc::new(Services {
                 jwt: JwtKeys::new(&jwt_secret, config.auth.jwt_ttl.as_secs() as i64),
+                monday_probe: MondayProbe::new(config.readyz_cache),
                 config,
                 db,
                 board,
@@ -151,6 +170,7 @@ impl Application {
                 live,
                 board_events,
                 write_limits,
+                live_sockets: Arc::default(),
                 sessions,
                 shutdown: shutdown_rx,
             }),
@@ -163,7 +183,7 @@ impl Application {
             })
             .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
         if team_console {
-            router = router.merge(devtools::router());
+            router = router.merge(devtools::router(state.clone()));
         }
         let router = http::layered(router, state.clone(), session_layer);
 
@@ -219,6 +239,35 @@ impl Application {
         }
         served
     }
+}
+
+/// How often kept-for-a-while rows (audit log, spent links, webhook receipts) are pruned.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
+
+/// Prunes what is kept only for a while, at start-up and every [`HOUSEKEEPING_EVERY`], so a
+/// flood of failed sign-ins or webhooks cannot grow the database without bound.
+fn spawn_housekeeping(
+    auth: Arc<Auth>,
+    board_events: Arc<BoardEvents>,
+    audit_retention: Duration,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    tokio::spawn(async move {
+        loop {
+            match auth.prune(audit_retention).await {
+                Ok(0) => {}
+                Ok(rows) => tracing::info!(rows, "pruned old audit rows and links"),
+                Err(error) => tracing::warn!(%error, "could not prune the audit log"),
+            }
+            if let Err(error) = board_events.prune_receipts().await {
+                tracing::warn!(%error, "could not prune webhook receipts");
+            }
+            tokio::select! {
+                () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
+                _ = shutdown.changed() => return,
+            }
+        }
+    });
 }
 
 /// Creates the data directory and opens the portal's database with its migrations applied.
@@ -316,20 +365,20 @@ pub fn webhook_url(config: &Config, bound: SocketAddr) -> Option<String> {
     Some(board::setup::webhook_url(&base, secret.expose()))
 }
 
-/// The console has no sign-in of its own: only on loopback unless explicitly enabled.
+/// Whether the console's routes exist at all; which requests they answer is decided per
+/// request (`http::guard::devtools_allowed`), because a proxy on this machine makes every
+/// request look local to the listener.
 fn console_enabled(config: &Config, addr: SocketAddr) -> bool {
     match config.local_board.console {
         Some(true) => {
-            if !addr.ip().is_loopback() {
-                tracing::warn!(
-                    "LOCAL_BOARD_CONSOLE=on while listening on {addr}: anyone who can reach \
-                     this address can act as the support team"
-                );
-            }
+            tracing::warn!(
+                "LOCAL_BOARD_CONSOLE=on (listening on {addr}): anyone who can reach the portal \
+                 can act as the support team and read the demo inbox"
+            );
             true
         }
         Some(false) => false,
-        None => addr.ip().is_loopback(),
+        None => true,
     }
 }
 
@@ -370,8 +419,10 @@ pub fn build_auth(config: &Config, db: SqlitePool) -> Result<Auth, StartupError>
         config.auth.magic_link_ttl,
         mailer,
         LinkLimits {
-            per_email_per_hour: config.limits.link_requests_per_hour_per_email,
+            per_email_and_address_per_hour: config.limits.link_requests_per_hour_per_email,
+            per_email_per_hour: config.limits.link_requests_per_hour_per_email_total,
             per_address_per_hour: config.limits.link_requests_per_hour_per_address,
+            failures_per_address_per_hour: config.limits.sign_in_failures_per_hour_per_address,
         },
     ))
 }

@@ -5,16 +5,27 @@ import { expect } from "./fixtures";
 
 const root = path.resolve(__dirname, "..", "..");
 
-/** Runs `client-portal invite` against the test server's data and returns the printed link. */
-export function invite(portal: string, email: string, name?: string): string {
+/** Where `invite` writes: a portal's data directory and the URL its links should name. */
+export interface Server {
+  url: string;
+  dataDir: string;
+}
+
+/** The portal global-setup started for the whole suite. */
+export function sharedServer(): Server {
+  return { url: process.env.PORTAL_URL!, dataDir: process.env.PORTAL_DATA_DIR! };
+}
+
+/** Runs `client-portal invite` against a test server's data and returns the printed link. */
+export function invite(portal: string, email: string, name?: string, server: Server = sharedServer()): string {
   const args = ["invite", "--portal", portal, "--email", email];
   if (name) args.push("--name", name);
   const out = execFileSync(process.env.PORTAL_BINARY!, args, {
     cwd: root,
     env: {
       PATH: process.env.PATH,
-      DATA_DIR: process.env.PORTAL_DATA_DIR,
-      PORTAL_PUBLIC_URL: process.env.PORTAL_URL,
+      DATA_DIR: server.dataDir,
+      PORTAL_PUBLIC_URL: server.url,
       RUST_LOG: "warn",
     },
   }).toString();
@@ -23,8 +34,8 @@ export function invite(portal: string, email: string, name?: string): string {
 }
 
 /** Signs `page` in through a fresh invite link and lands on the dashboard. */
-export async function signIn(page: Page, portal: string, email: string, name?: string) {
-  const link = invite(portal, email, name);
+export async function signIn(page: Page, portal: string, email: string, name?: string, server?: Server) {
+  const link = invite(portal, email, name, server);
   await page.goto(link);
   await page.getByRole("button", { name: `Continue as ${email.toLowerCase()}` }).click();
   await expect(page).toHaveURL(/\/dashboard$/);

@@ -37,7 +37,8 @@ test("asking for a link answers the same for any address", async ({ page }) => {
   await hydrated(page);
   await page.getByLabel("Email address").fill("someone-unknown@example.com");
   await page.getByRole("button", { name: "Email me a link" }).click();
-  await expect(page.getByText("if someone-unknown@example.com has access", { exact: false })).toBeVisible();
+  // The answer never repeats what the URL carries (a crafted link could make it say anything).
+  await expect(page.getByText("if that address has access", { exact: false })).toBeVisible();
 });
 
 test("a newcomer asks for a link, finds it in the demo inbox and signs in", async ({ page }) => {
@@ -51,7 +52,7 @@ test("a newcomer asks for a link, finds it in the demo inbox and signs in", asyn
   await expect(page.getByRole("link", { name: "demo inbox" })).toBeVisible();
   await page.getByLabel("Email address").fill(email);
   await page.getByRole("button", { name: "Email me a link" }).click();
-  await expect(page.getByText(`if ${email} has access`, { exact: false })).toBeVisible();
+  await expect(page.getByText("if that address has access", { exact: false })).toBeVisible();
 
   // The mail goes out in the background (unknown addresses must take as long to answer).
   await expect

@@ -59,3 +59,13 @@ ensure_e2e_packages() {
     (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund)
   fi
 }
+
+# nginx from Debian: the reverse proxy (and balancer) of the proxy tests, started by the tests
+# themselves on loopback from a temporary prefix.
+ensure_nginx() {
+  if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then
+    say "installing Debian's nginx for the reverse-proxy tests"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+  fi
+}

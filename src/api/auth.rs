@@ -24,19 +24,19 @@ pub async fn check_link(portal_id: String, token: String) -> Result<LinkStatus, 
 #[server]
 pub async fn request_sign_in_link(email: String) -> Result<String, AppError> {
     use super::support::{finish_plain_form, request};
-    use crate::server::html::query_value;
     let result = async {
         let request = request().await?;
         Ok(request
             .state
             .auth
-            .request_links(&email, request.address)
+            .request_links(&email, request.address, &request.address_key)
             .await?)
     }
     .await;
     finish_plain_form(
         result,
-        |email| format!("/login?sent={}", query_value(email)),
+        // The page says "if that address has access…" without repeating it from the URL.
+        |_| "/login?sent=1".to_owned(),
         "/login",
     )
 }
@@ -48,7 +48,10 @@ pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), Ap
     use crate::server::auth::session::sign_in;
     let request = super::support::request().await?;
     let auth = &request.state.auth;
-    let member = match auth.consume_link(&portal_id, &token, request.address).await {
+    let consumed = auth
+        .consume_link(&portal_id, &token, request.address, &request.address_key)
+        .await;
+    let member = match consumed {
         Ok(member) => member,
         Err(crate::server::auth::AuthError::LinkUnusable) => {
             if super::support::plain_form_post() {
@@ -78,7 +81,8 @@ pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), Ap
 pub async fn sign_out() -> Result<(), AppError> {
     use crate::server::auth::AuditEvent;
     let request = super::support::request().await?;
-    if let Some(member) = crate::server::auth::session::current(&request.session).await {
+    let max_age = request.state.config.auth.session_max_age;
+    if let Some(member) = crate::server::auth::session::current(&request.session, max_age).await {
         request
             .state
             .auth
@@ -103,7 +107,9 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server]
 pub async fn demo_accounts() -> Result<Vec<DemoAccount>, AppError> {
     let request = super::support::request().await?;
-    if !request.state.team_console {
+    let local = leptos::prelude::use_context::<http::request::Parts>()
+        .is_some_and(|parts| crate::server::http::guard::devtools_allowed(&request.state, &parts));
+    if !local {
         return Ok(Vec::new());
     }
     Ok(crate::server::demo::accounts(&request.state.auth).await?)

@@ -16,6 +16,7 @@ pub(crate) mod support {
     use crate::server::auth::{AuditEvent, Member};
     use crate::server::html::query_value;
     use crate::server::http::limits::Write;
+    use crate::server::http::limits::address_key;
     use crate::server::http::request::{client_address, session_member};
     use crate::server::http::state::AppState;
 
@@ -23,21 +24,22 @@ pub(crate) mod support {
         pub state: AppState,
         pub session: Session,
         pub address: Option<IpAddr>,
+        /// The address as limits count it (an IPv6 /64 as one).
+        pub address_key: String,
     }
 
     pub struct SignedIn {
         pub state: AppState,
-        pub session: Session,
         pub address: Option<IpAddr>,
         pub member: Member,
     }
 
     impl SignedIn {
-        /// Counts a write against the session's and the address's limits.
+        /// Counts a write against the member's and the address's limits.
         pub fn check_write_limit(&self, write: Write) -> Result<(), AppError> {
             self.state
                 .write_limits
-                .check(&self.limit_key(), self.address, write)
+                .check(&self.member, self.address, write)
         }
 
         /// The member's display name, for what they write.
@@ -58,14 +60,6 @@ pub(crate) mod support {
                 )
                 .await;
         }
-
-        /// The key rate limits count per session.
-        pub fn limit_key(&self) -> String {
-            self.session
-                .id()
-                .map(|id| id.to_string())
-                .unwrap_or_else(|| format!("{}:{}", self.member.portal_id, self.member.email))
-        }
     }
 
     pub async fn request() -> Result<Request, AppError> {
@@ -74,8 +68,9 @@ pub(crate) mod support {
             .await
             .map_err(|_| AppError::Internal)?;
         let address = use_context::<http::request::Parts>()
-            .and_then(|parts| client_address(&parts, state.config.trust_forwarded_for));
+            .and_then(|parts| client_address(&parts, &state.config.trusted_proxies));
         Ok(Request {
+            address_key: address_key(address),
             state,
             session,
             address,
@@ -88,11 +83,11 @@ pub(crate) mod support {
             state,
             session,
             address,
+            ..
         } = request().await?;
         let member = session_member(&state, &session).await?;
         Ok(SignedIn {
             state,
-            session,
             address,
             member,
         })
@@ -110,8 +105,8 @@ pub(crate) mod support {
         })
     }
 
-    /// Without JavaScript, sends the browser to `path` (with the error in the query when
-    /// there is one) instead of back to the form with nothing to show. The status of an error
+    /// Without JavaScript, sends the browser to `path` (with the error's code in the query when
+    /// there is one, never its text) instead of back to the form with nothing to show. The status of an error
     /// answered as JSON is set by `server::http::error`, like every server function's.
     pub fn finish_plain_form<T>(
         result: Result<T, AppError>,
@@ -123,9 +118,11 @@ pub(crate) mod support {
                 Ok(value) => leptos_axum::redirect(&ok_path(value)),
                 Err(error) => {
                     let separator = if error_path.contains('?') { '&' } else { '?' };
+                    let (code, minutes) = error.form_code();
+                    let minutes = minutes.map(|m| format!("&minutes={m}")).unwrap_or_default();
                     leptos_axum::redirect(&format!(
-                        "{error_path}{separator}error={}",
-                        query_value(&error.to_string())
+                        "{error_path}{separator}error={}{minutes}",
+                        query_value(&code)
                     ));
                 }
             }

@@ -7,7 +7,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{ContinueSignIn, RequestSignInLink, check_link, demo_accounts};
 use crate::components::ticket_form::{INPUT, PRIMARY_BUTTON};
-use crate::model::{LinkStatus, PortalBrand, text_colour_on};
+use crate::model::{LinkStatus, PortalBrand, form_notice, text_colour_on};
 
 /// `/login`: the email form for a new link, or the "Continue as …" step of a magic link.
 #[component]
@@ -115,9 +115,13 @@ fn RequestLink() -> impl IntoView {
     // `error`) in the address, which is what this page shows.
     let action = ServerAction::<RequestSignInLink>::new();
     let query = use_query_map().get_untracked();
+    // Only codes travel in the URL; the words come from the portal itself.
     let outcome = match (query.get("sent"), query.get("error")) {
-        (Some(email), _) => Some(Ok(email)),
-        (None, Some(error)) => Some(Err(error)),
+        (Some(_), _) => Some(Ok(())),
+        (None, Some(code)) => {
+            let minutes = query.get("minutes").and_then(|m| m.parse().ok());
+            form_notice(&code, minutes).map(Err)
+        }
         _ => None,
     };
     let signed_out = query.get("signed_out").is_some();
@@ -134,15 +138,13 @@ fn RequestLink() -> impl IntoView {
         <p class="mt-2 text-slate-700">"We will email you a sign-in link. No password needed."</p>
         {outcome
             .map(|result| match result {
-                Ok(email) => {
+                Ok(()) => {
                     view! {
                         <p
                             role="status"
                             class="mt-6 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
                         >
-                            {format!(
-                                "Check your inbox: if {email} has access to a support portal, a sign-in link is on its way. It works once, for one hour.",
-                            )}
+                            "Check your inbox: if that address has access to a support portal, a sign-in link is on its way. It works once, for one hour."
                         </p>
                     }
                         .into_any()

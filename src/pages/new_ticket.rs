@@ -9,6 +9,7 @@ use crate::api::tickets::{CreateTicket, load_viewer};
 use crate::components::frame::PortalFrame;
 use crate::components::problem::Problem;
 use crate::components::ticket_form::NewTicketForm;
+use crate::model::form_notice;
 
 /// `/tickets/new`: the same form as the dashboard's modal, as a page of its own.
 #[component]
@@ -23,7 +24,10 @@ pub fn NewTicketPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(viewer) => {
-                        let url_error = query.get_untracked().get("error");
+                        let query = query.get_untracked();
+                        let url_error = query.get("error").and_then(|code| {
+                            form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok()))
+                        });
                         view! {
                             <PortalFrame viewer>
                                 <div class="mx-auto max-w-2xl">

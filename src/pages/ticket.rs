@@ -12,7 +12,7 @@ use crate::components::problem::Problem;
 use crate::components::ticket_form::{INPUT, PRIMARY_BUTTON};
 use crate::components::time::When;
 use crate::live::LIVE_REGION;
-use crate::model::{Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time};
+use crate::model::{Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time, form_notice};
 
 /// `/tickets/{id}`: every field, the status timeline and the public conversation.
 #[component]
@@ -198,7 +198,11 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
 #[component]
 fn ReplyForm(ticket_id: String) -> impl IntoView {
     let action = ServerAction::<PostReply>::new();
-    let error = use_query_map().get_untracked().get("error");
+    // Only a code travels in the URL; the words come from the portal itself.
+    let query = use_query_map().get_untracked();
+    let error = query
+        .get("error")
+        .and_then(|code| form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok())));
     view! {
         <section aria-labelledby="reply-heading" class="rounded-lg bg-white p-5 shadow-sm">
             <h2 id="reply-heading" class="text-lg font-semibold">

@@ -137,14 +137,18 @@ impl BoardEvents {
         .execute(&self.db)
         .await?
         .rows_affected();
-        // Cheap housekeeping, a few times an hour at most.
-        if now % 600 == 0 {
-            let _ = sqlx::query("DELETE FROM webhook_receipts WHERE received_at < ?")
-                .bind(now - RECEIPT_SECONDS)
-                .execute(&self.db)
-                .await;
-        }
         Ok(inserted == 1)
+    }
+
+    /// Forgets triggers older than a day (monday retries for 30 minutes). Returns how many.
+    pub async fn prune_receipts(&self) -> Result<u64, sqlx::Error> {
+        Ok(
+            sqlx::query("DELETE FROM webhook_receipts WHERE received_at < ?")
+                .bind(now_unix() - RECEIPT_SECONDS)
+                .execute(&self.db)
+                .await?
+                .rows_affected(),
+        )
     }
 
     /// Maps the item to its portal, refreshes the caches and tells that portal's browsers.

@@ -1,7 +1,9 @@
-//! Outgoing mail: SMTP when `SMTP_URL` is set, otherwise the log and a file per message under
-//! `DATA_DIR/mail/` (which the local board's demo inbox shows; nothing else serves it).
+//! Outgoing mail: SMTP when `SMTP_URL` is set, otherwise a file per message under
+//! `DATA_DIR/mail/` (which the local board's demo inbox shows; nothing else serves it). The
+//! files hold working sign-in links, so they are readable by the portal's user only, and no
+//! mail's text ever goes to the log. Production keeps files only with `MAIL_FILE_DROP=on`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -53,6 +55,28 @@ impl Mail {
             html,
         }
     }
+}
+
+/// Creates `dir` (owner only) and writes `file` with owner-only permissions from the first byte:
+/// there is no moment at which another user could open it.
+fn write_private(dir: &Path, file: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(file)?.write_all(contents)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,9 +143,9 @@ impl Mailer {
         }
     }
 
-    /// Development without SMTP: the mail goes to the log and to a file.
+    /// Without SMTP: the mail goes to a file only its owner can read. The log says that it was
+    /// kept and where, never what it says (the text holds a sign-in link).
     async fn keep(&self, mail: Mail) -> Result<(), MailError> {
-        tokio::fs::create_dir_all(&self.mail_dir).await?;
         let name = format!(
             "{}-{}.json",
             time::OffsetDateTime::now_utc().unix_timestamp_nanos(),
@@ -129,13 +153,15 @@ impl Mailer {
         );
         let path = self.mail_dir.join(name);
         let json = serde_json::to_vec_pretty(&mail).map_err(|e| MailError::Build(e.to_string()))?;
-        tokio::fs::write(&path, json).await?;
+        let dir = self.mail_dir.clone();
+        let file = path.clone();
+        tokio::task::spawn_blocking(move || write_private(&dir, &file, &json))
+            .await
+            .map_err(|e| MailError::File(std::io::Error::other(e)))??;
         tracing::info!(
-            to = %mail.to,
             subject = %mail.subject,
             file = %path.display(),
-            "no SMTP_URL: mail kept on disk instead of sent\n{}",
-            mail.text
+            "no SMTP_URL: mail kept on disk instead of sent"
         );
         Ok(())
     }

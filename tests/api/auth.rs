@@ -7,7 +7,7 @@ use client_portal::api::tickets::{CreateTicket, LoadDashboard, LoadTicket, PostR
 use client_portal::model::LinkStatus;
 use serde_json::Value;
 
-use crate::helpers::{browser, server_fn, spawn_app, spawn_app_with};
+use crate::helpers::{browser, server_fn, smtp_sink, spawn_app, spawn_app_with};
 
 async fn dashboard_status(app: &crate::helpers::TestApp, client: &reqwest::Client) -> u16 {
     client
@@ -128,12 +128,14 @@ async fn expired_foreign_and_tampered_links_are_refused_alike() {
     .await;
     assert_eq!(dashboard_status(&app, &client).await, 200);
 
+    // Well-formed attempts are audited; a token or portal that is not even shaped like one
+    // ("short", "../etc") writes nothing (the hardening against unauthenticated write floods).
     let failures: (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed'")
             .fetch_one(&app.state.db)
             .await
             .unwrap();
-    assert!(failures.0 >= 5, "failed attempts are audited");
+    assert!(failures.0 >= 3, "failed attempts are audited");
 }
 
 #[tokio::test]
@@ -252,7 +254,8 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("portal_session="))
+        // Behind https the name carries the `__Host-` prefix.
+        .find(|c| c.starts_with("portal_session=") || c.starts_with("__Host-portal_session="))
         .map(str::to_owned)
 }
 
@@ -672,49 +675,6 @@ async fn the_invite_command_prints_the_link_last() {
     let listing = String::from_utf8_lossy(&listing.stdout);
     assert!(listing.contains("client_abc123"), "{listing}");
     assert!(listing.contains("pat@example.com  Pat"), "{listing}");
-}
-
-/// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
-async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("smtp://{}", listener.local_addr().unwrap());
-    let (messages, received) = tokio::sync::mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let messages = messages.clone();
-            tokio::spawn(async move {
-                let (read, mut write) = stream.into_split();
-                let mut lines = BufReader::new(read).lines();
-                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
-                let mut data: Option<String> = None;
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if let Some(body) = data.as_mut() {
-                        if line == "." {
-                            let _ = messages.send(data.take().unwrap_or_default());
-                            let _ = write.write_all(b"250 queued\r\n").await;
-                        } else {
-                            body.push_str(&line);
-                            body.push('\n');
-                        }
-                        continue;
-                    }
-                    let command = line.to_ascii_uppercase();
-                    let reply: &[u8] = if command.starts_with("DATA") {
-                        data = Some(String::new());
-                        b"354 go ahead\r\n"
-                    } else if command.starts_with("QUIT") {
-                        let _ = write.write_all(b"221 bye\r\n").await;
-                        break;
-                    } else {
-                        b"250 ok\r\n"
-                    };
-                    let _ = write.write_all(reply).await;
-                }
-            });
-        }
-    });
-    (url, received)
 }
 
 #[tokio::test]

@@ -10,6 +10,90 @@ use client_portal::startup::Application;
 use monday_local::{LocalBoard, LocalBoardOptions};
 use tokio::sync::oneshot;
 
+/// Where this test binary's server logs go: `./scripts/test` scans every file here, after the
+/// whole suite, for sign-in tokens and session secrets that must never reach a log line.
+pub fn test_log_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("test-logs")
+}
+
+/// The log lines the portals of this test binary have written so far (all tests together).
+pub fn captured_log() -> String {
+    log_memory()
+        .lock()
+        .map(|log| log.clone())
+        .unwrap_or_default()
+}
+
+fn log_memory() -> &'static std::sync::Mutex<String> {
+    static MEMORY: std::sync::OnceLock<std::sync::Mutex<String>> = std::sync::OnceLock::new();
+    MEMORY.get_or_init(Default::default)
+}
+
+/// A tracing writer that appends to the suite's log file and keeps a copy in memory.
+#[derive(Clone)]
+struct CaptureWriter {
+    file: Arc<std::sync::Mutex<std::fs::File>>,
+}
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Ok(mut memory) = log_memory().lock() {
+            memory.push_str(&String::from_utf8_lossy(buf));
+        }
+        if let Ok(mut file) = self.file.lock() {
+            file.write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends every portal's log of this test binary through [`CaptureWriter`] (once per process).
+pub fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let dir = test_log_dir();
+        let _ = std::fs::create_dir_all(&dir);
+        let path = dir.join(format!("api-{}.log", std::process::id()));
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        else {
+            return;
+        };
+        let writer = CaptureWriter {
+            file: Arc::new(std::sync::Mutex::new(file)),
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "info,sqlx=warn,tower_sessions=warn",
+            ))
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .try_init();
+    });
+}
+
+/// Notes a sign-in token a test obtained, so the log scan knows exactly what to look for.
+pub fn record_issued_token(token: &str) {
+    use std::io::Write as _;
+    let dir = test_log_dir();
+    let _ = std::fs::create_dir_all(&dir);
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("issued-tokens.txt"))
+    {
+        let _ = writeln!(file, "{token}");
+    }
+}
+
 /// A directory under the system temp dir, removed when dropped.
 pub struct TempDir(pub PathBuf);
 
@@ -157,6 +241,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 
 /// Starts a portal on an existing data directory (a restart).
 pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[(&str, &str)]) -> TestApp {
+    capture_logs();
     let config = test_config(&data_dir, extra);
     let app = Application::build(config).await.expect("the app builds");
     let base_url = format!("http://{}", app.local_addr());
@@ -276,10 +361,13 @@ impl TestApp {
             .await
             .expect("member");
         let link = auth.create_link(portal, email).await.expect("link");
-        link.split("token=")
+        let token = link
+            .split("token=")
             .nth(1)
             .expect("token in link")
-            .to_owned()
+            .to_owned();
+        record_issued_token(&token);
+        token
     }
 
     /// Posts a server function's form-encoded arguments with `client`.
@@ -320,6 +408,37 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// The ticket of `portal` with the lowest id, read through the ticket service.
+    pub async fn first_ticket_of(&self, portal: &str) -> client_portal::model::Ticket {
+        let member = client_portal::server::auth::Member {
+            email: "x@y.test".into(),
+            portal_id: portal.into(),
+        };
+        let mut tickets = self.state.tickets.list(&member).await.unwrap().value;
+        tickets.sort_by(|a, b| a.id.cmp(&b.id));
+        tickets.into_iter().next().unwrap()
+    }
+
+    /// Sets a ticket's status on the board as the team would (the board fires the webhook).
+    pub async fn team_sets_status(&self, item_id: &str, label: &str) {
+        let board = self.local_board();
+        let board_id = board.board_id();
+        let item_id: u64 = item_id.parse().expect("an item id");
+        board
+            .store()
+            .mutate(|txn| {
+                txn.change_column_values(
+                    board_id,
+                    item_id,
+                    &serde_json::json!({"status": {"label": label}}),
+                    false,
+                    2,
+                )
+            })
+            .await
+            .expect("status changed");
+    }
+
     /// Signs in through a real magic link and returns the session cookie (`name=value`).
     pub async fn session_cookie(&self, portal: &str, email: &str) -> String {
         use client_portal::api::auth::ContinueSignIn;
@@ -365,11 +484,20 @@ impl TestApp {
         Ok(LiveSocket(socket))
     }
 
-    /// Waits until the local board's webhooks point at this portal.
+    /// Waits until the local board's webhooks point at this portal (and the registration's own
+    /// monday calls are over, for tests that count calls).
     pub async fn webhooks_registered(&self) {
         for _ in 0..200 {
             if self.local_board().store().snapshot().webhooks.len() >= 6 {
-                return;
+                let mut requests = self.local_board().stats().requests;
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    let now = self.local_board().stats().requests;
+                    if now == requests {
+                        return;
+                    }
+                    requests = now;
+                }
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }
@@ -416,5 +544,153 @@ impl LiveSocket {
                 Ok(Some(Ok(_))) => continue,
             }
         }
+    }
+}
+
+/// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
+pub async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("smtp://{}", listener.local_addr().unwrap());
+    let (messages, received) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let messages = messages.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            let _ = messages.send(data.take().unwrap_or_default());
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let command = line.to_ascii_uppercase();
+                    let reply: &[u8] = if command.starts_with("DATA") {
+                        data = Some(String::new());
+                        b"354 go ahead\r\n"
+                    } else if command.starts_with("QUIT") {
+                        let _ = write.write_all(b"221 bye\r\n").await;
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (url, received)
+}
+
+/// A free port on loopback, for a server whose address must be known before it starts.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|addr| addr.port())
+        .expect("a free port")
+}
+
+/// Debian's nginx in front of portal instances, as a reverse proxy (and, with several
+/// upstreams, a balancer) on loopback, from a throw-away prefix; stopped when dropped.
+pub struct Nginx {
+    pub url: String,
+    child: tokio::process::Child,
+    _dir: TempDir,
+}
+
+impl Nginx {
+    /// Listens on `port` and forwards to `upstreams` the way the README's production
+    /// configuration does: the Host kept, the client added to `X-Forwarded-For`, WebSockets
+    /// upgraded.
+    pub async fn start(port: u16, upstreams: &[std::net::SocketAddr]) -> Nginx {
+        let binary = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|path| std::path::Path::new(path).exists())
+            .expect("nginx is missing: ./scripts/test installs it (apt-get install nginx)");
+        let dir = TempDir::new("nginx");
+        let prefix = dir.0.display().to_string();
+        let servers: String = upstreams
+            .iter()
+            .map(|addr| format!("    server {addr};\n"))
+            .collect();
+        let config = format!(
+            r#"daemon off;
+master_process off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/error.log warn;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+  fastcgi_temp_path {prefix}/fastcgi;
+  uwsgi_temp_path {prefix}/uwsgi;
+  scgi_temp_path {prefix}/scgi;
+  map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+  upstream portal {{
+{servers}  }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass http://portal;
+      proxy_http_version 1.1;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection $connection_upgrade;
+      proxy_read_timeout 3600s;
+    }}
+  }}
+}}
+"#
+        );
+        let path = dir.0.join("nginx.conf");
+        std::fs::write(&path, config).expect("nginx.conf written");
+        let child = tokio::process::Command::new(binary)
+            .arg("-c")
+            .arg(&path)
+            .arg("-p")
+            .arg(&dir.0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("nginx starts");
+        let url = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Nginx {
+                    url,
+                    child,
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let log = std::fs::read_to_string(dir.0.join("error.log")).unwrap_or_default();
+        panic!("nginx did not start listening on {port}: {log}");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
     }
 }

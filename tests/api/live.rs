@@ -7,17 +7,7 @@ use client_portal::model::{LiveEvent, Status};
 use monday_local::store::API_USER_ID;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, server_fn, spawn_app, spawn_app_with};
-
-async fn first_item_of(app: &TestApp, portal: &str) -> client_portal::model::Ticket {
-    let member = client_portal::server::auth::Member {
-        email: "x@y.test".into(),
-        portal_id: portal.into(),
-    };
-    let mut tickets = app.state.tickets.list(&member).await.unwrap().value;
-    tickets.sort_by(|a, b| a.id.cmp(&b.id));
-    tickets.into_iter().next().unwrap()
-}
+use crate::helpers::{server_fn, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn the_challenge_is_echoed_and_wrong_secrets_are_refused() {
@@ -68,10 +58,13 @@ async fn app_webhooks_need_a_valid_signature() {
     let secret = "the-apps-signing-secret-0123456789";
     let app = spawn_app_with(&[("MONDAY_SIGNING_SECRET", secret)]).await;
     let client = reqwest::Client::new();
+    // As monday signs them: expiring in five minutes, for the endpoint it calls.
+    let audience = app.url("/webhooks/monday");
     let sign = |key: &str| {
+        let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 300;
         jsonwebtoken::encode(
             &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-            &json!({"accountId": 1, "userId": 2}),
+            &json!({"accountId": 1, "userId": 2, "exp": exp, "aud": audience}),
             &jsonwebtoken::EncodingKey::from_secret(key.as_bytes()),
         )
         .unwrap()
@@ -141,7 +134,7 @@ async fn a_status_change_reaches_its_portal_once_and_never_another() {
         .live_socket(Some(&acme_cookie), Some(&app.base_url))
         .await
         .unwrap();
-    let ticket = first_item_of(&app, "demo").await;
+    let ticket = app.first_ticket_of("demo").await;
     let item_id: u64 = ticket.id.parse().unwrap();
 
     // The team changes the status on the board; the board fires the webhook.
@@ -215,7 +208,7 @@ async fn public_replies_are_pushed_and_internal_notes_are_not() {
         .live_socket(Some(&cookie), Some(&app.base_url))
         .await
         .unwrap();
-    let ticket = first_item_of(&app, "demo").await;
+    let ticket = app.first_ticket_of("demo").await;
     let item_id: u64 = ticket.id.parse().unwrap();
     let store = app.local_board().store();
     store

@@ -2,6 +2,7 @@
 //! 127.0.0.1:0 with its own data directory, and talks to it over real HTTP.
 
 mod architecture;
+mod attacks;
 mod auth;
 mod board_setup;
 mod foundation;
@@ -11,5 +12,7 @@ mod isolation;
 mod live;
 mod local_board;
 mod monday_client;
+mod openapi;
 mod pages;
+mod proxy;
 mod resilience;

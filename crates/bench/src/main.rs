@@ -26,6 +26,7 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+mod flood;
 mod yardstick;
 
 #[derive(Parser)]
@@ -587,6 +588,19 @@ async fn main() {
             rest.errors
         ),
     ));
+
+    eprintln!("the flood: unauthenticated requests while members load their dashboards…");
+    let flood_cookies: Vec<String> = members.iter().take(16).map(|m| m.cookie.clone()).collect();
+    rows.extend(
+        flood::run(
+            &client,
+            &url,
+            &portal.data_dir,
+            &flood_cookies,
+            args.seconds,
+        )
+        .await,
+    );
 
     eprintln!("the original design's request path, for comparison…");
     let portal_ids: Vec<String> = members.iter().map(|m| m.portal.clone()).collect();

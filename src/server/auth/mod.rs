@@ -81,8 +81,13 @@ pub struct Auth {
     public_url: String,
     link_ttl: Duration,
     mailer: Mailer,
+    /// Links for one email asked from one address.
+    per_email_and_address: RateLimiter,
+    /// Links for one email from every address together (against mail bombing).
     per_email: RateLimiter,
     per_address: RateLimiter,
+    /// Unusable links and tokens per address: guessing costs the guesser, not the database.
+    failures_per_address: RateLimiter,
 }
 
 /// `client_abc123`, `demo`: lowercase letters, digits, `_` and `-`, up to 64 characters.
@@ -144,6 +149,16 @@ pub fn valid_colour(colour: &str) -> bool {
         && colour[1..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A logo may come from an `https://` URL or a path on the portal itself. `//host/x` and
+/// `/\host/x` look like paths but browsers load them from another host, so they are refused.
+pub fn valid_logo_url(url: &str) -> bool {
+    let https = url
+        .strip_prefix("https://")
+        .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    let local_path = url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\");
+    (https || local_path) && !url.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 type PortalRow = (String, String, String, Option<String>);
 
 fn brand((id, name, colour, logo_url): PortalRow) -> PortalBrand {
@@ -155,13 +170,15 @@ fn brand((id, name, colour, logo_url): PortalRow) -> PortalBrand {
         } else {
             "#0f172a".into()
         },
-        logo_url: logo_url.filter(|u| u.starts_with("https://") || u.starts_with('/')),
+        logo_url: logo_url.filter(|u| valid_logo_url(u)),
     }
 }
 
 pub struct LinkLimits {
+    pub per_email_and_address_per_hour: u32,
     pub per_email_per_hour: u32,
     pub per_address_per_hour: u32,
+    pub failures_per_address_per_hour: u32,
 }
 
 impl Auth {
@@ -178,8 +195,10 @@ impl Auth {
             public_url,
             link_ttl,
             mailer,
+            per_email_and_address: RateLimiter::new(limits.per_email_and_address_per_hour, hour),
             per_email: RateLimiter::new(limits.per_email_per_hour, hour),
             per_address: RateLimiter::new(limits.per_address_per_hour, hour),
+            failures_per_address: RateLimiter::new(limits.failures_per_address_per_hour, hour),
         }
     }
 
@@ -224,6 +243,13 @@ impl Auth {
             && !valid_colour(colour)
         {
             return Err(AuthError::Invalid("a colour looks like #1d4ed8".into()));
+        }
+        if let Some(logo) = logo_url
+            && !valid_logo_url(logo)
+        {
+            return Err(AuthError::Invalid(
+                "a logo is an https:// URL or a path on the portal such as /logo.svg".into(),
+            ));
         }
         sqlx::query(
             "UPDATE portals SET colour = COALESCE(?, colour), logo_url = COALESCE(?, logo_url) WHERE id = ?",
@@ -317,11 +343,6 @@ impl Auth {
         .bind(now + self.link_ttl.as_secs() as i64)
         .execute(&self.db)
         .await?;
-        // Spent and expired links are kept a day for the audit trail, then dropped.
-        sqlx::query("DELETE FROM magic_links WHERE expires_at < ?")
-            .bind(now - 86_400)
-            .execute(&self.db)
-            .await?;
         Ok(format!(
             "{}/login?portal_id={portal_id}&token={token}",
             self.public_url
@@ -350,33 +371,41 @@ impl Auth {
     }
 
     /// Spends a link: it works once, before it expires, for its own portal, for a member.
+    /// `address_key` is the caller's address as limits count it: an address that keeps
+    /// presenting unusable links must wait, and a link that is not even shaped like one writes
+    /// nothing anywhere (an attacker's 60 KB "portal id" never reaches the audit log).
     pub async fn consume_link(
         &self,
         portal_id: &str,
         token: &str,
         address: Option<IpAddr>,
+        address_key: &str,
     ) -> Result<Member, AuthError> {
-        let spent: Option<(String,)> = if plausible_token(token) && valid_portal_id(portal_id) {
-            sqlx::query_as(
-                "UPDATE magic_links SET used_at = ?
-                 WHERE token_hash = ? AND portal_id = ? AND used_at IS NULL AND expires_at > ?
-                 RETURNING email",
-            )
-            .bind(now_unix())
-            .bind(hash_token(token))
-            .bind(portal_id)
-            .bind(now_unix())
-            .fetch_optional(&self.db)
-            .await?
-        } else {
-            None
-        };
+        if let Some(wait) = self.failures_per_address.wait(address_key) {
+            return Err(AuthError::RateLimited(wait));
+        }
+        if !plausible_token(token) || !valid_portal_id(portal_id) {
+            let _ = self.failures_per_address.check(address_key);
+            return Err(AuthError::LinkUnusable);
+        }
+        let spent: Option<(String,)> = sqlx::query_as(
+            "UPDATE magic_links SET used_at = ?
+             WHERE token_hash = ? AND portal_id = ? AND used_at IS NULL AND expires_at > ?
+             RETURNING email",
+        )
+        .bind(now_unix())
+        .bind(hash_token(token))
+        .bind(portal_id)
+        .bind(now_unix())
+        .fetch_optional(&self.db)
+        .await?;
         let member = match spent {
             Some((email,)) => Member {
                 email,
                 portal_id: portal_id.to_owned(),
             },
             None => {
+                let _ = self.failures_per_address.check(address_key);
                 self.audit(
                     AuditEvent::SignInFailed,
                     Some(portal_id),
@@ -405,18 +434,35 @@ impl Auth {
     /// The self-service form: mails a fresh link for each portal the address belongs to. The
     /// answer (and its timing) is the same whether or not the address is known, because the
     /// lookup and the mail happen after answering.
+    ///
+    /// Limits count per address, per email *from that address*, and per email overall with a
+    /// higher ceiling: a stranger who knows a member's address can use up only their own budget
+    /// for it, so the member, asking from their own address, still gets a link.
     pub async fn request_links(
         self: &std::sync::Arc<Self>,
         raw_email: &str,
         address: Option<IpAddr>,
+        address_key: &str,
     ) -> Result<String, AuthError> {
         let email = normalize_email(raw_email)?;
-        let address_key = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
-        if let Err(wait) = self.per_address.check(&address_key) {
+        // Every request counts against its address, refused ones included: an address that
+        // floods is stopped sooner.
+        self.per_address
+            .check(address_key)
+            .map_err(AuthError::RateLimited)?;
+        let email_from_address = format!("{email}\n{address_key}");
+        let per_email = [
+            (&self.per_email_and_address, email_from_address.as_str()),
+            (&self.per_email, email.as_str()),
+        ];
+        if let Some(wait) = per_email
+            .iter()
+            .find_map(|(limiter, key)| limiter.wait(key))
+        {
             return Err(AuthError::RateLimited(wait));
         }
-        if let Err(wait) = self.per_email.check(&email) {
-            return Err(AuthError::RateLimited(wait));
+        for (limiter, key) in per_email {
+            let _ = limiter.check(key);
         }
         let auth = self.clone();
         let recipient = email.clone();
@@ -478,6 +524,24 @@ impl Auth {
         )
         .await;
         Ok(link)
+    }
+
+    /// Deletes what is kept only for a while: audit rows older than `audit_retention`, and
+    /// links a day after they expired (kept that long for the audit trail). Returns the rows
+    /// deleted.
+    pub async fn prune(&self, audit_retention: Duration) -> Result<u64, AuthError> {
+        let now = now_unix();
+        let audit = sqlx::query("DELETE FROM audit_log WHERE at < ?")
+            .bind(now - audit_retention.as_secs() as i64)
+            .execute(&self.db)
+            .await?
+            .rows_affected();
+        let links = sqlx::query("DELETE FROM magic_links WHERE expires_at < ?")
+            .bind(now - 86_400)
+            .execute(&self.db)
+            .await?
+            .rows_affected();
+        Ok(audit + links)
     }
 
     /// Records who did what from where. Never fails the request it belongs to.
@@ -543,6 +607,17 @@ mod tests {
         assert!(!valid_portal_id("Client"));
         assert!(!valid_portal_id("a/b"));
         assert!(valid_colour("#1d4ed8"));
+        assert!(valid_logo_url("https://cdn.example.com/logo.svg"));
+        assert!(valid_logo_url("/logo.svg"));
+        for bad in [
+            "//evil.example/x.svg",
+            "/\\evil.example/x",
+            "http://x/y",
+            "https:///x",
+            "javascript:x",
+        ] {
+            assert!(!valid_logo_url(bad), "{bad}");
+        }
         assert!(!valid_colour("red;background:url(x)"));
     }
 }

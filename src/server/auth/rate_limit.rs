@@ -1,4 +1,4 @@
-//! A sliding-window limit per key (an email, a session, a client address), kept in memory.
+//! A sliding-window limit per key (an email, a member, a client address), kept in memory.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -21,6 +21,23 @@ impl RateLimiter {
             window,
             hits: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// How long `key` must wait before a hit is allowed, without counting one.
+    pub fn wait(&self, key: &str) -> Option<Duration> {
+        let now = Instant::now();
+        let hits = self.hits.lock().ok()?;
+        let times = hits.get(key)?;
+        let recent: Vec<&Instant> = times
+            .iter()
+            .filter(|t| now.duration_since(**t) < self.window)
+            .collect();
+        if (recent.len() as u32) < self.limit {
+            return None;
+        }
+        recent
+            .first()
+            .map(|oldest| self.window.saturating_sub(now.duration_since(**oldest)))
     }
 
     /// Counts one hit for `key`, or says how long until the next one is allowed.
@@ -65,6 +82,15 @@ mod tests {
         let wait = limiter.check("a").unwrap_err();
         assert!(wait > Duration::from_secs(3500));
         assert!(limiter.check("b").is_ok(), "keys are independent");
+    }
+
+    #[test]
+    fn waiting_is_asked_without_counting() {
+        let limiter = RateLimiter::new(1, Duration::from_secs(3600));
+        assert_eq!(limiter.wait("a"), None);
+        assert_eq!(limiter.wait("a"), None, "asking does not count");
+        assert!(limiter.check("a").is_ok());
+        assert!(limiter.wait("a").is_some());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! member. Every page, server function and socket takes the portal from here; whether that
 //! member may still act is decided by `server::http::request`, the one signed-in rule.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use tower_sessions::session::Record;
@@ -17,6 +19,21 @@ const TOUCH_EVERY_SECONDS: i64 = 3600;
 struct Stored {
     member: Member,
     touched_at: i64,
+    /// When the link was spent: the session's absolute lifetime counts from here. Sessions from
+    /// before it was recorded count from their last touch.
+    #[serde(default)]
+    signed_in_at: i64,
+}
+
+impl Stored {
+    fn expired(&self, max_age: Duration, now: i64) -> bool {
+        let since = if self.signed_in_at > 0 {
+            self.signed_in_at
+        } else {
+            self.touched_at
+        };
+        now - since > max_age.as_secs() as i64
+    }
 }
 
 /// Starts a signed-in session with a fresh id (no fixation).
@@ -25,21 +42,28 @@ pub async fn sign_in(
     member: &Member,
 ) -> Result<(), tower_sessions::session::Error> {
     session.cycle_id().await?;
+    let now = now_unix();
     session
         .insert(
             MEMBER_KEY,
             Stored {
                 member: member.clone(),
-                touched_at: now_unix(),
+                touched_at: now,
+                signed_in_at: now,
             },
         )
         .await
 }
 
-/// The signed-in member, sliding the idle expiry now and then.
-pub async fn current(session: &Session) -> Option<Member> {
+/// The signed-in member, sliding the idle expiry now and then. A session older than
+/// `max_age` is ended, however often it was used.
+pub async fn current(session: &Session, max_age: Duration) -> Option<Member> {
     let stored: Stored = session.get(MEMBER_KEY).await.ok()??;
     let now = now_unix();
+    if stored.expired(max_age, now) {
+        let _ = session.flush().await;
+        return None;
+    }
     if now - stored.touched_at > TOUCH_EVERY_SECONDS {
         let touched = Stored {
             touched_at: now,
@@ -55,10 +79,12 @@ pub async fn sign_out(session: &Session) -> Result<(), tower_sessions::session::
     session.flush().await
 }
 
-/// The member a stored session record names (what the live socket re-reads by session id).
-pub fn member_of_record(record: &Record) -> Option<Member> {
+/// The member a stored session record names, unless it is past `max_age` (what the live socket
+/// re-reads by session id).
+pub fn member_of_record(record: &Record, max_age: Duration) -> Option<Member> {
     let stored = record.data.get(MEMBER_KEY)?;
     serde_json::from_value::<Stored>(stored.clone())
         .ok()
+        .filter(|s| !s.expired(max_age, now_unix()))
         .map(|s| s.member)
 }

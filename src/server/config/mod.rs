@@ -48,8 +48,11 @@ pub struct Config {
     pub mail: MailConfig,
     pub local_board: LocalBoardConfig,
     pub limits: LimitsConfig,
-    /// Behind a reverse proxy: take the client address from `X-Forwarded-For`.
-    pub trust_forwarded_for: bool,
+    /// The reverse proxies whose `X-Forwarded-For` is believed (their own entries are skipped
+    /// from the right; the first address that is not one of them is the client).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// How long `/readyz` reuses its check of monday (each check spends a monday call).
+    pub readyz_cache: Duration,
     /// How often live sockets get a heartbeat (and their session is checked).
     pub live_heartbeat: Duration,
     /// Serve `/metrics` (counters only, no client data).
@@ -74,6 +77,9 @@ pub struct MondayConfig {
     pub max_retry_wait: Duration,
     /// Updates from the team are shown to clients only when they begin with this marker.
     pub public_marker: String,
+    /// Hosts team replies may load images from; other images become links, so a reply cannot
+    /// tell a third party who read it and when.
+    pub reply_image_hosts: Vec<String>,
 }
 
 /// Which monday column plays which role; real boards have generated ids like `text_mkx1ab`.
@@ -102,20 +108,32 @@ impl Default for ColumnMap {
 pub struct AuthConfig {
     pub jwt_secret: Option<Secret>,
     pub magic_link_ttl: Duration,
+    /// A session ends after this long without use...
     pub session_idle: Duration,
+    /// ...and after this long in any case: a stolen cookie does not live forever.
+    pub session_max_age: Duration,
     pub jwt_ttl: Duration,
+    /// Audit rows older than this are deleted.
+    pub audit_retention: Duration,
 }
 
 #[derive(Debug, Clone)]
 pub struct MailConfig {
     pub smtp_url: Option<Secret>,
     pub from: String,
+    /// Production without SMTP keeps mail (sign-in links included) in files only when told to,
+    /// for testing a deployment.
+    pub file_drop: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct LocalBoardConfig {
-    /// `None`: on when listening on loopback, off otherwise.
+    /// `None`: served to requests that come straight from this machine (loopback peer, loopback
+    /// host, no proxy headers) while the public URL is a loopback one; `on`: to everyone who can
+    /// reach the portal; `off`: to no one.
     pub console: Option<bool>,
+    /// Production on the local board (demo data, no monday) only when asked for explicitly.
+    pub in_production: bool,
     /// Where the local board's GraphQL API listens (port 0: any free port).
     pub listen_addr: SocketAddr,
     /// monday retries a failed webhook once a minute; tests shorten it.
@@ -126,11 +144,23 @@ pub struct LocalBoardConfig {
 pub struct LimitsConfig {
     pub cache_ttl: Duration,
     pub cache_max_portals: usize,
-    pub tickets_per_hour_per_session: u32,
-    pub replies_per_hour_per_session: u32,
+    /// Counted per member (portal and email), whatever session or token they use.
+    pub tickets_per_hour_per_member: u32,
+    pub replies_per_hour_per_member: u32,
     pub writes_per_hour_per_address: u32,
+    /// Links for one email asked from one address: a stranger flooding from elsewhere does not
+    /// use up the member's own.
     pub link_requests_per_hour_per_email: u32,
+    /// Links for one email from all addresses together, against mail bombing.
+    pub link_requests_per_hour_per_email_total: u32,
     pub link_requests_per_hour_per_address: u32,
+    /// Failed sign-ins (unusable links, bad tokens) from one address before it must wait.
+    pub sign_in_failures_per_hour_per_address: u32,
+    /// Ticket ids a member may look up that turn out not to exist, before lookups of unknown
+    /// ids wait: each costs a monday call.
+    pub ticket_misses_per_hour_per_member: u32,
+    pub live_sockets_per_session: u32,
+    pub live_sockets_per_address: u32,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -149,14 +179,15 @@ impl Config {
             data_dir,
             database_url,
             log_format,
-            trust_forwarded_for,
+            trusted_proxies,
+            readyz_cache,
             live_heartbeat,
             metrics,
         } = read::ServerFields::read(vars)?;
         let resolved_public_url = public_url
             .clone()
             .unwrap_or_else(|| format!("http://{listen_addr}"));
-        Ok(Self {
+        let config = Self {
             mode,
             listen_addr,
             public_url,
@@ -169,10 +200,13 @@ impl Config {
             mail: MailConfig::read(vars)?,
             local_board: LocalBoardConfig::read(vars)?,
             limits: LimitsConfig::read(vars)?,
-            trust_forwarded_for,
+            trusted_proxies,
+            readyz_cache,
             live_heartbeat,
             metrics,
-        })
+        };
+        read::production_checks(&config)?;
+        Ok(config)
     }
 
     /// The base URL clients reach the portal on, without a trailing slash: the configured one,

@@ -35,7 +35,8 @@ pub(super) struct ServerFields {
     pub data_dir: PathBuf,
     pub database_url: String,
     pub log_format: LogFormat,
-    pub trust_forwarded_for: bool,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub readyz_cache: std::time::Duration,
     pub live_heartbeat: std::time::Duration,
     pub metrics: bool,
 }
@@ -78,7 +79,8 @@ impl ServerFields {
             data_dir,
             database_url,
             log_format,
-            trust_forwarded_for: vars.flag("TRUST_FORWARDED_FOR")?.unwrap_or(false),
+            trusted_proxies: trusted_proxies(vars)?,
+            readyz_cache: vars.seconds("READYZ_CACHE_SECONDS", 30)?,
             live_heartbeat: vars.seconds("LIVE_HEARTBEAT_SECONDS", 15)?,
             metrics: vars.flag("METRICS")?.unwrap_or(false),
         })
@@ -176,6 +178,7 @@ impl MondayConfig {
             request_timeout: vars.seconds("MONDAY_TIMEOUT_SECONDS", 15)?,
             max_retry_wait: vars.seconds("MONDAY_MAX_RETRY_WAIT_SECONDS", 20)?,
             public_marker: vars.string("PUBLIC_REPLY_MARKER", "@client"),
+            reply_image_hosts: host_list(vars, "REPLY_IMAGE_HOSTS")?,
         })
     }
 }
@@ -201,7 +204,11 @@ impl AuthConfig {
             jwt_secret,
             magic_link_ttl: vars.seconds("MAGIC_LINK_TTL_SECONDS", 3600)?,
             session_idle: vars.seconds("SESSION_IDLE_SECONDS", 7 * 24 * 3600)?,
+            session_max_age: vars.seconds("SESSION_MAX_AGE_SECONDS", 30 * 24 * 3600)?,
             jwt_ttl: vars.seconds("JWT_TTL_SECONDS", 24 * 3600)?,
+            audit_retention: vars
+                .parse("AUDIT_RETENTION_DAYS", 90u64, "a whole number of days")
+                .map(|days| std::time::Duration::from_secs(days * 24 * 3600))?,
         })
     }
 }
@@ -225,7 +232,11 @@ impl MailConfig {
                 "an address such as Support <support@example.com>",
             ));
         }
-        Ok(Self { smtp_url, from })
+        Ok(Self {
+            smtp_url,
+            from,
+            file_drop: vars.flag("MAIL_FILE_DROP")?.unwrap_or(false),
+        })
     }
 }
 
@@ -233,6 +244,7 @@ impl LocalBoardConfig {
     pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
         Ok(Self {
             console: vars.flag("LOCAL_BOARD_CONSOLE")?,
+            in_production: vars.flag("LOCAL_BOARD_IN_PRODUCTION")?.unwrap_or(false),
             listen_addr: vars.parse(
                 "LOCAL_BOARD_ADDR",
                 SocketAddr::from(([127, 0, 0, 1], 0)),
@@ -253,8 +265,8 @@ impl LimitsConfig {
                 1000usize,
                 "a whole number of portals",
             )?,
-            tickets_per_hour_per_session: vars.parse("LIMIT_TICKETS_PER_HOUR", 30u32, whole)?,
-            replies_per_hour_per_session: vars.parse("LIMIT_REPLIES_PER_HOUR", 120u32, whole)?,
+            tickets_per_hour_per_member: vars.parse("LIMIT_TICKETS_PER_HOUR", 30u32, whole)?,
+            replies_per_hour_per_member: vars.parse("LIMIT_REPLIES_PER_HOUR", 120u32, whole)?,
             writes_per_hour_per_address: vars.parse(
                 "LIMIT_WRITES_PER_HOUR_PER_ADDRESS",
                 600u32,
@@ -265,13 +277,94 @@ impl LimitsConfig {
                 5u32,
                 whole,
             )?,
+            link_requests_per_hour_per_email_total: vars.parse(
+                "LIMIT_LINK_REQUESTS_PER_HOUR_PER_EMAIL_TOTAL",
+                30u32,
+                whole,
+            )?,
             link_requests_per_hour_per_address: vars.parse(
                 "LIMIT_LINK_REQUESTS_PER_HOUR_PER_ADDRESS",
                 20u32,
                 whole,
             )?,
+            sign_in_failures_per_hour_per_address: vars.parse(
+                "LIMIT_SIGN_IN_FAILURES_PER_HOUR_PER_ADDRESS",
+                30u32,
+                whole,
+            )?,
+            ticket_misses_per_hour_per_member: vars.parse(
+                "LIMIT_TICKET_MISSES_PER_HOUR",
+                60u32,
+                whole,
+            )?,
+            live_sockets_per_session: vars.parse("LIMIT_LIVE_SOCKETS_PER_SESSION", 8u32, whole)?,
+            live_sockets_per_address: vars.parse("LIMIT_LIVE_SOCKETS_PER_ADDRESS", 64u32, whole)?,
         })
     }
+}
+
+/// Production refuses what is only safe on a developer's machine, unless told explicitly.
+pub(super) fn production_checks(config: &super::Config) -> Result<(), ConfigError> {
+    if config.mode != RunMode::Production {
+        return Ok(());
+    }
+    if config.uses_local_board() && !config.local_board.in_production {
+        return Err(ConfigError::missing(
+            "MONDAY_API_TOKEN",
+            "production needs a real board (set MONDAY_API_TOKEN and MONDAY_BOARD_ID), or \
+             LOCAL_BOARD_IN_PRODUCTION=on for a demo server on the local board",
+        ));
+    }
+    if config.mail.smtp_url.is_none() && !config.mail.file_drop {
+        return Err(ConfigError::missing(
+            "SMTP_URL",
+            "production sends sign-in links by SMTP; MAIL_FILE_DROP=on keeps them in files \
+             under DATA_DIR/mail instead, for testing a deployment only",
+        ));
+    }
+    Ok(())
+}
+
+/// `TRUSTED_PROXIES`: IP addresses or CIDR ranges, comma-separated.
+fn trusted_proxies(vars: &Vars) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    let Some(raw) = vars.get("TRUSTED_PROXIES") else {
+        return Ok(Vec::new());
+    };
+    let expected = "IP addresses or CIDR ranges, comma-separated, such as 127.0.0.1,10.0.0.0/8";
+    raw.split(',')
+        .map(str::trim)
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            part.parse::<ipnet::IpNet>()
+                .or_else(|_| part.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::invalid("TRUSTED_PROXIES", raw, expected))
+        })
+        .collect()
+}
+
+/// A comma-separated list of host names (lowercase, no scheme or path).
+fn host_list(vars: &Vars, name: &'static str) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = vars.get(name) else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(|part| part.trim().to_ascii_lowercase())
+        .filter(|part| !part.is_empty())
+        .map(|host| {
+            let valid = host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+            if valid {
+                Ok(host)
+            } else {
+                Err(ConfigError::invalid(
+                    name,
+                    raw,
+                    "host names, comma-separated, such as files.monday.com",
+                ))
+            }
+        })
+        .collect()
 }
 
 fn parse_base_url(variable: &'static str, raw: &str) -> Result<String, ConfigError> {

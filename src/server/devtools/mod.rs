@@ -11,11 +11,15 @@ use axum::routing::get;
 use monday_local::LocalBoard;
 
 use crate::server::html::escape;
+use crate::server::http::guard::local_only;
 use crate::server::http::state::AppState;
 
-/// The console's and the inbox's routes, merged by start-up only when they may be served.
-pub fn router() -> Router<AppState> {
-    console::routes().route("/local-board/mail", get(inbox::demo_inbox))
+/// The console's and the inbox's routes, merged by start-up only with the local board, and
+/// answered only to the developer's own machine (`guard::devtools_allowed`).
+pub fn router(state: AppState) -> Router<AppState> {
+    console::routes()
+        .route("/local-board/mail", get(inbox::demo_inbox))
+        .route_layer(axum::middleware::from_fn_with_state(state, local_only))
 }
 
 fn board(state: &AppState) -> Result<&LocalBoard, NotInUse> {

@@ -55,6 +55,9 @@ impl From<TicketError> for AppError {
     fn from(error: TicketError) -> Self {
         match error {
             TicketError::NotFound => AppError::NotFound,
+            TicketError::TooManyLookups(wait) => AppError::RateLimited {
+                minutes: minutes(wait),
+            },
             TicketError::Invalid(field) => AppError::invalid(field.field, field.message),
             TicketError::Monday(error) => {
                 tracing::warn!(%error, "monday error shown to a client as unavailable");

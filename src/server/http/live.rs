@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::broadcast;
@@ -14,7 +15,8 @@ use tokio::time::{interval, timeout};
 use tower_sessions::SessionStore;
 
 use super::guard::is_same_origin;
-use super::request::SignedIn;
+use super::limits::address_key;
+use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use crate::model::LiveEvent;
 use crate::server::auth::session::member_of_record;
@@ -22,10 +24,12 @@ use crate::server::auth::session::member_of_record;
 /// A socket that cannot take a message within this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// `GET /live`: one WebSocket per tab, for the session's portal only.
+/// `GET /live`: one WebSocket per tab, for the session's portal only, and no more than the caps
+/// per session and per address allow.
 pub async fn socket(
     State(state): State<AppState>,
     headers: HeaderMap,
+    parts: Parts,
     signed_in: Result<SignedIn, crate::error::AppError>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
@@ -41,6 +45,20 @@ pub async fn socket(
     let Some(session_id) = session.id() else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
+    let address = address_key(client_address(&parts, &state.config.trusted_proxies));
+    let limits = &state.config.limits;
+    let Some(slot) = state.live_sockets.open(&[
+        (
+            format!("session {session_id}"),
+            limits.live_sockets_per_session,
+        ),
+        (
+            format!("address {address}"),
+            limits.live_sockets_per_address,
+        ),
+    ]) else {
+        return StatusCode::TOO_MANY_REQUESTS.into_response();
+    };
     let events = state.live.subscribe(&member.portal_id);
     // Clients send nothing worth reading and events are small: small buffers keep an idle
     // socket cheap (tungstenite's defaults reserve 128 KiB per connection).
@@ -50,7 +68,10 @@ pub async fn socket(
         .max_write_buffer_size(256 * 1024)
         .max_message_size(16 * 1024)
         .max_frame_size(16 * 1024)
-        .on_upgrade(move |socket| run_socket(state, socket, events, session_id))
+        .on_upgrade(move |socket| async move {
+            run_socket(state, socket, events, session_id).await;
+            drop(slot);
+        })
         .into_response()
 }
 
@@ -61,7 +82,7 @@ async fn still_signed_in(state: &AppState, session_id: &tower_sessions::session:
         Ok(Some(record)) if record.expiry_date > time::OffsetDateTime::now_utc() => record,
         _ => return false,
     };
-    match member_of_record(&record) {
+    match member_of_record(&record, state.config.auth.session_max_age) {
         Some(member) => state.auth.is_member(&member).await.unwrap_or(true),
         None => false,
     }

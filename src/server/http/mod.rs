@@ -7,6 +7,7 @@ pub mod guard;
 pub mod health;
 pub mod limits;
 pub mod live;
+pub mod probe;
 pub mod request;
 pub mod rest;
 pub mod state;
@@ -50,7 +51,7 @@ pub fn routes() -> Router<AppState> {
 
 /// Wraps the whole application (pages, server functions, routes, dev tools) in the checks every
 /// request passes, innermost first: server-function statuses, signed-in pages, same-origin
-/// writes, the session, the body limit, security headers and the request log.
+/// writes, the session, a known Host, the body limit, security headers and the request log.
 pub fn layered(
     router: Router<AppState>,
     state: AppState,
@@ -88,16 +89,41 @@ pub fn layered(
             guard::same_origin,
         ))
         .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::known_host,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(request_log)
         .with_state(state)
 }
 
-/// A path as the request log shows it: webhook secrets masked.
+/// The longest value from a request that goes into a log line.
+const MAX_LOGGED_CHARS: usize = 200;
+
+/// A path as the log shows it: secrets and sign-in tokens masked (webhook secrets and the REST
+/// API's link exchange carry them in the path), and never longer than [`MAX_LOGGED_CHARS`].
 pub fn loggable_path(path: &str) -> String {
-    match path.strip_prefix("/webhooks/monday/") {
-        Some(_) => "/webhooks/monday/[secret]".to_owned(),
-        None => path.to_owned(),
+    if path.starts_with("/webhooks/monday/") {
+        return "/webhooks/monday/[secret]".to_owned();
     }
+    if path.starts_with("/api/v1/auth/") {
+        return "/api/v1/auth/[portal]/[token]".to_owned();
+    }
+    loggable_value(path, MAX_LOGGED_CHARS)
+}
+
+/// A value a client sent, made safe for a log line: at most `max_chars`, control characters
+/// replaced, so nobody can forge lines or fill the disk through the log.
+pub fn loggable_value(value: &str, max_chars: usize) -> String {
+    let mut out: String = value
+        .chars()
+        .take(max_chars)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if value.chars().count() > max_chars {
+        out.push('…');
+    }
+    out
 }

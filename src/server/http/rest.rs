@@ -16,12 +16,15 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use super::error::{ErrorBody, ErrorDetail};
 use super::limits::Write;
+use super::limits::address_key;
 use super::request::{client_address, current_member};
 use super::state::AppState;
 use crate::error::AppError;
-use crate::model::{Delivery, NewTicket, Ticket};
+use crate::model::{
+    DESCRIPTION_MAX_CHARS, Delivery, NewTicket, Priority, Status, TITLE_MAX_CHARS, Ticket,
+};
 use crate::server::auth::jwt::JwtError;
-use crate::server::auth::{AuditEvent, AuthError, Member};
+use crate::server::auth::{AuditEvent, AuthError, Member, valid_portal_id};
 use crate::server::tickets::PENDING_PREFIX;
 
 pub fn router() -> Router<AppState> {
@@ -89,10 +92,10 @@ async fn exchange_link(
     Path((portal_id, token)): Path<(String, String)>,
     parts: Parts,
 ) -> Result<Json<AuthResponse>, AppError> {
-    let address = client_address(&parts, state.config.trust_forwarded_for);
+    let address = client_address(&parts, &state.config.trusted_proxies);
     let member = state
         .auth
-        .consume_link(&portal_id, &token, address)
+        .consume_link(&portal_id, &token, address, &address_key(address))
         .await
         .map_err(|error| match error {
             AuthError::LinkUnusable => {
@@ -118,41 +121,49 @@ async fn exchange_link(
     }))
 }
 
+/// Whether monday has a ticket yet.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryState {
+    Delivered,
+    Waiting,
+    Failed,
+}
+
 /// A ticket in the original contract's shape.
 #[derive(Serialize, ToSchema)]
 pub struct RestTicket {
+    /// monday's item id, or `pending-…` while the ticket waits to reach monday.
     id: String,
     title: String,
     description: String,
-    /// open, in_progress, resolved or closed
-    status: String,
-    /// low, medium, high or urgent
-    priority: String,
+    status: Status,
+    priority: Priority,
     /// The portal the ticket belongs to.
     client_id: String,
+    /// RFC 3339, UTC.
     created_at: String,
     updated_at: String,
-    /// Whether monday has the ticket yet: delivered, waiting or failed.
-    delivery: String,
+    delivery: DeliveryState,
 }
 
 impl From<Ticket> for RestTicket {
     fn from(ticket: Ticket) -> Self {
         let delivery = match ticket.delivery {
-            Delivery::Delivered => "delivered",
-            Delivery::Waiting { .. } => "waiting",
-            Delivery::Failed { .. } => "failed",
+            Delivery::Delivered => DeliveryState::Delivered,
+            Delivery::Waiting { .. } => DeliveryState::Waiting,
+            Delivery::Failed { .. } => DeliveryState::Failed,
         };
         Self {
             id: ticket.id,
             title: ticket.title,
             description: ticket.description,
-            status: ticket.status.as_str().to_owned(),
-            priority: ticket.priority.as_str().to_owned(),
+            status: ticket.status,
+            priority: ticket.priority,
             client_id: ticket.portal_id,
             created_at: ticket.created_at,
             updated_at: ticket.updated_at,
-            delivery: delivery.to_owned(),
+            delivery,
         }
     }
 }
@@ -177,12 +188,13 @@ async fn list_tickets(
     parts: Parts,
 ) -> Result<Response, AppError> {
     if portal_id != member.portal_id {
-        let address = client_address(&parts, state.config.trust_forwarded_for);
+        let address = client_address(&parts, &state.config.trusted_proxies);
         state
             .auth
             .audit(
                 AuditEvent::AccessDenied,
-                Some(&portal_id),
+                // The path is the caller's to write: only an id-shaped value is recorded.
+                Some(portal_id.as_str()).filter(|id| valid_portal_id(id)),
                 Some(&member.email),
                 address,
                 Some("REST tickets of another portal"),
@@ -206,16 +218,54 @@ async fn list_tickets(
     Ok(response)
 }
 
+// Every constraint on this body is one the handler checks, and the handler checks nothing else:
+// the API tests send requests on both sides of each and compare the answers with the document.
+/// A new ticket.
 #[derive(Deserialize, ToSchema)]
 pub struct NewTicketBody {
-    /// 1 to 255 characters.
+    /// One line of 1 to 255 characters, not only spaces. The pattern says "no control
+    /// characters, and at least one that is not a space", as `check` does.
+    #[schema(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     title: String,
-    /// Up to 10,000 characters.
+    /// Up to 10,000 characters; line breaks are kept.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     description: String,
-    /// low, medium, high or urgent (default medium).
+    /// Missing or null means medium.
     #[serde(default)]
-    priority: Option<String>,
+    #[schema(nullable)]
+    priority: Option<Priority>,
+}
+
+impl NewTicketBody {
+    /// The document's constraints on the raw body, before the ticket is trimmed and saved.
+    fn check(&self) -> Result<(), AppError> {
+        let title_chars = self.title.chars().count();
+        let title_is_one_line = !self.title.chars().any(char::is_control);
+        if title_chars == 0
+            || title_chars > TITLE_MAX_CHARS
+            || !title_is_one_line
+            || self.title.trim().is_empty()
+        {
+            return Err(AppError::invalid(
+                "title",
+                format!(
+                    "the title must be one line of 1 to {TITLE_MAX_CHARS} characters, not only spaces"
+                ),
+            ));
+        }
+        if self.description.chars().count() > DESCRIPTION_MAX_CHARS {
+            return Err(AppError::invalid(
+                "description",
+                format!("the description holds at most {DESCRIPTION_MAX_CHARS} characters"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// How long the API waits for monday before answering 202 with the saved ticket.
@@ -251,14 +301,12 @@ async fn create_ticket(
             ),
         )
     })?;
-    let priority = body.priority.unwrap_or_else(|| "medium".into());
-    let new = NewTicket::validate(&body.title, &body.description, &priority)
+    body.check()?;
+    let priority = body.priority.unwrap_or(Priority::Medium);
+    let new = NewTicket::validate(&body.title, &body.description, priority.as_str())
         .map_err(|e| AppError::invalid(e.field, e.message))?;
-    let address = client_address(&parts, state.config.trust_forwarded_for);
-    let limit_key = format!("{}:{}", member.portal_id, member.email);
-    state
-        .write_limits
-        .check(&limit_key, address, Write::Ticket)?;
+    let address = client_address(&parts, &state.config.trusted_proxies);
+    state.write_limits.check(&member, address, Write::Ticket)?;
     let name = state
         .auth
         .member_name(&member)
@@ -320,7 +368,16 @@ impl Modify for BearerScheme {
 #[openapi(
     info(title = "client-portal REST API", description = "Tickets of one client portal, stored on a monday.com board."),
     paths(exchange_link, list_tickets, create_ticket),
-    components(schemas(AuthResponse, RestTicket, NewTicketBody, ErrorBody, ErrorDetail)),
+    components(schemas(
+        AuthResponse,
+        RestTicket,
+        NewTicketBody,
+        ErrorBody,
+        ErrorDetail,
+        Status,
+        Priority,
+        DeliveryState
+    )),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

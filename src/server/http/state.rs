@@ -10,7 +10,8 @@ use monday_local::LocalBoard;
 use sqlx::SqlitePool;
 use tower_sessions_sqlx_store::SqliteStore;
 
-use super::limits::WriteLimits;
+use super::limits::{SocketCounts, WriteLimits};
+use super::probe::MondayProbe;
 use crate::server::auth::Auth;
 use crate::server::auth::jwt::JwtKeys;
 use crate::server::board::TicketBoard;
@@ -47,6 +48,10 @@ pub struct Services {
     pub live: Arc<LiveHub>,
     pub board_events: Arc<BoardEvents>,
     pub write_limits: WriteLimits,
+    /// `/readyz`'s cached check of monday.
+    pub monday_probe: MondayProbe,
+    /// Open live sockets per session and per address, for their caps.
+    pub live_sockets: Arc<SocketCounts>,
     pub sessions: SqliteStore,
     /// Flips to true when the server is stopping; background tasks and sockets watch it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,

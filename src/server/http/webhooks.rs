@@ -51,9 +51,14 @@ pub async fn signed(State(state): State<AppState>, headers: HeaderMap, body: Byt
     let Some(token) = token else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
+    // monday's app webhooks carry `exp` (five minutes) and `aud`, the endpoint they were sent
+    // to; its docs ask receivers to check both, so a token copied from one request cannot be
+    // replayed later or against another endpoint.
     let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
+    validation.set_required_spec_claims(&["exp", "aud"]);
+    validation.leeway = 30;
+    let endpoint = format!("{}/webhooks/monday", state.config.public_url());
+    validation.set_audience(&[endpoint.as_str(), &format!("{endpoint}/")]);
     let key = jsonwebtoken::DecodingKey::from_secret(secret.expose().as_bytes());
     if jsonwebtoken::decode::<Value>(token, &key, &validation).is_err() {
         tracing::warn!("webhook refused: bad signature");

@@ -16,6 +16,7 @@ use tokio::sync::{Notify, oneshot};
 use self::cache::{ItemDetail, Keyed, TicketList};
 use self::conversation::ClientMessage;
 use super::auth::Member;
+use super::auth::rate_limit::RateLimiter;
 use super::board::TicketBoard;
 use super::db::now_unix;
 use super::live_hub::LiveHub;
@@ -40,6 +41,9 @@ pub enum TicketError {
     Invalid(FieldError),
     #[error("monday: {0}")]
     Monday(#[from] MondayError),
+    /// Too many lookups of tickets that do not exist; try again after the wait.
+    #[error("too many lookups of unknown tickets")]
+    TooManyLookups(Duration),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -143,12 +147,16 @@ pub struct TicketService {
     waiters: Mutex<HashMap<String, Vec<oneshot::Sender<Delivery>>>>,
     /// While monday is failing, the outbox waits instead of trying every row.
     paused_until: Mutex<Option<Instant>>,
+    /// Lookups of tickets that turned out not to exist, per member.
+    misses: RateLimiter,
 }
 
 pub struct TicketSettings {
     pub cache_ttl: Duration,
     pub cache_max_portals: usize,
     pub public_marker: String,
+    /// Unknown ticket ids a member may look up in an hour.
+    pub misses_per_hour: u32,
 }
 
 impl TicketService {
@@ -169,6 +177,7 @@ impl TicketService {
             wakeup: Notify::new(),
             waiters: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(None),
+            misses: RateLimiter::new(settings.misses_per_hour, Duration::from_secs(3600)),
         }
     }
 
@@ -307,11 +316,22 @@ impl TicketService {
         if !is_monday_id(ticket_id) {
             return Err(TicketError::NotFound);
         }
+        // Each id the caches do not know costs a monday call: a member who keeps asking for
+        // ids that turn out not to be theirs must wait, and no longer spends the board's calls.
+        let miss_key = format!("{}\n{}", member.portal_id, member.email);
+        if let Some(wait) = self.misses.wait(&miss_key)
+            && self.details.peek(ticket_id).await.is_none()
+        {
+            return Err(TicketError::TooManyLookups(wait));
+        }
         let fresh = self.item_detail(ticket_id).await?;
-        let detail = fresh
+        let Some(detail) = fresh
             .value
             .filter(|d| d.ticket.portal_id == member.portal_id)
-            .ok_or(TicketError::NotFound)?;
+        else {
+            let _ = self.misses.check(&miss_key);
+            return Err(TicketError::NotFound);
+        };
         let mine = self
             .outbox_rows(
                 "item_id = ? AND kind = 'reply' AND portal_id = ?",
@@ -332,11 +352,14 @@ impl TicketService {
     }
 
     async fn timeline(&self, ticket: &Ticket) -> Result<Vec<TimelineEntry>, sqlx::Error> {
-        let changes: Vec<(String, String)> =
-            sqlx::query_as("SELECT status, at FROM ticket_events WHERE item_id = ? ORDER BY id")
-                .bind(&ticket.id)
-                .fetch_all(&self.db)
-                .await?;
+        let changes: Vec<(String, String)> = sqlx::query_as(
+            "SELECT status, at FROM ticket_events WHERE item_id = ? AND portal_id = ? \
+                 ORDER BY id",
+        )
+        .bind(&ticket.id)
+        .bind(&ticket.portal_id)
+        .fetch_all(&self.db)
+        .await?;
         let mut timeline = vec![TimelineEntry {
             status: Status::Open,
             at: ticket.created_at.clone(),

@@ -27,13 +27,43 @@ impl TicketService {
             waiters.entry(outbox_id.to_owned()).or_default().push(tx);
         }
         // It may have been delivered before we started waiting.
-        if let Ok(rows) = self.outbox_rows("id = ?", &[outbox_id]).await
-            && let Some(row) = rows.first()
-            && row.state != "waiting"
+        let settled = match self.outbox_rows("id = ?", &[outbox_id]).await {
+            Ok(rows) => rows
+                .first()
+                .filter(|row| row.state != "waiting")
+                .map(OutboxRow::delivery),
+            Err(_) => None,
+        };
+        let outcome = match settled {
+            Some(delivery) => {
+                drop(rx);
+                Some(delivery)
+            }
+            None => tokio::time::timeout(timeout, rx)
+                .await
+                .ok()
+                .and_then(Result::ok),
+        };
+        self.forget_waiter(outbox_id);
+        outcome
+    }
+
+    /// Drops waiters whose caller has stopped waiting (answered early or timed out), so a
+    /// delivery that never comes leaves no entry behind.
+    fn forget_waiter(&self, outbox_id: &str) {
+        if let Ok(mut waiters) = self.waiters.lock()
+            && let Some(senders) = waiters.get_mut(outbox_id)
         {
-            return Some(row.delivery());
+            senders.retain(|sender| !sender.is_closed());
+            if senders.is_empty() {
+                waiters.remove(outbox_id);
+            }
         }
-        tokio::time::timeout(timeout, rx).await.ok()?.ok()
+    }
+
+    /// How many deliveries have callers waiting for them (for tests and metrics).
+    pub fn waiting_callers(&self) -> usize {
+        self.waiters.lock().map(|w| w.len()).unwrap_or(0)
     }
 
     /// The monday item a delivered outbox ticket became.
