@@ -6,11 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use monday_local::LocalBoard;
-use sqlx::SqlitePool;
 
 use crate::server::auth::Auth;
 use crate::server::board::{TicketBoard, setup};
 use crate::server::config::Config;
+use crate::server::db::Db;
 use crate::server::telemetry;
 use crate::startup::{self, Application};
 
@@ -138,7 +138,7 @@ async fn serve(config: Config) -> ExitCode {
 /// What `setup-board` and `doctor` work with: the database (which records registered
 /// webhooks), the board (the local board behind it when no token is set) and the webhook URL.
 struct Tooling {
-    db: SqlitePool,
+    db: Db,
     board: TicketBoard,
     local: Option<LocalBoard>,
     webhook_url: Option<String>,

@@ -610,6 +610,7 @@ impl NewTicket {
                 message: "The title must be a single line of text.".into(),
             });
         }
+        let description = without_nul(description);
         let description = description.trim();
         if description.chars().count() > DESCRIPTION_MAX_CHARS {
             return Err(FieldError {
@@ -631,8 +632,19 @@ impl NewTicket {
     }
 }
 
+/// Text without NUL characters: they mean nothing in a message and no database text column can
+/// hold them (PostgreSQL refuses them).
+fn without_nul(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', ""))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
 /// Checks a reply the client typed.
 pub fn validate_reply(body: &str) -> Result<String, FieldError> {
+    let body = without_nul(body);
     let body = body.trim();
     if body.is_empty() {
         return Err(FieldError {

@@ -12,26 +12,26 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use monday_local::{LocalBoard, LocalBoardError, LocalBoardOptions};
-use sqlx::SqlitePool;
 use tokio::net::TcpListener;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::session_store::ExpiredDeletion;
 use tower_sessions::{Expiry, SessionManagerLayer};
-use tower_sessions_sqlx_store::SqliteStore;
 
 use crate::app::{App, shell};
 use crate::server::auth::jwt::JwtKeys;
+use crate::server::auth::store::DbSessionStore;
 use crate::server::auth::{Auth, AuthError, LinkLimits};
 use crate::server::board::TicketBoard;
 use crate::server::board_events::BoardEvents;
 use crate::server::config::{Config, ConfigError, RunMode, Secret};
+use crate::server::db::Db;
 use crate::server::http::limits::WriteLimits;
 use crate::server::http::probe::MondayProbe;
 use crate::server::http::state::{AppState, Services};
 use crate::server::live_hub::LiveHub;
 use crate::server::mail::{MailError, Mailer};
 use crate::server::tickets::{TicketService, TicketSettings};
-use crate::server::{board, db, demo, devtools, http};
+use crate::server::{board, demo, devtools, http};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -44,8 +44,6 @@ pub enum StartupError {
     },
     #[error("database ({url}): {source}")]
     Database { url: String, source: sqlx::Error },
-    #[error("database migrations failed: {0}")]
-    Migrations(#[from] sqlx::migrate::MigrateError),
     #[error("could not listen on {addr}: {source}")]
     Listen {
         addr: SocketAddr,
@@ -108,6 +106,7 @@ impl Application {
                 cache_max_portals: config.limits.cache_max_portals,
                 public_marker: config.monday.public_marker.clone(),
                 misses_per_hour: config.limits.ticket_misses_per_hour_per_member,
+                outbox_lease: config.limits.outbox_lease,
             },
         ));
         let board_events = Arc::new(BoardEvents::new(
@@ -121,16 +120,12 @@ impl Application {
         spawn_housekeeping(
             auth.clone(),
             board_events.clone(),
+            db.clone(),
             config.auth.audit_retention,
             shutdown_rx.clone(),
         );
 
-        let sessions = SqliteStore::new(db.clone());
-        tokio::spawn(
-            sessions
-                .clone()
-                .continuously_delete_expired(Duration::from_secs(3600)),
-        );
+        let sessions = DbSessionStore::new(db.clone());
         let https = config.public_url().starts_with("https://");
         // On https the cookie takes the `__Host-` prefix: browsers then refuse it unless it is
         // Secure, for this host only (no Domain) and for every path, so a sibling subdomain
@@ -151,6 +146,7 @@ impl Application {
             )));
 
         let write_limits = WriteLimits::new(
+            &db,
             config.limits.tickets_per_hour_per_member,
             config.limits.replies_per_hour_per_member,
             config.limits.writes_per_hour_per_address,
@@ -241,7 +237,8 @@ impl Application {
     }
 }
 
-/// How often kept-for-a-while rows (audit log, spent links, webhook receipts) are pruned.
+/// How often kept-for-a-while rows (audit log, spent links, webhook receipts, expired
+/// sessions) are pruned.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 
 /// Prunes what is kept only for a while, at start-up and every [`HOUSEKEEPING_EVERY`], so a
@@ -249,9 +246,11 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 fn spawn_housekeeping(
     auth: Arc<Auth>,
     board_events: Arc<BoardEvents>,
+    db: Db,
     audit_retention: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
+    let sessions = DbSessionStore::new(db.clone());
     tokio::spawn(async move {
         loop {
             match auth.prune(audit_retention).await {
@@ -262,6 +261,12 @@ fn spawn_housekeeping(
             if let Err(error) = board_events.prune_receipts().await {
                 tracing::warn!(%error, "could not prune webhook receipts");
             }
+            if let Err(error) = sessions.delete_expired().await {
+                tracing::warn!(%error, "could not delete expired sessions");
+            }
+            if let Err(error) = crate::server::auth::rate_limit::prune_shared(&db).await {
+                tracing::warn!(%error, "could not prune shared rate limits");
+            }
             tokio::select! {
                 () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
                 _ = shutdown.changed() => return,
@@ -271,19 +276,17 @@ fn spawn_housekeeping(
 }
 
 /// Creates the data directory and opens the portal's database with its migrations applied.
-pub async fn open_database(config: &Config) -> Result<SqlitePool, StartupError> {
+pub async fn open_database(config: &Config) -> Result<Db, StartupError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| StartupError::DataDir {
         path: config.data_dir.display().to_string(),
         source,
     })?;
-    let db = db::open(&config.database_url)
+    Db::connect(config.database_url.expose())
         .await
         .map_err(|source| StartupError::Database {
-            url: config.database_url.clone(),
+            url: config.database_url.to_string(),
             source,
-        })?;
-    db::MIGRATOR.run(&db).await?;
-    Ok(db)
+        })
 }
 
 /// The ticket board: monday's when a token is configured, otherwise a local board started on
@@ -411,7 +414,7 @@ async fn register_local_webhooks(state: &AppState, addr: SocketAddr) {
 }
 
 /// Portals, members and magic links, for the server and the CLI alike.
-pub fn build_auth(config: &Config, db: SqlitePool) -> Result<Auth, StartupError> {
+pub fn build_auth(config: &Config, db: Db) -> Result<Auth, StartupError> {
     let mailer = Mailer::new(&config.mail, &config.data_dir)?;
     Ok(Auth::new(
         db,

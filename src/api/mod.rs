@@ -36,10 +36,11 @@ pub(crate) mod support {
 
     impl SignedIn {
         /// Counts a write against the member's and the address's limits.
-        pub fn check_write_limit(&self, write: Write) -> Result<(), AppError> {
+        pub async fn check_write_limit(&self, write: Write) -> Result<(), AppError> {
             self.state
                 .write_limits
                 .check(&self.member, self.address, write)
+                .await
         }
 
         /// The member's display name, for what they write.

@@ -76,7 +76,7 @@ pub async fn create_ticket(
         let signed = signed_in().await?;
         let new = crate::model::NewTicket::validate(&title, &description, &priority)
             .map_err(|e| AppError::invalid(e.field, e.message))?;
-        signed.check_write_limit(Write::Ticket)?;
+        signed.check_write_limit(Write::Ticket).await?;
         let name = signed.display_name().await?;
         let ticket = signed
             .state
@@ -104,7 +104,7 @@ pub async fn post_reply(ticket_id: String, body: String) -> Result<Reply, AppErr
     let page = format!("/tickets/{}", query_value(&ticket_id));
     let result = async {
         let signed = signed_in().await?;
-        signed.check_write_limit(Write::Reply)?;
+        signed.check_write_limit(Write::Reply).await?;
         let name = signed.display_name().await?;
         let reply = signed
             .state

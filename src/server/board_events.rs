@@ -6,9 +6,8 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use sqlx::SqlitePool;
 
-use super::db::now_unix;
+use super::db::{Db, now_unix};
 use super::live_hub::LiveHub;
 use super::tickets::{TicketService, conversation};
 use crate::model::{LiveEvent, Reply};
@@ -74,7 +73,7 @@ pub fn parse_event(body: &Value) -> Result<ParsedEvent, WebhookError> {
     let trigger_uuid = event
         .get("triggerUuid")
         .and_then(Value::as_str)
-        .filter(|t| !t.is_empty() && t.len() <= 100)
+        .filter(|t| !t.is_empty() && t.len() <= 100 && !t.chars().any(char::is_control))
         .ok_or(WebhookError::NoTrigger)?
         .to_owned();
     let item_id = id_field(event, &["pulseId", "itemId"]).ok_or(WebhookError::NoItem)?;
@@ -104,7 +103,7 @@ pub fn parse_event(body: &Value) -> Result<ParsedEvent, WebhookError> {
 
 /// The service behind the webhook routes.
 pub struct BoardEvents {
-    db: SqlitePool,
+    db: Db,
     tickets: Arc<TicketService>,
     live: Arc<LiveHub>,
     /// Team updates are public only when they begin with this.
@@ -113,7 +112,7 @@ pub struct BoardEvents {
 
 impl BoardEvents {
     pub fn new(
-        db: SqlitePool,
+        db: Db,
         tickets: Arc<TicketService>,
         live: Arc<LiveHub>,
         public_marker: String,
@@ -129,25 +128,26 @@ impl BoardEvents {
     /// Records a trigger; false when it was seen before.
     pub async fn remember(&self, trigger_uuid: &str) -> Result<bool, sqlx::Error> {
         let now = now_unix();
-        let inserted = sqlx::query(
-            "INSERT OR IGNORE INTO webhook_receipts (trigger_uuid, received_at) VALUES (?, ?)",
+        let inserted = crate::on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO webhook_receipts (trigger_uuid, received_at) VALUES ($1, $2) \
+             ON CONFLICT (trigger_uuid) DO NOTHING",
         )
         .bind(trigger_uuid)
         .bind(now)
-        .execute(&self.db)
-        .await?
-        .rows_affected();
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(inserted == 1)
     }
 
     /// Forgets triggers older than a day (monday retries for 30 minutes). Returns how many.
     pub async fn prune_receipts(&self) -> Result<u64, sqlx::Error> {
         Ok(
-            sqlx::query("DELETE FROM webhook_receipts WHERE received_at < ?")
+            crate::on_db!(&self.db, pool => sqlx::query("DELETE FROM webhook_receipts WHERE received_at < $1")
                 .bind(now_unix() - RECEIPT_SECONDS)
-                .execute(&self.db)
-                .await?
-                .rows_affected(),
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()))?,
         )
     }
 

@@ -20,6 +20,7 @@ use crate::helpers::{
 /// so tests can be several clients at once.
 fn client_from(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_TIMEOUT)
         .local_address(ip.parse::<IpAddr>().expect("an address"))
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -28,9 +29,9 @@ fn client_from(ip: &str) -> reqwest::Client {
 }
 
 async fn audit_rows(app: &TestApp) -> i64 {
-    sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
-        .fetch_one(&app.state.db)
-        .await
+    client_portal::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
+        .fetch_one(pool)
+        .await)
         .expect("count")
 }
 
@@ -151,15 +152,17 @@ async fn unauthenticated_sign_in_floods_write_nothing_and_are_limited() {
 
     // Audit rows and webhook receipts are kept for a while, not for ever.
     let ancient = client_portal::server::db::now_unix() - 400 * 24 * 3600;
-    sqlx::query("INSERT INTO audit_log (at, event) VALUES (?, 'sign_in_failed')")
+    client_portal::on_db!(&app.state.db, pool => sqlx::query("INSERT INTO audit_log (at, event) VALUES ($1, 'sign_in_failed')")
         .bind(ancient)
-        .execute(&app.state.db)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .expect("old row");
-    sqlx::query("INSERT INTO webhook_receipts (trigger_uuid, received_at) VALUES ('old', ?)")
+    client_portal::on_db!(&app.state.db, pool => sqlx::query("INSERT INTO webhook_receipts (trigger_uuid, received_at) VALUES ('old', $1)")
         .bind(ancient)
-        .execute(&app.state.db)
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .expect("old receipt");
     app.state
         .auth
@@ -171,13 +174,13 @@ async fn unauthenticated_sign_in_floods_write_nothing_and_are_limited() {
         .prune_receipts()
         .await
         .expect("pruned");
-    let old_left: i64 = sqlx::query_scalar(
-        "SELECT (SELECT COUNT(*) FROM audit_log WHERE at = ?1)
-              + (SELECT COUNT(*) FROM webhook_receipts WHERE received_at = ?1)",
+    let old_left: i64 = client_portal::on_db!(&app.state.db, pool => sqlx::query_scalar(
+        "SELECT (SELECT COUNT(*) FROM audit_log WHERE at = $1)
+              + (SELECT COUNT(*) FROM webhook_receipts WHERE received_at = $1)",
     )
     .bind(ancient)
-    .fetch_one(&app.state.db)
-    .await
+    .fetch_one(pool)
+    .await)
     .expect("count");
     assert_eq!(old_left, 0);
 }
@@ -297,9 +300,10 @@ async fn live_sockets_end_with_membership_and_are_capped() {
         app.live_socket(Some(&cookie), Some(&origin)).await.is_err(),
         "a third socket for one session is refused"
     );
-    sqlx::query("DELETE FROM members WHERE portal_id = 'demo' AND email = 'alex@demo.example'")
-        .execute(&app.state.db)
+    client_portal::on_db!(&app.state.db, pool => sqlx::query("DELETE FROM members WHERE portal_id = 'demo' AND email = 'alex@demo.example'")
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .expect("member removed");
     assert!(
         first.closed_within(Duration::from_secs(5)).await,
@@ -592,9 +596,10 @@ async fn pages_are_not_cached_and_say_only_what_the_portal_wrote() {
             .await
             .is_err()
     );
-    sqlx::query("UPDATE portals SET logo_url = '//evil.example/pixel.svg' WHERE id = 'demo'")
-        .execute(&app.state.db)
+    client_portal::on_db!(&app.state.db, pool => sqlx::query("UPDATE portals SET logo_url = '//evil.example/pixel.svg' WHERE id = 'demo'")
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .expect("stored behind the portal's back");
     let dashboard = app.page_text(&client, "/dashboard").await;
     assert!(!dashboard.contains("evil.example"));
@@ -621,13 +626,14 @@ async fn the_timeline_shows_only_this_portals_history() {
         .find(|t| t.status == client_portal::model::Status::Open)
         .expect("an open demo ticket");
     // A row another portal left for the same item id (it belonged to acme once).
-    sqlx::query(
+    client_portal::on_db!(&app.state.db, pool => sqlx::query(
         "INSERT INTO ticket_events (item_id, portal_id, status, at)
-         VALUES (?, 'acme', 'closed', '2020-01-01T00:00:00Z')",
+         VALUES ($1, 'acme', 'closed', '2020-01-01T00:00:00Z')",
     )
     .bind(&open.id)
-    .execute(&app.state.db)
+    .execute(pool)
     .await
+    .map(|done| done.rows_affected()))
     .expect("foreign row");
     let page = app
         .page_text(&client, &format!("/tickets/{}", open.id))
@@ -708,4 +714,16 @@ async fn waiting_for_a_delivery_leaves_nothing_behind() {
         assert_eq!(status_of(created).await, 201);
     }
     assert_eq!(app.state.tickets.waiting_callers(), 0);
+}
+
+/// Finding 10: `sqlx-mysql`, never used, sat in `Cargo.lock` with the `rsa` advisory.
+#[test]
+fn no_unused_database_driver_is_locked_in() {
+    let lock = include_str!("../../Cargo.lock");
+    for package in ["sqlx-mysql", "rsa"] {
+        assert!(
+            !lock.contains(&format!("name = \"{package}\"")),
+            "{package} is in Cargo.lock"
+        );
+    }
 }

@@ -25,7 +25,9 @@ async fn a_link_signs_in_once_and_only_by_the_post() {
     let token = app.link_for("client_one", "a@one.test").await;
 
     // Opening the link (what a mail scanner does) shows who it is for and spends nothing.
-    let page = reqwest::get(app.url(&format!("/login?portal_id=client_one&token={token}")))
+    let page = crate::helpers::plain_client()
+        .get(app.url(&format!("/login?portal_id=client_one&token={token}")))
+        .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
@@ -83,9 +85,10 @@ async fn a_link_signs_in_once_and_only_by_the_post() {
 async fn expired_foreign_and_tampered_links_are_refused_alike() {
     let app = spawn_app().await;
     let expired = app.link_for("p_one", "a@one.test").await;
-    sqlx::query("UPDATE magic_links SET expires_at = 0")
-        .execute(&app.state.db)
+    client_portal::on_db!(&app.state.db, pool => sqlx::query("UPDATE magic_links SET expires_at = 0")
+        .execute(pool)
         .await
+        .map(|done| done.rows_affected()))
         .unwrap();
     let good = app.link_for("p_one", "a@one.test").await;
     app.link_for("p_two", "b@two.test").await;
@@ -131,9 +134,9 @@ async fn expired_foreign_and_tampered_links_are_refused_alike() {
     // Well-formed attempts are audited; a token or portal that is not even shaped like one
     // ("short", "../etc") writes nothing (the hardening against unauthenticated write floods).
     let failures: (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed'")
-            .fetch_one(&app.state.db)
-            .await
+        client_portal::on_db!(&app.state.db, pool => sqlx::query_as("SELECT COUNT(*) FROM audit_log WHERE event = 'sign_in_failed'")
+            .fetch_one(pool)
+            .await)
             .unwrap();
     assert!(failures.0 >= 3, "failed attempts are audited");
 }
@@ -314,6 +317,7 @@ async fn signing_in_again_cycles_the_session_id_and_sign_out_kills_it() {
 
     // The old id no longer signs anyone in.
     let stale = reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_TIMEOUT)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
@@ -338,9 +342,9 @@ async fn signing_in_again_cycles_the_session_id_and_sign_out_kills_it() {
         .status();
     assert_eq!(status, 303, "the server forgot the session");
     let audit: Vec<(String,)> =
-        sqlx::query_as("SELECT event FROM audit_log WHERE email = 'a@p.test' ORDER BY id")
-            .fetch_all(&app.state.db)
-            .await
+        client_portal::on_db!(&app.state.db, pool => sqlx::query_as("SELECT event FROM audit_log WHERE email = 'a@p.test' ORDER BY id")
+            .fetch_all(pool)
+            .await)
             .unwrap();
     let events: Vec<&str> = audit.iter().map(|(e,)| e.as_str()).collect();
     assert!(
@@ -366,16 +370,19 @@ async fn writes_from_another_origin_are_refused() {
             .unwrap();
         assert_eq!(response.status(), 403, "{header}");
     }
-    let outbox: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox")
-        .fetch_one(&app.state.db)
-        .await
+    let outbox: (i64,) =
+        client_portal::on_db!(&app.state.db, pool => sqlx::query_as("SELECT COUNT(*) FROM outbox")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     assert_eq!(outbox.0, 0, "nothing was created");
 }
 
 async fn jwt_for(app: &crate::helpers::TestApp, portal: &str, email: &str) -> String {
     let token = app.link_for(portal, email).await;
-    let response = reqwest::get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
+    let response = crate::helpers::plain_client()
+        .get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
+        .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
@@ -383,7 +390,9 @@ async fn jwt_for(app: &crate::helpers::TestApp, portal: &str, email: &str) -> St
     assert_eq!(body["token_type"], "bearer");
     assert_eq!(body["portal_id"], portal);
     // The link is spent by the exchange.
-    let again = reqwest::get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
+    let again = crate::helpers::plain_client()
+        .get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
+        .send()
         .await
         .unwrap();
     assert_eq!(again.status(), 401);
@@ -396,7 +405,7 @@ async fn jwt_for(app: &crate::helpers::TestApp, portal: &str, email: &str) -> St
 async fn the_rest_api_keeps_the_original_contract() {
     let app = spawn_app().await;
     let jwt = jwt_for(&app, "demo", "jordan@demo.example").await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let tickets: Vec<Value> = client
         .get(app.url("/api/v1/tickets/demo"))
         .bearer_auth(&jwt)
@@ -466,7 +475,7 @@ async fn bad_tokens_are_401_and_another_portals_path_is_403() {
     use base64::Engine;
     let app = spawn_app().await;
     let jwt = jwt_for(&app, "demo", "jordan@demo.example").await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let status = |response: reqwest::Response| response.status().as_u16();
 
     assert_eq!(
@@ -586,9 +595,9 @@ async fn a_member_of_one_portal_never_gets_anothers_data() {
         )
         .await;
     assert!(!reply.status().is_success());
-    let replies: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'reply'")
-        .fetch_one(&app.state.db)
-        .await
+    let replies: (i64,) = client_portal::on_db!(&app.state.db, pool => sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE kind = 'reply'")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     assert_eq!(replies.0, 0);
 
@@ -602,7 +611,7 @@ async fn a_member_of_one_portal_never_gets_anothers_data() {
     assert!(!body.contains("\"portal_id\":\"acme\""));
 
     let jwt = jwt_for(&app, "demo", "alex@demo.example").await;
-    let rest = reqwest::Client::new()
+    let rest = crate::helpers::plain_client()
         .get(app.url("/api/v1/tickets/acme"))
         .bearer_auth(&jwt)
         .send()
@@ -615,7 +624,9 @@ async fn a_member_of_one_portal_never_gets_anothers_data() {
 #[tokio::test]
 async fn the_openapi_document_matches_the_routes() {
     let app = spawn_app().await;
-    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+    let doc: Value = crate::helpers::plain_client()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
         .await
         .unwrap()
         .json()

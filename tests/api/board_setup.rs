@@ -4,10 +4,9 @@ use std::collections::BTreeMap;
 use tokio::process::Command;
 
 use client_portal::server::board::setup::{doctor, setup_board};
-use client_portal::server::db;
 use monday_local::store::Column;
 
-use crate::helpers::{TempDir, spawn_board};
+use crate::helpers::{TempDir, spawn_board, test_database};
 
 #[tokio::test]
 async fn doctor_passes_on_a_set_up_board_and_setup_is_idempotent() {
@@ -15,7 +14,7 @@ async fn doctor_passes_on_a_set_up_board_and_setup_is_idempotent() {
     let config = board.config(&[]).await;
     let client = board.client(&[]).await;
     let dir = TempDir::new("doctor");
-    let portal_db = db::connect(&dir.sqlite_url("portal.db")).await.unwrap();
+    let portal_db = test_database(&dir).await;
 
     // A tiny webhook receiver that answers the challenge, standing in for the portal.
     let receiver = challenge_echo_server().await;
@@ -56,7 +55,7 @@ async fn doctor_names_a_missing_column_and_its_fix_and_setup_creates_it() {
     let config = board.config(&[("MONDAY_BOARD_ID", &board_id)]).await;
     let client = board.client(&[("MONDAY_BOARD_ID", &board_id)]).await;
     let dir = TempDir::new("doctor");
-    let portal_db = db::connect(&dir.sqlite_url("portal.db")).await.unwrap();
+    let portal_db = test_database(&dir).await;
 
     let findings = doctor(&config, &client, &portal_db, None).await;
     let missing = findings
@@ -102,7 +101,7 @@ async fn doctor_reports_missing_labels() {
     let config = board.config(&[("MONDAY_BOARD_ID", &id)]).await;
     let client = board.client(&[("MONDAY_BOARD_ID", &id)]).await;
     let dir = TempDir::new("doctor");
-    let portal_db = db::connect(&dir.sqlite_url("portal.db")).await.unwrap();
+    let portal_db = test_database(&dir).await;
     let findings = doctor(&config, &client, &portal_db, None).await;
     let status = findings
         .iter()

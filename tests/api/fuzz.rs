@@ -175,7 +175,7 @@ async fn nothing_from_outside_gets_a_5xx() {
     let app = spawn_app_with(NO_WRITE_LIMITS).await;
     let mut rng = StdRng::seed_from_u64(seed());
     let webhook = app.webhook_url();
-    let plain = reqwest::Client::new();
+    let plain = crate::helpers::plain_client();
     for _ in 0..300 {
         let body = match rng.gen_range(0..3) {
             0 => random_json(&mut rng, 0).to_string(),
@@ -198,7 +198,9 @@ async fn nothing_from_outside_gets_a_5xx() {
 
     let client = app.signed_in("demo", "jordan@demo.example").await;
     let token = app.link_for("demo", "alex@demo.example").await;
-    let auth: Value = reqwest::get(app.url(&format!("/api/v1/auth/demo/{token}")))
+    let auth: Value = crate::helpers::plain_client()
+        .get(app.url(&format!("/api/v1/auth/demo/{token}")))
+        .send()
         .await
         .unwrap()
         .json()

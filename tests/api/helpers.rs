@@ -94,6 +94,18 @@ pub fn record_issued_token(token: &str) {
     }
 }
 
+/// The longest any test request may take: a server that never answers fails its test with a
+/// place to look, instead of hanging the suite.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A client with no cookies and the request timeout.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .expect("client")
+}
+
 /// A directory under the system temp dir, removed when dropped.
 pub struct TempDir(pub PathBuf);
 
@@ -211,14 +223,63 @@ impl Drop for TestApp {
     }
 }
 
-pub fn test_config(data_dir: &TempDir, extra: &[(&str, &str)]) -> Config {
+/// The PostgreSQL server the suite runs against a second time (`./scripts/test` starts a
+/// throw-away cluster and sets this); unset, the suite runs on SQLite.
+pub fn test_postgres() -> Option<String> {
+    std::env::var("PORTAL_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// The portal database for a test's data directory: on PostgreSQL a database of its own,
+/// created on first use and remembered in the directory (a restart finds it again); on SQLite,
+/// the default file in the directory.
+pub async fn test_database_url(data_dir: &TempDir) -> Option<String> {
+    let server = test_postgres()?;
+    let remembered = data_dir.0.join("postgres-database-url");
+    if let Ok(url) = std::fs::read_to_string(&remembered) {
+        return Some(url);
+    }
+    let name = format!("portal_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = sqlx::PgPool::connect(&server)
+        .await
+        .expect("the test PostgreSQL server answers");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .expect("a database for this test");
+    admin.close().await;
+    let base = server
+        .rsplit_once('/')
+        .map_or(server.as_str(), |(base, _)| base);
+    let url = format!("{base}/{name}");
+    std::fs::write(&remembered, &url).expect("remembered");
+    Some(url)
+}
+
+/// The portal's database for a test that uses storage without a whole portal.
+pub async fn test_database(data_dir: &TempDir) -> client_portal::server::db::Db {
+    let url = match test_database_url(data_dir).await {
+        Some(url) => url,
+        None => data_dir.sqlite_url("portal.db"),
+    };
+    client_portal::server::db::Db::connect(&url)
+        .await
+        .expect("the test database opens")
+}
+
+pub async fn test_config(data_dir: &TempDir, extra: &[(&str, &str)]) -> Config {
     let data = data_dir.0.display().to_string();
+    let database = test_database_url(data_dir).await;
     let mut pairs: Vec<(&str, &str)> = vec![
         ("LEPTOS_SITE_ADDR", "127.0.0.1:0"),
         ("DATA_DIR", &data),
         ("LOCAL_BOARD_WEBHOOK_RETRY_SECONDS", "1"),
         ("MONDAY_MAX_RETRY_WAIT_SECONDS", "2"),
     ];
+    if let Some(url) = &database {
+        pairs.push(("DATABASE_URL", url));
+    }
     pairs.extend_from_slice(extra);
     Config::from_vars(&Vars::from_pairs(pairs)).expect("test configuration is valid")
 }
@@ -242,7 +303,7 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 /// Starts a portal on an existing data directory (a restart).
 pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[(&str, &str)]) -> TestApp {
     capture_logs();
-    let config = test_config(&data_dir, extra);
+    let config = test_config(&data_dir, extra).await;
     let app = Application::build(config).await.expect("the app builds");
     let base_url = format!("http://{}", app.local_addr());
     let state = app.state().clone();
@@ -251,6 +312,7 @@ pub async fn spawn_app_in(data_dir: Arc<TempDir>, extra: &[(&str, &str)]) -> Tes
         let _ = stopped.await;
     }));
     let client = reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -341,6 +403,7 @@ impl TestBoard {
 /// as a browser would for a same-site form post.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -489,8 +552,10 @@ impl TestApp {
     pub async fn webhooks_registered(&self) {
         for _ in 0..200 {
             if self.local_board().store().snapshot().webhooks.len() >= 6 {
+                // Settled once no request reached the board for 100 ms (at most 5 s: a test
+                // with its outbox retrying never settles, and does not count calls).
                 let mut requests = self.local_board().stats().requests;
-                loop {
+                for _ in 0..50 {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     let now = self.local_board().stats().requests;
                     if now == requests {
@@ -498,6 +563,7 @@ impl TestApp {
                     }
                     requests = now;
                 }
+                return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;
         }

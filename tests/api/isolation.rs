@@ -133,6 +133,7 @@ async fn no_path_ever_crosses_portals() {
             let email = format!("m{n}@{portal}.test");
             let cookie = app.session_cookie(portal, &email).await;
             let client = reqwest::Client::builder()
+                .timeout(crate::helpers::REQUEST_TIMEOUT)
                 .default_headers({
                     let mut headers = reqwest::header::HeaderMap::new();
                     headers.insert("cookie", cookie.parse().unwrap());
@@ -142,13 +143,14 @@ async fn no_path_ever_crosses_portals() {
                 .build()
                 .unwrap();
             let token = app.link_for(portal, &email).await;
-            let auth: serde_json::Value =
-                reqwest::get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
+            let auth: serde_json::Value = crate::helpers::plain_client()
+                .get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             sockets.push((
                 portal,
                 app.live_socket(Some(&cookie), Some(&app.base_url))
@@ -184,7 +186,7 @@ async fn no_path_ever_crosses_portals() {
 
     let all_ids: Vec<String> = ids.keys().cloned().collect();
     let webhook = app.webhook_url();
-    let plain = reqwest::Client::new();
+    let plain = crate::helpers::plain_client();
     let mut counts: HashMap<&str, usize> = HashMap::new();
 
     for step in 0..operations {

@@ -12,7 +12,7 @@ use crate::helpers::{server_fn, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn the_challenge_is_echoed_and_wrong_secrets_are_refused() {
     let app = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     let echoed: Value = client
         .post(app.webhook_url())
         .json(&json!({"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}))
@@ -57,7 +57,7 @@ async fn the_challenge_is_echoed_and_wrong_secrets_are_refused() {
 async fn app_webhooks_need_a_valid_signature() {
     let secret = "the-apps-signing-secret-0123456789";
     let app = spawn_app_with(&[("MONDAY_SIGNING_SECRET", secret)]).await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     // As monday signs them: expiring in five minutes, for the endpoint it calls.
     let audience = app.url("/webhooks/monday");
     let sign = |key: &str| {
@@ -96,7 +96,7 @@ async fn app_webhooks_need_a_valid_signature() {
 #[tokio::test]
 async fn malformed_and_oversized_bodies_are_4xx() {
     let app = spawn_app().await;
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     for body in [
         "not json".to_owned(),
         "[]".to_owned(),
@@ -172,7 +172,7 @@ async fn a_status_change_reaches_its_portal_once_and_never_another() {
 
     // monday retries with the same triggerUuid: delivered once.
     let replay = json!({"event": {"type": "update_column_value", "pulseId": item_id, "columnId": "status", "triggerUuid": "fixed-uuid-1"}});
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     for _ in 0..3 {
         let response = client
             .post(app.webhook_url())
@@ -283,7 +283,7 @@ async fn signing_out_closes_the_socket() {
         .live_socket(Some(&cookie), Some(&app.base_url))
         .await
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = crate::helpers::plain_client();
     client
         .post(app.url(server_fn::<SignOut>()))
         .header("cookie", &cookie)

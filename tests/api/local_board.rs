@@ -281,7 +281,14 @@ async fn the_team_console_and_its_demo_hints_can_be_switched_off() {
             .unwrap();
         accounts.len()
     }
-    let status = |url: String| async move { reqwest::get(url).await.unwrap().status() };
+    let status = |url: String| async move {
+        crate::helpers::plain_client()
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
 
     let on = spawn_app().await;
     assert_eq!(status(on.url("/local-board")).await, StatusCode::OK);

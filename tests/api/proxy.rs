@@ -17,6 +17,7 @@ use crate::helpers::{Nginx, free_port, server_fn, spawn_app_with};
 /// at 127.0.0.1, the one trusted proxy.
 fn client_at(ip: &str) -> reqwest::Client {
     reqwest::Client::builder()
+        .timeout(crate::helpers::REQUEST_TIMEOUT)
         .local_address(ip.parse::<IpAddr>().expect("an address"))
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

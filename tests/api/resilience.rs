@@ -57,9 +57,9 @@ async fn all_titles(app: &TestApp, client: &reqwest::Client) -> Vec<(String, Del
 }
 
 async fn waiting_in_outbox(app: &TestApp) -> i64 {
-    let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'waiting'")
-        .fetch_one(&app.state.db)
-        .await
+    let (count,): (i64,) = client_portal::on_db!(&app.state.db, pool => sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = 'waiting'")
+        .fetch_one(pool)
+        .await)
         .unwrap();
     count
 }

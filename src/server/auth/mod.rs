@@ -7,6 +7,7 @@
 pub mod jwt;
 pub mod rate_limit;
 pub mod session;
+pub mod store;
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -15,10 +16,9 @@ use base64::Engine;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
 
-use self::rate_limit::RateLimiter;
-use super::db::now_unix;
+use self::rate_limit::Limiter;
+use super::db::{Db, now_unix};
 use super::mail::{Mail, Mailer};
 use crate::model::PortalBrand;
 
@@ -77,17 +77,17 @@ impl AuditEvent {
 }
 
 pub struct Auth {
-    db: SqlitePool,
+    db: Db,
     public_url: String,
     link_ttl: Duration,
     mailer: Mailer,
     /// Links for one email asked from one address.
-    per_email_and_address: RateLimiter,
+    per_email_and_address: Limiter,
     /// Links for one email from every address together (against mail bombing).
-    per_email: RateLimiter,
-    per_address: RateLimiter,
+    per_email: Limiter,
+    per_address: Limiter,
     /// Unusable links and tokens per address: guessing costs the guesser, not the database.
-    failures_per_address: RateLimiter,
+    failures_per_address: Limiter,
 }
 
 /// `client_abc123`, `demo`: lowercase letters, digits, `_` and `-`, up to 64 characters.
@@ -183,7 +183,7 @@ pub struct LinkLimits {
 
 impl Auth {
     pub fn new(
-        db: SqlitePool,
+        db: Db,
         public_url: String,
         link_ttl: Duration,
         mailer: Mailer,
@@ -191,14 +191,24 @@ impl Auth {
     ) -> Self {
         let hour = Duration::from_secs(3600);
         Self {
-            db,
+            db: db.clone(),
             public_url,
             link_ttl,
             mailer,
-            per_email_and_address: RateLimiter::new(limits.per_email_and_address_per_hour, hour),
-            per_email: RateLimiter::new(limits.per_email_per_hour, hour),
-            per_address: RateLimiter::new(limits.per_address_per_hour, hour),
-            failures_per_address: RateLimiter::new(limits.failures_per_address_per_hour, hour),
+            per_email_and_address: Limiter::new(
+                "links per email and address",
+                limits.per_email_and_address_per_hour,
+                hour,
+                &db,
+            ),
+            per_email: Limiter::new("links per email", limits.per_email_per_hour, hour, &db),
+            per_address: Limiter::new("links per address", limits.per_address_per_hour, hour, &db),
+            failures_per_address: Limiter::new(
+                "sign-in failures per address",
+                limits.failures_per_address_per_hour,
+                hour,
+                &db,
+            ),
         }
     }
 
@@ -218,16 +228,17 @@ impl Auth {
                 "`{id}` is not a valid portal id: use lowercase letters, digits, _ and -"
             )));
         }
-        sqlx::query(
-            "INSERT INTO portals (id, name, created_at) VALUES (?, ?, ?)
-             ON CONFLICT (id) DO UPDATE SET name = COALESCE(?, name)",
+        crate::on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO portals (id, name, created_at) VALUES ($1, $2, $3)
+             ON CONFLICT (id) DO UPDATE SET name = COALESCE($4, portals.name)",
         )
         .bind(id)
         .bind(name.unwrap_or(id))
         .bind(now_unix())
         .bind(name)
-        .execute(&self.db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         self.portal(id)
             .await?
             .ok_or_else(|| AuthError::Invalid("the portal could not be created".into()))
@@ -251,23 +262,23 @@ impl Auth {
                 "a logo is an https:// URL or a path on the portal such as /logo.svg".into(),
             ));
         }
-        sqlx::query(
-            "UPDATE portals SET colour = COALESCE(?, colour), logo_url = COALESCE(?, logo_url) WHERE id = ?",
+        crate::on_db!(&self.db, pool => sqlx::query(
+            "UPDATE portals SET colour = COALESCE($1, colour), logo_url = COALESCE($2, logo_url) WHERE id = $3",
         )
         .bind(colour)
         .bind(logo_url)
         .bind(id)
-        .execute(&self.db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(())
     }
 
     pub async fn portal(&self, id: &str) -> Result<Option<PortalBrand>, AuthError> {
-        let row: Option<PortalRow> =
-            sqlx::query_as("SELECT id, name, colour, logo_url FROM portals WHERE id = ?")
+        let row: Option<PortalRow> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT id, name, colour, logo_url FROM portals WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&self.db)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
         Ok(row.map(brand))
     }
 
@@ -278,28 +289,28 @@ impl Auth {
         name: Option<&str>,
     ) -> Result<String, AuthError> {
         let email = normalize_email(email)?;
-        sqlx::query(
-            "INSERT INTO members (portal_id, email, display_name, created_at) VALUES (?, ?, ?, ?)
-             ON CONFLICT (portal_id, email) DO UPDATE SET display_name = COALESCE(?, display_name)",
+        crate::on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO members (portal_id, email, display_name, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (portal_id, email) DO UPDATE SET display_name = COALESCE($5, members.display_name)",
         )
         .bind(portal_id)
         .bind(&email)
         .bind(name)
         .bind(now_unix())
         .bind(name)
-        .execute(&self.db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(email)
     }
 
     /// The member's display name, or `None` when the email is not (or no longer) a member.
     pub async fn member_name(&self, member: &Member) -> Result<Option<Option<String>>, AuthError> {
-        let row: Option<(Option<String>,)> =
-            sqlx::query_as("SELECT display_name FROM members WHERE portal_id = ? AND email = ?")
+        let row: Option<(Option<String>,)> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT display_name FROM members WHERE portal_id = $1 AND email = $2")
                 .bind(&member.portal_id)
                 .bind(&member.email)
-                .fetch_optional(&self.db)
-                .await?;
+                .fetch_optional(pool)
+                .await)?;
         Ok(row.map(|(name,)| name))
     }
 
@@ -311,18 +322,17 @@ impl Auth {
     pub async fn directory(
         &self,
     ) -> Result<Vec<(PortalBrand, Vec<(String, Option<String>)>)>, AuthError> {
-        let portals: Vec<PortalRow> =
-            sqlx::query_as("SELECT id, name, colour, logo_url FROM portals ORDER BY id")
-                .fetch_all(&self.db)
-                .await?;
+        let portals: Vec<PortalRow> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT id, name, colour, logo_url FROM portals ORDER BY id")
+                .fetch_all(pool)
+                .await)?;
         let mut directory = Vec::new();
         for row in portals {
-            let members: Vec<(String, Option<String>)> = sqlx::query_as(
-                "SELECT email, display_name FROM members WHERE portal_id = ? ORDER BY email",
+            let members: Vec<(String, Option<String>)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT email, display_name FROM members WHERE portal_id = $1 ORDER BY email",
             )
             .bind(&row.0)
-            .fetch_all(&self.db)
-            .await?;
+            .fetch_all(pool)
+            .await)?;
             directory.push((brand(row), members));
         }
         Ok(directory)
@@ -332,17 +342,18 @@ impl Auth {
     pub async fn create_link(&self, portal_id: &str, email: &str) -> Result<String, AuthError> {
         let token = new_token();
         let now = now_unix();
-        sqlx::query(
+        crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO magic_links (token_hash, portal_id, email, created_at, expires_at)
-             VALUES (?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(hash_token(&token))
         .bind(portal_id)
         .bind(email)
         .bind(now)
         .bind(now + self.link_ttl.as_secs() as i64)
-        .execute(&self.db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         Ok(format!(
             "{}/login?portal_id={portal_id}&token={token}",
             self.public_url
@@ -358,15 +369,15 @@ impl Auth {
         if !plausible_token(token) || !valid_portal_id(portal_id) {
             return Ok(None);
         }
-        let row: Option<(String,)> = sqlx::query_as(
+        let row: Option<(String,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
             "SELECT email FROM magic_links
-             WHERE token_hash = ? AND portal_id = ? AND used_at IS NULL AND expires_at > ?",
+             WHERE token_hash = $1 AND portal_id = $2 AND used_at IS NULL AND expires_at > $3",
         )
         .bind(hash_token(token))
         .bind(portal_id)
         .bind(now_unix())
-        .fetch_optional(&self.db)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         Ok(row.map(|(email,)| email))
     }
 
@@ -381,31 +392,31 @@ impl Auth {
         address: Option<IpAddr>,
         address_key: &str,
     ) -> Result<Member, AuthError> {
-        if let Some(wait) = self.failures_per_address.wait(address_key) {
+        if let Some(wait) = self.failures_per_address.wait(address_key).await {
             return Err(AuthError::RateLimited(wait));
         }
         if !plausible_token(token) || !valid_portal_id(portal_id) {
-            let _ = self.failures_per_address.check(address_key);
+            let _ = self.failures_per_address.check(address_key).await;
             return Err(AuthError::LinkUnusable);
         }
-        let spent: Option<(String,)> = sqlx::query_as(
-            "UPDATE magic_links SET used_at = ?
-             WHERE token_hash = ? AND portal_id = ? AND used_at IS NULL AND expires_at > ?
+        let spent: Option<(String,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "UPDATE magic_links SET used_at = $1
+             WHERE token_hash = $2 AND portal_id = $3 AND used_at IS NULL AND expires_at > $4
              RETURNING email",
         )
         .bind(now_unix())
         .bind(hash_token(token))
         .bind(portal_id)
         .bind(now_unix())
-        .fetch_optional(&self.db)
-        .await?;
+        .fetch_optional(pool)
+        .await)?;
         let member = match spent {
             Some((email,)) => Member {
                 email,
                 portal_id: portal_id.to_owned(),
             },
             None => {
-                let _ = self.failures_per_address.check(address_key);
+                let _ = self.failures_per_address.check(address_key).await;
                 self.audit(
                     AuditEvent::SignInFailed,
                     Some(portal_id),
@@ -449,20 +460,20 @@ impl Auth {
         // floods is stopped sooner.
         self.per_address
             .check(address_key)
+            .await
             .map_err(AuthError::RateLimited)?;
         let email_from_address = format!("{email}\n{address_key}");
         let per_email = [
             (&self.per_email_and_address, email_from_address.as_str()),
             (&self.per_email, email.as_str()),
         ];
-        if let Some(wait) = per_email
-            .iter()
-            .find_map(|(limiter, key)| limiter.wait(key))
-        {
-            return Err(AuthError::RateLimited(wait));
+        for (limiter, key) in &per_email {
+            if let Some(wait) = limiter.wait(key).await {
+                return Err(AuthError::RateLimited(wait));
+            }
         }
         for (limiter, key) in per_email {
-            let _ = limiter.check(key);
+            let _ = limiter.check(key).await;
         }
         let auth = self.clone();
         let recipient = email.clone();
@@ -475,12 +486,12 @@ impl Auth {
     }
 
     async fn send_links(&self, email: &str, address: Option<IpAddr>) -> Result<(), AuthError> {
-        let portals: Vec<(String, Option<String>)> = sqlx::query_as(
-            "SELECT portal_id, display_name FROM members WHERE email = ? ORDER BY portal_id",
+        let portals: Vec<(String, Option<String>)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT portal_id, display_name FROM members WHERE email = $1 ORDER BY portal_id",
         )
         .bind(email)
-        .fetch_all(&self.db)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         self.audit(
             AuditEvent::LinkRequested,
             None,
@@ -531,16 +542,16 @@ impl Auth {
     /// deleted.
     pub async fn prune(&self, audit_retention: Duration) -> Result<u64, AuthError> {
         let now = now_unix();
-        let audit = sqlx::query("DELETE FROM audit_log WHERE at < ?")
+        let audit = crate::on_db!(&self.db, pool => sqlx::query("DELETE FROM audit_log WHERE at < $1")
             .bind(now - audit_retention.as_secs() as i64)
-            .execute(&self.db)
-            .await?
-            .rows_affected();
-        let links = sqlx::query("DELETE FROM magic_links WHERE expires_at < ?")
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        let links = crate::on_db!(&self.db, pool => sqlx::query("DELETE FROM magic_links WHERE expires_at < $1")
             .bind(now - 86_400)
-            .execute(&self.db)
-            .await?
-            .rows_affected();
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
         Ok(audit + links)
     }
 
@@ -553,8 +564,8 @@ impl Auth {
         address: Option<IpAddr>,
         detail: Option<&str>,
     ) {
-        let result = sqlx::query(
-            "INSERT INTO audit_log (at, event, portal_id, email, address, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        let result = crate::on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO audit_log (at, event, portal_id, email, address, detail) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(now_unix())
         .bind(event.as_str())
@@ -562,8 +573,9 @@ impl Auth {
         .bind(email)
         .bind(address.map(|a| a.to_string()))
         .bind(detail)
-        .execute(&self.db)
-        .await;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()));
         if let Err(error) = result {
             tracing::error!(%error, event = event.as_str(), "could not write the audit log");
         }

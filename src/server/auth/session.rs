@@ -2,6 +2,7 @@
 //! member. Every page, server function and socket takes the portal from here; whether that
 //! member may still act is decided by `server::http::request`, the one signed-in rule.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -82,9 +83,16 @@ pub async fn sign_out(session: &Session) -> Result<(), tower_sessions::session::
 /// The member a stored session record names, unless it is past `max_age` (what the live socket
 /// re-reads by session id).
 pub fn member_of_record(record: &Record, max_age: Duration) -> Option<Member> {
-    let stored = record.data.get(MEMBER_KEY)?;
-    serde_json::from_value::<Stored>(stored.clone())
-        .ok()
+    stored_in(&record.data)
         .filter(|s| !s.expired(max_age, now_unix()))
         .map(|s| s.member)
+}
+
+/// The member a session's data signs in, if any (what the store indexes sessions by).
+pub fn member_in(data: &HashMap<String, serde_json::Value>) -> Option<Member> {
+    stored_in(data).map(|s| s.member)
+}
+
+fn stored_in(data: &HashMap<String, serde_json::Value>) -> Option<Stored> {
+    serde_json::from_value::<Stored>(data.get(MEMBER_KEY)?.clone()).ok()
 }

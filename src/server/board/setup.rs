@@ -3,13 +3,12 @@
 
 use std::fmt;
 
-use sqlx::SqlitePool;
-
 use monday::{BoardNode, MondayError, status_column_labels};
 
 use super::TicketBoard;
 use crate::model::{Priority, Status};
 use crate::server::config::Config;
+use crate::server::db::Db;
 
 /// The webhook subscriptions the portal needs, by monday's event names.
 pub const WEBHOOK_EVENTS: [&str; 6] = [
@@ -133,7 +132,7 @@ pub fn webhook_url(public_url: &str, secret: &str) -> String {
 pub async fn doctor(
     config: &Config,
     client: &TicketBoard,
-    db: &SqlitePool,
+    db: &Db,
     expected_webhook_url: Option<&str>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -264,12 +263,11 @@ struct Registered {
     url_hash: String,
 }
 
-async fn registered(db: &SqlitePool, board_id: &str) -> Result<Vec<Registered>, sqlx::Error> {
-    let rows: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT id, event, url_hash FROM monday_webhooks WHERE board_id = ?")
+async fn registered(db: &Db, board_id: &str) -> Result<Vec<Registered>, sqlx::Error> {
+    let rows: Vec<(String, String, String)> = crate::on_db!(db, pool => sqlx::query_as("SELECT id, event, url_hash FROM monday_webhooks WHERE board_id = $1")
             .bind(board_id)
-            .fetch_all(db)
-            .await?;
+            .fetch_all(pool)
+            .await)?;
     Ok(rows
         .into_iter()
         .map(|(id, event, url_hash)| Registered {
@@ -283,7 +281,7 @@ async fn registered(db: &SqlitePool, board_id: &str) -> Result<Vec<Registered>, 
 /// Events with a live webhook that this portal registered for `url`, and the portal's
 /// records of webhooks for other URLs.
 async fn live_events(
-    db: &SqlitePool,
+    db: &Db,
     client: &TicketBoard,
     board_id: &str,
     url: &str,
@@ -304,7 +302,7 @@ async fn live_events(
 async fn check_webhooks(
     config: &Config,
     client: &TicketBoard,
-    db: &SqlitePool,
+    db: &Db,
     expected_url: Option<&str>,
 ) -> Finding {
     let Some(expected_url) = expected_url else {
@@ -392,7 +390,7 @@ impl fmt::Display for SetupReport {
 pub async fn setup_board(
     config: &Config,
     client: &TicketBoard,
-    db: &SqlitePool,
+    db: &Db,
     create_board: Option<&str>,
     webhook_url: Option<&str>,
 ) -> Result<SetupReport, SetupError> {
@@ -466,27 +464,32 @@ pub async fn setup_board(
             if let Err(error) = client.delete_webhook(&old.id).await {
                 tracing::info!(%error, id = %old.id, "stale webhook already gone");
             }
-            sqlx::query("DELETE FROM monday_webhooks WHERE id = ?")
+            crate::on_db!(db, pool => sqlx::query("DELETE FROM monday_webhooks WHERE id = $1")
                 .bind(&old.id)
-                .execute(db)
-                .await?;
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()))?;
         }
         for event in WEBHOOK_EVENTS {
             if live.iter().any(|e| e == event) {
                 continue;
             }
             let hook = client.create_webhook(&board_id, url, event).await?;
-            sqlx::query(
-                "INSERT OR REPLACE INTO monday_webhooks (id, board_id, event, url_hash, created_at) \
-                 VALUES (?, ?, ?, ?, ?)",
+            crate::on_db!(db, pool => sqlx::query(
+                "INSERT INTO monday_webhooks (id, board_id, event, url_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (id) DO UPDATE SET board_id = excluded.board_id, \
+                 event = excluded.event, url_hash = excluded.url_hash, \
+                 created_at = excluded.created_at",
             )
             .bind(&hook.id)
             .bind(&board_id)
             .bind(event)
             .bind(url_hash(url))
             .bind(crate::server::db::now_unix())
-            .execute(db)
-            .await?;
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
             report.webhooks_created.push(event.to_owned());
         }
     } else {

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use vars::{ConfigError, Secret, Vars};
+pub use vars::{ConfigError, DatabaseUrl, Secret, Vars};
 
 use crate::model::{Priority, Status};
 
@@ -41,7 +41,7 @@ pub struct Config {
     /// `public_url`, or the listening address until start-up knows the bound one.
     resolved_public_url: String,
     pub data_dir: PathBuf,
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub log_format: LogFormat,
     pub monday: MondayConfig,
     pub auth: AuthConfig,
@@ -161,6 +161,9 @@ pub struct LimitsConfig {
     pub ticket_misses_per_hour_per_member: u32,
     pub live_sockets_per_session: u32,
     pub live_sockets_per_address: u32,
+    /// How long an instance holds an outbox row while delivering it; if the instance dies,
+    /// another takes the row over after this.
+    pub outbox_lease: Duration,
 }
 
 pub const DEFAULT_ADDR: &str = "127.0.0.1:3000";
@@ -259,6 +262,26 @@ mod tests {
 
         let err = config(&[("MONDAY_API_TOKEN", "t")]).unwrap_err();
         assert_eq!(err.variable, "MONDAY_BOARD_ID");
+    }
+
+    #[test]
+    fn database_passwords_never_print() {
+        let config = config(&[(
+            "DATABASE_URL",
+            "postgres://portal:hunter2@db.internal/portal",
+        )])
+        .expect("valid");
+        assert!(!format!("{config:?}").contains("hunter2"));
+        assert_eq!(
+            config.database_url.to_string(),
+            "postgres://portal:[redacted]@db.internal/portal"
+        );
+        let err = Config::from_vars(&Vars::from_pairs([(
+            "DATABASE_URL",
+            "mysql://portal:hunter2@db.internal/portal",
+        )]))
+        .unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
     }
 
     #[test]

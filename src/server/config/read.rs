@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::vars::{ConfigError, Vars};
+use super::vars::{ConfigError, DatabaseUrl, Vars};
 use super::{
     AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig, LogFormat, MailConfig,
     MondayConfig, RunMode,
@@ -33,7 +33,7 @@ pub(super) struct ServerFields {
     pub listen_addr: SocketAddr,
     pub public_url: Option<String>,
     pub data_dir: PathBuf,
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     pub log_format: LogFormat,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub readyz_cache: std::time::Duration,
@@ -54,13 +54,17 @@ impl ServerFields {
         };
         let data_dir = PathBuf::from(vars.string("DATA_DIR", "data"));
         let database_url = match vars.get("DATABASE_URL") {
-            None => format!("sqlite://{}?mode=rwc", data_dir.join("portal.db").display()),
-            Some(raw) if raw.starts_with("sqlite:") => raw.to_owned(),
+            None => DatabaseUrl::new(format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("portal.db").display()
+            )),
+            Some(raw) if crate::server::db::is_database_url(raw) => DatabaseUrl::new(raw),
             Some(raw) => {
                 return Err(ConfigError::invalid(
                     "DATABASE_URL",
-                    raw,
-                    "a SQLite URL such as sqlite://data/portal.db",
+                    &DatabaseUrl::new(raw).to_string(),
+                    "a SQLite URL such as sqlite://data/portal.db or a PostgreSQL URL such as \
+                     postgres://portal:password@db.internal/portal",
                 ));
             }
         };
@@ -299,6 +303,7 @@ impl LimitsConfig {
             )?,
             live_sockets_per_session: vars.parse("LIMIT_LIVE_SOCKETS_PER_SESSION", 8u32, whole)?,
             live_sockets_per_address: vars.parse("LIMIT_LIVE_SOCKETS_PER_ADDRESS", 64u32, whole)?,
+            outbox_lease: vars.seconds("OUTBOX_LEASE_SECONDS", 300)?,
         })
     }
 }

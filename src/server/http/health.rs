@@ -52,10 +52,7 @@ pub async fn metrics(
             String::new(),
         );
     }
-    let waiting: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE state = 'waiting'")
-        .fetch_one(&state.db)
-        .await
-        .unwrap_or(-1);
+    let waiting = state.tickets.waiting_in_outbox().await.unwrap_or(-1);
     let body = format!(
         "# TYPE portal_monday_requests_total counter\nportal_monday_requests_total {}\n\
          # TYPE portal_monday_loads_total counter\nportal_monday_loads_total {}\n\
@@ -74,11 +71,8 @@ pub async fn metrics(
 }
 
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
-    let (database, monday) = tokio::join!(
-        sqlx::query("SELECT 1").execute(&state.db),
-        state.monday_probe.check(&state.board)
-    );
-    let database = Check::from_result(database.map(|_| ()));
+    let (database, monday) = tokio::join!(state.db.ping(), state.monday_probe.check(&state.board));
+    let database = Check::from_result(database);
     let monday = Check::from_result(monday);
     let ready = database.ok && monday.ok;
     let status = if ready {

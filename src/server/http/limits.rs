@@ -10,22 +10,28 @@ use std::time::Duration;
 use crate::error::AppError;
 use crate::server::auth::Member;
 use crate::server::auth::minutes;
-use crate::server::auth::rate_limit::RateLimiter;
+use crate::server::auth::rate_limit::Limiter;
+use crate::server::db::Db;
 
 /// Per-member and per-address limits on creating tickets and replies.
 pub struct WriteLimits {
-    tickets: RateLimiter,
-    replies: RateLimiter,
-    per_address: RateLimiter,
+    tickets: Limiter,
+    replies: Limiter,
+    per_address: Limiter,
 }
 
 impl WriteLimits {
-    pub fn new(tickets_per_hour: u32, replies_per_hour: u32, per_address_per_hour: u32) -> Self {
+    pub fn new(
+        db: &Db,
+        tickets_per_hour: u32,
+        replies_per_hour: u32,
+        per_address_per_hour: u32,
+    ) -> Self {
         let hour = Duration::from_secs(3600);
         Self {
-            tickets: RateLimiter::new(tickets_per_hour, hour),
-            replies: RateLimiter::new(replies_per_hour, hour),
-            per_address: RateLimiter::new(per_address_per_hour, hour),
+            tickets: Limiter::new("tickets per member", tickets_per_hour, hour, db),
+            replies: Limiter::new("replies per member", replies_per_hour, hour, db),
+            per_address: Limiter::new("writes per address", per_address_per_hour, hour, db),
         }
     }
 }
@@ -38,7 +44,7 @@ pub enum Write {
 
 impl WriteLimits {
     /// Counts one write for `member` and the client address.
-    pub fn check(
+    pub async fn check(
         &self,
         member: &Member,
         address: Option<IpAddr>,
@@ -49,12 +55,14 @@ impl WriteLimits {
             Write::Reply => &self.replies,
         };
         let key = format!("{}\n{}", member.portal_id, member.email);
+        let limited = |wait| AppError::RateLimited {
+            minutes: minutes(wait),
+        };
         self.per_address
             .check(&address_key(address))
-            .and_then(|()| limiter.check(&key))
-            .map_err(|wait| AppError::RateLimited {
-                minutes: minutes(wait),
-            })
+            .await
+            .map_err(limited)?;
+        limiter.check(&key).await.map_err(limited)
     }
 }
 

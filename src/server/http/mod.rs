@@ -23,9 +23,9 @@ use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::SessionManagerLayer;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use self::state::AppState;
+use crate::server::auth::store::DbSessionStore;
 
 /// The largest request body the portal accepts (a ticket is at most ~40 KB of text).
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -55,7 +55,7 @@ pub fn routes() -> Router<AppState> {
 pub fn layered(
     router: Router<AppState>,
     state: AppState,
-    sessions: SessionManagerLayer<SqliteStore>,
+    sessions: SessionManagerLayer<DbSessionStore>,
 ) -> Router {
     // One log line per request. Paths are logged without their query string (magic-link
     // tokens travel there) and webhook secrets are masked.

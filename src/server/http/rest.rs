@@ -306,7 +306,10 @@ async fn create_ticket(
     let new = NewTicket::validate(&body.title, &body.description, priority.as_str())
         .map_err(|e| AppError::invalid(e.field, e.message))?;
     let address = client_address(&parts, &state.config.trusted_proxies);
-    state.write_limits.check(&member, address, Write::Ticket)?;
+    state
+        .write_limits
+        .check(&member, address, Write::Ticket)
+        .await?;
     let name = state
         .auth
         .member_name(&member)

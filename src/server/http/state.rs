@@ -7,16 +7,16 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use monday_local::LocalBoard;
-use sqlx::SqlitePool;
-use tower_sessions_sqlx_store::SqliteStore;
 
 use super::limits::{SocketCounts, WriteLimits};
 use super::probe::MondayProbe;
 use crate::server::auth::Auth;
 use crate::server::auth::jwt::JwtKeys;
+use crate::server::auth::store::DbSessionStore;
 use crate::server::board::TicketBoard;
 use crate::server::board_events::BoardEvents;
 use crate::server::config::Config;
+use crate::server::db::Db;
 use crate::server::live_hub::LiveHub;
 use crate::server::tickets::TicketService;
 
@@ -35,7 +35,7 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct Services {
     /// Resolved at start-up: the public URL and every secret are known here, once.
     pub config: Config,
-    pub db: SqlitePool,
+    pub db: Db,
     pub board: TicketBoard,
     /// Present when no monday token is configured: the embedded board the client talks to.
     pub local_board: Option<LocalBoard>,
@@ -52,7 +52,7 @@ pub struct Services {
     pub monday_probe: MondayProbe,
     /// Open live sockets per session and per address, for their caps.
     pub live_sockets: Arc<SocketCounts>,
-    pub sessions: SqliteStore,
+    pub sessions: DbSessionStore,
     /// Flips to true when the server is stopping; background tasks and sockets watch it.
     pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

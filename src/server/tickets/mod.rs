@@ -10,13 +10,13 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use sqlx::SqlitePool;
+use super::db::Db;
 use tokio::sync::{Notify, oneshot};
 
 use self::cache::{ItemDetail, Keyed, TicketList};
 use self::conversation::ClientMessage;
 use super::auth::Member;
-use super::auth::rate_limit::RateLimiter;
+use super::auth::rate_limit::Limiter;
 use super::board::TicketBoard;
 use super::db::now_unix;
 use super::live_hub::LiveHub;
@@ -136,8 +136,16 @@ impl OutboxRow {
 const OUTBOX_COLUMNS: &str = "id, kind, portal_id, author_email, author_name, item_id, title, \
     description, priority, body, monday_id, state, attempts, last_error, created_at";
 
+/// A value bound to an outbox query: the columns are text or integers, and PostgreSQL wants
+/// each with its own type.
+#[derive(Clone, Copy)]
+enum Bind<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
 pub struct TicketService {
-    db: SqlitePool,
+    db: Db,
     board: TicketBoard,
     live: Arc<LiveHub>,
     lists: Keyed<TicketList>,
@@ -148,7 +156,11 @@ pub struct TicketService {
     /// While monday is failing, the outbox waits instead of trying every row.
     paused_until: Mutex<Option<Instant>>,
     /// Lookups of tickets that turned out not to exist, per member.
-    misses: RateLimiter,
+    misses: Limiter,
+    /// This instance, as the outbox records who holds a row's lease.
+    instance: String,
+    /// How long a claimed outbox row stays this instance's before another may take it over.
+    lease: Duration,
 }
 
 pub struct TicketSettings {
@@ -157,15 +169,18 @@ pub struct TicketSettings {
     pub public_marker: String,
     /// Unknown ticket ids a member may look up in an hour.
     pub misses_per_hour: u32,
+    /// How long an instance holds an outbox row it is delivering (see [`TicketService`]).
+    pub outbox_lease: Duration,
 }
 
 impl TicketService {
-    pub fn new(
-        db: SqlitePool,
-        board: TicketBoard,
-        live: Arc<LiveHub>,
-        settings: TicketSettings,
-    ) -> Self {
+    pub fn new(db: Db, board: TicketBoard, live: Arc<LiveHub>, settings: TicketSettings) -> Self {
+        let misses = Limiter::new(
+            "ticket misses per member",
+            settings.misses_per_hour,
+            Duration::from_secs(3600),
+            &db,
+        );
         Self {
             db,
             board,
@@ -177,7 +192,9 @@ impl TicketService {
             wakeup: Notify::new(),
             waiters: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(None),
-            misses: RateLimiter::new(settings.misses_per_hour, Duration::from_secs(3600)),
+            misses,
+            instance: uuid::Uuid::new_v4().simple().to_string(),
+            lease: settings.outbox_lease,
         }
     }
 
@@ -194,19 +211,32 @@ impl TicketService {
         self.lists.loads() + self.details.loads()
     }
 
+    /// Outbox rows matching `filter` (with `$1`… for `binds`), oldest first.
     async fn outbox_rows(
         &self,
         filter: &str,
-        binds: &[&str],
+        binds: &[Bind<'_>],
     ) -> Result<Vec<OutboxRow>, sqlx::Error> {
-        let sql = format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE {filter} ORDER BY created_at, rowid"
-        );
-        let mut query = sqlx::query_as::<_, OutboxRow>(&sql);
-        for bind in binds {
-            query = query.bind(*bind);
-        }
-        query.fetch_all(&self.db).await
+        let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE {filter} ORDER BY seq");
+        crate::on_db!(&self.db, pool => {
+            let mut query = sqlx::query_as::<_, OutboxRow>(&sql);
+            for bind in binds {
+                query = match bind {
+                    Bind::Text(text) => query.bind(*text),
+                    Bind::Int(number) => query.bind(*number),
+                };
+            }
+            query.fetch_all(pool).await
+        })
+    }
+
+    /// Outbox tickets and replies still waiting to reach monday (for `/metrics`).
+    pub async fn waiting_in_outbox(&self) -> Result<i64, sqlx::Error> {
+        crate::on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'waiting'",
+        )
+        .fetch_one(pool)
+        .await)
     }
 
     /// The portal's tickets: monday's (through the cache) plus those still in the outbox.
@@ -221,11 +251,11 @@ impl TicketService {
             .await?;
         // Tickets still in the outbox, and ones delivered so recently that the cached list
         // (or saved data, while monday is down) may not have them yet.
-        let recent = (now_unix() - RECENTLY_DELIVERED_SECONDS).to_string();
+        let recent = now_unix() - RECENTLY_DELIVERED_SECONDS;
         let outbox = self
             .outbox_rows(
-                "portal_id = ? AND kind = 'ticket' AND (state != 'delivered' OR delivered_at > ?)",
-                &[&member.portal_id, &recent],
+                "portal_id = $1 AND kind = 'ticket' AND (state != 'delivered' OR delivered_at > $2)",
+                &[Bind::Text(&member.portal_id), Bind::Int(recent)],
             )
             .await?;
         let mut tickets: Vec<Ticket> = cached
@@ -291,8 +321,8 @@ impl TicketService {
         if let Some(outbox_id) = ticket_id.strip_prefix(PENDING_PREFIX) {
             let rows = self
                 .outbox_rows(
-                    "id = ? AND portal_id = ? AND kind = 'ticket'",
-                    &[outbox_id, &member.portal_id],
+                    "id = $1 AND portal_id = $2 AND kind = 'ticket'",
+                    &[Bind::Text(outbox_id), Bind::Text(&member.portal_id)],
                 )
                 .await?;
             let row = rows.first().ok_or(TicketError::NotFound)?;
@@ -319,7 +349,7 @@ impl TicketService {
         // Each id the caches do not know costs a monday call: a member who keeps asking for
         // ids that turn out not to be theirs must wait, and no longer spends the board's calls.
         let miss_key = format!("{}\n{}", member.portal_id, member.email);
-        if let Some(wait) = self.misses.wait(&miss_key)
+        if let Some(wait) = self.misses.wait(&miss_key).await
             && self.details.peek(ticket_id).await.is_none()
         {
             return Err(TicketError::TooManyLookups(wait));
@@ -329,13 +359,13 @@ impl TicketService {
             .value
             .filter(|d| d.ticket.portal_id == member.portal_id)
         else {
-            let _ = self.misses.check(&miss_key);
+            let _ = self.misses.check(&miss_key).await;
             return Err(TicketError::NotFound);
         };
         let mine = self
             .outbox_rows(
-                "item_id = ? AND kind = 'reply' AND portal_id = ?",
-                &[ticket_id, &member.portal_id],
+                "item_id = $1 AND kind = 'reply' AND portal_id = $2",
+                &[Bind::Text(ticket_id), Bind::Text(&member.portal_id)],
             )
             .await?;
         let messages: Vec<ClientMessage> = mine.iter().map(OutboxRow::client_message).collect();
@@ -352,14 +382,14 @@ impl TicketService {
     }
 
     async fn timeline(&self, ticket: &Ticket) -> Result<Vec<TimelineEntry>, sqlx::Error> {
-        let changes: Vec<(String, String)> = sqlx::query_as(
-            "SELECT status, at FROM ticket_events WHERE item_id = ? AND portal_id = ? \
+        let changes: Vec<(String, String)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT status, at FROM ticket_events WHERE item_id = $1 AND portal_id = $2 \
                  ORDER BY id",
         )
         .bind(&ticket.id)
         .bind(&ticket.portal_id)
-        .fetch_all(&self.db)
-        .await?;
+        .fetch_all(pool)
+        .await)?;
         let mut timeline = vec![TimelineEntry {
             status: Status::Open,
             at: ticket.created_at.clone(),
@@ -393,10 +423,10 @@ impl TicketService {
     ) -> Result<Ticket, TicketError> {
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();
-        sqlx::query(
+        crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, title, description,
                                  priority, next_attempt_at, created_at)
-             VALUES (?, 'ticket', ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, 'ticket', $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(&member.portal_id)
@@ -407,12 +437,13 @@ impl TicketService {
         .bind(ticket.priority.as_str())
         .bind(now)
         .bind(now)
-        .execute(&self.db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         self.wakeup.notify_one();
         // The author's page shows it from the outbox; other tabs hear of it from monday's
         // webhook once the team can see it.
-        let rows = self.outbox_rows("id = ?", &[&id]).await?;
+        let rows = self.outbox_rows("id = $1", &[Bind::Text(&id)]).await?;
         let row = rows.first().ok_or(TicketError::NotFound)?;
         Ok(row.pending_ticket())
     }
@@ -437,10 +468,10 @@ impl TicketService {
         let detail = self.detail(member, ticket_id).await?;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();
-        sqlx::query(
+        crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, item_id, body,
                                  next_attempt_at, created_at)
-             VALUES (?, 'reply', ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, 'reply', $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&id)
         .bind(&member.portal_id)
@@ -450,10 +481,11 @@ impl TicketService {
         .bind(&body)
         .bind(now)
         .bind(now)
-        .execute(&self.db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         self.wakeup.notify_one();
-        let rows = self.outbox_rows("id = ?", &[&id]).await?;
+        let rows = self.outbox_rows("id = $1", &[Bind::Text(&id)]).await?;
         let message = rows.first().ok_or(TicketError::NotFound)?.client_message();
         let reply = conversation::conversation(&[], &[message], &self.marker)
             .pop()
@@ -488,13 +520,12 @@ impl TicketService {
 
     /// Whether monday update `update_id` is a client's message the portal posted.
     pub async fn is_portal_update(&self, update_id: &str) -> bool {
-        sqlx::query("SELECT 1 FROM outbox WHERE kind = 'reply' AND monday_id = ?")
+        crate::on_db!(&self.db, pool => sqlx::query("SELECT 1 FROM outbox WHERE kind = 'reply' AND monday_id = $1")
             .bind(update_id)
-            .fetch_optional(&self.db)
+            .fetch_optional(pool)
             .await
-            .ok()
-            .flatten()
-            .is_some()
+            .map(|row| row.is_some()))
+            .unwrap_or(false)
     }
 
     /// A webhook said an item changed: forget what the caches hold for it and its portal.
@@ -505,15 +536,16 @@ impl TicketService {
 
     /// Records a status change for the ticket's timeline.
     pub async fn record_status(&self, portal_id: &str, item_id: &str, status: Status, at: &str) {
-        let result = sqlx::query(
-            "INSERT INTO ticket_events (item_id, portal_id, status, at) VALUES (?, ?, ?, ?)",
+        let result = crate::on_db!(&self.db, pool => sqlx::query(
+            "INSERT INTO ticket_events (item_id, portal_id, status, at) VALUES ($1, $2, $3, $4)",
         )
         .bind(item_id)
         .bind(portal_id)
         .bind(status.as_str())
         .bind(at)
-        .execute(&self.db)
-        .await;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()));
         if let Err(error) = result {
             tracing::error!(%error, "could not record a status change");
         }

@@ -9,9 +9,10 @@ use monday::MondayError;
 use tokio::sync::oneshot;
 
 use super::conversation;
-use super::{OUTBOX_COLUMNS, OutboxRow, PENDING_PREFIX, TicketService};
+use super::{Bind, OUTBOX_COLUMNS, OutboxRow, PENDING_PREFIX, TicketService};
 use crate::model::{Delivery, LiveEvent, NewTicket, Priority, Ticket};
 use crate::server::auth::Member;
+use crate::server::db::Backend;
 use crate::server::db::now_unix;
 
 /// Waits between outbox attempts: 1 s, 2 s, 4 s ... capped at five minutes.
@@ -27,7 +28,7 @@ impl TicketService {
             waiters.entry(outbox_id.to_owned()).or_default().push(tx);
         }
         // It may have been delivered before we started waiting.
-        let settled = match self.outbox_rows("id = ?", &[outbox_id]).await {
+        let settled = match self.outbox_rows("id = $1", &[Bind::Text(outbox_id)]).await {
             Ok(rows) => rows
                 .first()
                 .filter(|row| row.state != "waiting")
@@ -68,7 +69,10 @@ impl TicketService {
 
     /// The monday item a delivered outbox ticket became.
     pub async fn delivered_item(&self, outbox_id: &str) -> Option<String> {
-        let rows = self.outbox_rows("id = ?", &[outbox_id]).await.ok()?;
+        let rows = self
+            .outbox_rows("id = $1", &[Bind::Text(outbox_id)])
+            .await
+            .ok()?;
         rows.into_iter().next().and_then(|r| r.monday_id)
     }
 
@@ -97,6 +101,71 @@ impl TicketService {
         }
     }
 
+    /// Claims up to 64 rows that are due and not leased by anyone, for this instance, until
+    /// the lease runs out. On PostgreSQL the rows are locked while claimed (`SKIP LOCKED`), so
+    /// two instances claiming at once get different rows; SQLite runs one writer at a time.
+    async fn claim_due(&self, now: i64) -> Result<Vec<OutboxRow>, sqlx::Error> {
+        let lock = match self.db.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET claimed_by = $1, lease_until = $2
+             WHERE id IN (
+                 SELECT id FROM outbox
+                 WHERE state = 'waiting' AND next_attempt_at <= $3
+                   AND (lease_until IS NULL OR lease_until < $3)
+                 ORDER BY seq LIMIT 64 {lock})
+             RETURNING seq, {OUTBOX_COLUMNS}"
+        );
+        let mut rows: Vec<(i64, OutboxRow)> = crate::on_db!(&self.db, pool => {
+            sqlx::query_as::<_, ClaimedRow>(&sql)
+                .bind(&self.instance)
+                .bind(now + self.lease.as_secs() as i64)
+                .bind(now)
+                .fetch_all(pool)
+                .await
+        })?
+        .into_iter()
+        .map(|claimed| (claimed.seq, claimed.row))
+        .collect();
+        rows.sort_by_key(|(seq, _)| *seq);
+        Ok(rows.into_iter().map(|(_, row)| row).collect())
+    }
+
+    /// Gives back rows this instance claimed but did not try (monday started failing).
+    async fn release(&self, rows: &[OutboxRow]) {
+        for row in rows {
+            let _ = crate::on_db!(&self.db, pool => sqlx::query(
+                "UPDATE outbox SET claimed_by = NULL, lease_until = NULL
+                 WHERE id = $1 AND claimed_by = $2",
+            )
+            .bind(&row.id)
+            .bind(&self.instance)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()));
+        }
+    }
+
+    /// How long until some waiting row can be claimed: its next attempt, or the end of another
+    /// instance's lease on it.
+    async fn next_claimable(&self, now: i64) -> Result<Duration, sqlx::Error> {
+        let waiting: Vec<(i64, Option<i64>)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT next_attempt_at, lease_until FROM outbox WHERE state = 'waiting'
+             ORDER BY next_attempt_at LIMIT 64",
+        )
+        .fetch_all(pool)
+        .await)?;
+        let soonest = waiting
+            .iter()
+            .map(|(next, lease)| (*next).max(lease.unwrap_or(0)))
+            .min();
+        Ok(soonest.map_or(Duration::from_secs(30), |at| {
+            Duration::from_secs((at - now).clamp(1, 30) as u64)
+        }))
+    }
+
     /// Sends what is due; returns how long to sleep before looking again.
     async fn deliver_due(&self) -> Result<Duration, sqlx::Error> {
         if let Some(until) = *self.paused_until.lock().unwrap_or_else(|p| p.into_inner())
@@ -105,30 +174,19 @@ impl TicketService {
             return Ok(until - Instant::now());
         }
         let now = now_unix();
-        let due = sqlx::query_as::<_, OutboxRow>(&format!(
-            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = 'waiting' AND next_attempt_at <= ?
-             ORDER BY created_at, rowid LIMIT 64"
-        ))
-        .bind(now)
-        .fetch_all(&self.db)
-        .await?;
+        let due = self.claim_due(now).await?;
         if due.is_empty() {
-            let next: Option<(i64,)> =
-                sqlx::query_as("SELECT MIN(next_attempt_at) FROM outbox WHERE state = 'waiting'")
-                    .fetch_optional(&self.db)
-                    .await?
-                    .filter(|(at,): &(i64,)| *at > 0);
-            return Ok(next.map_or(Duration::from_secs(30), |(at,)| {
-                Duration::from_secs((at - now).clamp(1, 30) as u64)
-            }));
+            return self.next_claimable(now).await;
         }
         // A few at a time: fast when monday is healthy, and one failure stops the batch.
-        for chunk in due.chunks(8) {
+        for (n, chunk) in due.chunks(8).enumerate() {
             let results =
                 futures::future::join_all(chunk.iter().map(|row| self.deliver(row))).await;
             if let Some(wait) = results.into_iter().flatten().max() {
                 *self.paused_until.lock().unwrap_or_else(|p| p.into_inner()) =
                     Some(Instant::now() + wait);
+                self.release(due.get((n + 1) * 8..).unwrap_or_default())
+                    .await;
                 return Ok(wait);
             }
         }
@@ -183,15 +241,18 @@ impl TicketService {
                     .retry_in()
                     .unwrap_or_else(|| outbox_backoff(row.attempts));
                 let message = "monday is not answering; retrying automatically";
-                let _ = sqlx::query(
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?
-                     WHERE id = ?",
+                let _ = crate::on_db!(&self.db, pool => sqlx::query(
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2,
+                                       claimed_by = NULL, lease_until = NULL
+                     WHERE id = $3 AND claimed_by = $4",
                 )
                 .bind(message)
                 .bind(now_unix() + wait.as_secs().max(1) as i64)
                 .bind(&row.id)
-                .execute(&self.db)
-                .await;
+                .bind(&self.instance)
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()));
                 tracing::warn!(%error, id = %row.id, wait_s = wait.as_secs(), "outbox: monday failed; will retry");
                 Some(wait)
             }
@@ -201,14 +262,16 @@ impl TicketService {
                     other => other.to_string(),
                 };
                 tracing::error!(%error, id = %row.id, "outbox: monday refused this for good");
-                let _ = sqlx::query(
-                    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?
-                     WHERE id = ?",
+                let _ = crate::on_db!(&self.db, pool => sqlx::query(
+                    "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = $1,
+                                       claimed_by = NULL, lease_until = NULL
+                     WHERE id = $2",
                 )
                 .bind(&reason)
                 .bind(&row.id)
-                .execute(&self.db)
-                .await;
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected()));
                 let delivery = Delivery::Failed { reason };
                 self.announce_delivery(row, None, delivery);
                 None
@@ -225,17 +288,19 @@ impl TicketService {
             Delivered::Ticket(ticket) => (ticket.id.clone(), ticket.id.clone()),
             Delivered::Reply(item_id, update_id) => (update_id.clone(), item_id.clone()),
         };
-        sqlx::query(
-            "UPDATE outbox SET state = 'delivered', monday_id = ?, item_id = ?, attempts = attempts + 1,
-                               last_error = NULL, delivered_at = ?
-             WHERE id = ?",
+        crate::on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET state = 'delivered', monday_id = $1, item_id = $2,
+                               attempts = attempts + 1, last_error = NULL, delivered_at = $3,
+                               claimed_by = NULL, lease_until = NULL
+             WHERE id = $4",
         )
         .bind(&monday_id)
         .bind(&item_id)
         .bind(now_unix())
         .bind(&row.id)
-        .execute(&self.db)
-        .await?;
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
         match delivered {
             Delivered::Ticket(ticket) => {
                 // The list knows exactly what changed: add it instead of asking monday again.
@@ -284,4 +349,24 @@ impl TicketService {
 enum Delivered {
     Ticket(Ticket),
     Reply(String, String),
+}
+
+/// A row as a claim returns it, with its place in line.
+struct ClaimedRow {
+    seq: i64,
+    row: OutboxRow,
+}
+
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for ClaimedRow
+where
+    OutboxRow: sqlx::FromRow<'r, R>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    &'static str: sqlx::ColumnIndex<R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        Ok(Self {
+            seq: row.try_get("seq")?,
+            row: OutboxRow::from_row(row)?,
+        })
+    }
 }
