@@ -5,6 +5,7 @@ mod architecture;
 mod attacks;
 mod auth;
 mod board_setup;
+mod deploy;
 mod foundation;
 mod fuzz;
 mod helpers;
