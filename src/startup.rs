@@ -254,6 +254,7 @@ pub async fn connect_monday(
     let mut options = LocalBoardOptions::new(format!("sqlite://{}?mode=rwc", database.display()));
     options.listen = config.local_board.listen_addr;
     options.webhook_retry_interval = config.local_board.webhook_retry_interval;
+    options.limits = config.local_board.plan.limits();
     let local = LocalBoard::start(options).await?;
     let url = local.url().await;
     tracing::info!(%url, "no MONDAY_API_TOKEN: using the local board");

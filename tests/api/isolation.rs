@@ -92,7 +92,11 @@ async fn no_path_ever_crosses_portals() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
     let mut rng = StdRng::seed_from_u64(seed);
-    let app = spawn_app_with(NO_WRITE_LIMITS).await;
+    // Thousands of operations in a few seconds: an Enterprise account's limits (the test is
+    // about isolation; the limits have tests of their own).
+    let mut settings = NO_WRITE_LIMITS.to_vec();
+    settings.push(("LOCAL_BOARD_PLAN", "enterprise"));
+    let app = spawn_app_with(&settings).await;
     app.webhooks_registered().await;
 
     // Each portal owns tickets on the board, tagged with its name.

@@ -11,7 +11,9 @@ use tokio::sync::mpsc;
 use crate::Shared;
 use crate::clock::{now_epoch_seconds, now_utc_string};
 use crate::graphql::html_to_text;
-use crate::store::{BoardError, BoardEvent, BoardState, ColumnKind, Webhook, webhook_value};
+use crate::store::{
+    BoardError, BoardEvent, BoardState, ColumnKind, ItemState, Webhook, webhook_value,
+};
 
 pub struct WebhookDispatcher {
     http: reqwest::Client,
@@ -230,18 +232,39 @@ pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Opti
             body.insert("previousValue".into(), json!({ "name": previous }));
         }
         (
-            "create_update",
+            subscription @ ("create_update" | "edit_update" | "delete_update"),
             BoardEvent::UpdateCreated {
+                update, user_id, ..
+            }
+            | BoardEvent::UpdateEdited {
+                update, user_id, ..
+            }
+            | BoardEvent::UpdateDeleted {
                 update, user_id, ..
             },
         ) => {
-            common("create_update", *user_id);
+            let wanted = matches!(
+                (subscription, event),
+                ("create_update", BoardEvent::UpdateCreated { .. })
+                    | ("edit_update", BoardEvent::UpdateEdited { .. })
+                    | ("delete_update", BoardEvent::UpdateDeleted { .. })
+            );
+            if !wanted {
+                return None;
+            }
+            // The type is the subscription's name for all three (captured payloads). For a
+            // reply, `updateId` is the thread's update and `replyId` the reply: the reading the
+            // only captured reply suggests (monday documents neither); the portal accepts both.
+            common(subscription, *user_id);
+            let (update_id, reply_id) = match update.parent_id {
+                Some(parent) => (parent, json!(update.id)),
+                None => (update.id, Value::Null),
+            };
             body.insert("pulseId".into(), json!(item.id));
-            body.insert("pulseName".into(), json!(item.name));
-            body.insert("updateId".into(), json!(update.id));
-            body.insert("replyId".into(), Value::Null);
             body.insert("body".into(), json!(update.body));
             body.insert("textBody".into(), json!(html_to_text(&update.body)));
+            body.insert("updateId".into(), json!(update_id));
+            body.insert("replyId".into(), reply_id);
         }
         ("item_archived", BoardEvent::ItemArchived { user_id, .. }) => {
             common("archive_pulse", *user_id);
@@ -252,6 +275,27 @@ pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Opti
             common("delete_pulse", *user_id);
             body.insert("itemId".into(), json!(item.id));
             body.insert("itemName".into(), json!(item.name));
+        }
+        (
+            "item_restored",
+            BoardEvent::ItemRestored {
+                previous, user_id, ..
+            },
+        ) => {
+            // Captured: type `restore_pulse`, `itemId`/`itemName`, `value.state` 1 after an
+            // archive's 2 (a deleted item's state number is a guess: 3), no
+            // `originalTriggerUuid`.
+            common("restore_pulse", *user_id);
+            body.remove("originalTriggerUuid");
+            let previous_state = if *previous == ItemState::Deleted {
+                3
+            } else {
+                2
+            };
+            body.insert("itemId".into(), json!(item.id));
+            body.insert("itemName".into(), json!(item.name));
+            body.insert("value".into(), json!({ "state": 1, "is_undo": true }));
+            body.insert("previousValue".into(), json!({ "state": previous_state }));
         }
         _ => return None,
     }

@@ -226,6 +226,7 @@ impl TicketBoard {
                 max_total_wait: config.max_retry_wait,
                 ..RetryPolicy::default()
             },
+            daily_call_limit: config.daily_call_limit,
         })?;
         Ok(Self {
             client,

@@ -5,7 +5,7 @@ use std::fmt;
 
 use sqlx::SqlitePool;
 
-use monday::{BoardNode, MondayError, status_column_labels};
+use monday::{BoardNode, MondayError, NewStatusLabel, status_labels};
 
 use super::TicketBoard;
 use crate::model::{Priority, Status};
@@ -218,26 +218,58 @@ fn check_columns(config: &Config, client: &TicketBoard, board: &BoardNode) -> Ve
             continue;
         }
         if !role.labels.is_empty() {
-            let present = status_column_labels(column.settings.as_ref());
-            let missing: Vec<&String> = role
-                .labels
-                .iter()
-                .filter(|l| !present.contains(l))
-                .collect();
-            if !missing.is_empty() {
-                let names = missing
+            let labels = status_labels(column.settings.as_ref());
+            let variable = if role.role == "status" {
+                "MONDAY_STATUS_LABELS"
+            } else {
+                "MONDAY_PRIORITY_LABELS"
+            };
+            let quoted = |names: &[&String]| {
+                names
                     .iter()
                     .map(|l| format!("`{l}`"))
                     .collect::<Vec<_>>()
-                    .join(", ");
-                let variable = if role.role == "status" {
-                    "MONDAY_STATUS_LABELS"
-                } else {
-                    "MONDAY_PRIORITY_LABELS"
-                };
+                    .join(", ")
+            };
+            // A deactivated label is still listed by monday but cannot be chosen: the portal
+            // could not write it, so it does not count.
+            let deactivated: Vec<&String> = role
+                .labels
+                .iter()
+                .filter(|l| {
+                    labels.iter().any(|p| &p.label == *l && p.deactivated)
+                        && !labels.iter().any(|p| &p.label == *l && !p.deactivated)
+                })
+                .collect();
+            if !deactivated.is_empty() {
                 findings.push(fail(
                     check,
-                    format!("column `{}` lacks the label(s) {names}", role.id),
+                    format!(
+                        "column `{}` has the label(s) {} but they are deactivated",
+                        role.id,
+                        quoted(&deactivated)
+                    ),
+                    format!(
+                        "reactivate them in monday (column menu → Settings → Edit labels → \
+                         deactivated labels), or map other labels with {variable}, e.g. \
+                         {variable}='Done=resolved'"
+                    ),
+                ));
+                continue;
+            }
+            let missing: Vec<&String> = role
+                .labels
+                .iter()
+                .filter(|l| !labels.iter().any(|p| &p.label == *l))
+                .collect();
+            if !missing.is_empty() {
+                findings.push(fail(
+                    check,
+                    format!(
+                        "column `{}` lacks the label(s) {}",
+                        role.id,
+                        quoted(&missing)
+                    ),
                     format!(
                         "add them in monday (column menu → Settings → Edit labels), or map your \
                          labels with {variable}, e.g. {variable}='Done=resolved'"
@@ -351,6 +383,32 @@ pub enum SetupError {
     Database(#[from] sqlx::Error),
 }
 
+/// The colours new labels get, in order (values of monday's `StatusColumnColors`).
+const LABEL_COLORS: [&str; 6] = [
+    "bright_blue",
+    "working_orange",
+    "done_green",
+    "american_gray",
+    "stuck_red",
+    "purple",
+];
+
+/// Labels for a new status column: indexes 0, 1, 2, … skipping 5, which monday keeps for the
+/// empty label.
+pub fn typed_labels(labels: &[String]) -> Vec<NewStatusLabel> {
+    let indexes = (0u32..).filter(|i| *i != 5);
+    labels
+        .iter()
+        .zip(indexes)
+        .enumerate()
+        .map(|(n, (label, index))| NewStatusLabel {
+            label: label.clone(),
+            color: LABEL_COLORS[n % LABEL_COLORS.len()],
+            index,
+        })
+        .collect()
+}
+
 /// What `setup-board` did.
 #[derive(Debug, Default)]
 pub struct SetupReport {
@@ -434,18 +492,17 @@ pub async fn setup_board(
             ));
             continue;
         }
-        let defaults = (!role.labels.is_empty()).then(|| {
-            let labels: serde_json::Map<String, serde_json::Value> = role
-                .labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (i.to_string(), serde_json::json!(l)))
-                .collect();
-            serde_json::json!({ "labels": labels })
-        });
-        client
-            .create_column(&board_id, &role.id, role.title, role.kind, defaults)
-            .await?;
+        if role.kind == "status" {
+            // monday's typed defaults (2025-10+): labels with a colour and an index each.
+            client
+                .client()
+                .create_status_column(&board_id, &role.id, role.title, &typed_labels(&role.labels))
+                .await?;
+        } else {
+            client
+                .create_column(&board_id, &role.id, role.title, role.kind, None)
+                .await?;
+        }
         report
             .columns_created
             .push(format!("`{}` ({})", role.id, role.kind));

@@ -105,26 +105,55 @@ async fn board_page(State(state): State<AppState>, Query(notice): Query<Notice>)
         None if faults.latency_ms > 0 => format!("slow ({} ms per request)", faults.latency_ms),
         None => "answering normally".to_owned(),
         Some(Failure::Down) => "down (connections refused)".to_owned(),
-        Some(Failure::RateLimited { .. }) => "rate-limiting every request".to_owned(),
+        Some(Failure::RateLimited { .. }) => {
+            "refusing requests: minute rate limit (429 MINUTE_RATE_LIMIT_EXCEEDED)".to_owned()
+        }
+        Some(Failure::ConcurrencyExceeded { .. }) => {
+            "refusing requests: concurrency limit (429 MAX_CONCURRENCY_EXCEEDED)".to_owned()
+        }
+        Some(Failure::DailyLimitExceeded { .. }) => {
+            "refusing requests: daily limit (429 DAILY_LIMIT_EXCEEDED)".to_owned()
+        }
         Some(Failure::ComplexityExhausted { .. }) => "out of complexity budget".to_owned(),
+        Some(Failure::SubgraphThrottle) => {
+            "throttling every other request (200 with tooManyRequests)".to_owned()
+        }
+        Some(Failure::PartialSuccess) => {
+            "answering writes with their result and an error (partial success)".to_owned()
+        }
+        Some(Failure::LostResponse) => "doing writes, then losing the answer (HTTP 500)".to_owned(),
         Some(Failure::ServerError) => "answering HTTP 500".to_owned(),
         Some(Failure::MalformedJson) => "answering broken JSON".to_owned(),
         Some(Failure::ExpiredCursor) => "expiring cursors".to_owned(),
     };
+    let stats = board.stats();
+    let limits = board.limits();
     let _ = write!(
         body,
         r#"<section aria-labelledby="sim" class="rounded-lg bg-white p-4 shadow-sm">
 <h2 id="sim" class="font-semibold">Simulate monday</h2>
-<p class="text-sm text-slate-600">The board's API at <code>{url}</code> is <strong>{fault}</strong>.</p>
+<p class="text-sm text-slate-600">The board's API at <code>{url}</code> is <strong data-testid="fault">{fault}</strong>.
+Calls today: <strong data-testid="calls-today">{calls:.1}</strong> of {daily} (a refused call counts a tenth); {minute} a minute; {concurrency} at once.</p>
 <form method="post" action="/local-board/faults" class="mt-2 flex flex-wrap gap-2">
 <button class="{BUTTON}" name="mode" value="normal">Normal</button>
 <button class="{BUTTON}" name="mode" value="slow">Slow (2 s)</button>
-<button class="{BUTTON}" name="mode" value="rate_limited">Rate-limited</button>
+<button class="{BUTTON}" name="mode" value="rate_limited">Minute limit</button>
+<button class="{BUTTON}" name="mode" value="concurrency">Concurrency limit</button>
+<button class="{BUTTON}" name="mode" value="spend_day">Spend today's calls</button>
+<button class="{BUTTON}" name="mode" value="new_day">New day</button>
+<button class="{BUTTON}" name="mode" value="throttle">Subgraph throttle</button>
+<button class="{BUTTON}" name="mode" value="partial">Partial success</button>
+<button class="{BUTTON}" name="mode" value="lost">Lose answers</button>
+<button class="{BUTTON}" name="mode" value="server_error">HTTP 500</button>
 <button class="{BUTTON}" name="mode" value="down">Down</button>
 </form>
 </section>"#,
         url = escape(&board.url().await),
         fault = escape(&fault_name),
+        calls = stats.daily_call_tenths as f64 / 10.0,
+        daily = limits.daily_calls,
+        minute = limits.minute_calls,
+        concurrency = limits.concurrency,
     );
 
     let _ = write!(
@@ -515,21 +544,38 @@ async fn set_faults(State(state): State<AppState>, Form(form): Form<FaultForm>) 
         Ok(board) => board,
         Err(not_in_use) => return not_in_use.into_response(),
     };
+    let failing = |failure: Failure| Faults {
+        failure: Some(failure),
+        ..Faults::default()
+    };
     let faults = match form.mode.as_str() {
         "slow" => Faults {
             latency_ms: 2000,
             ..Faults::default()
         },
-        "rate_limited" => Faults {
-            failure: Some(Failure::RateLimited {
-                retry_in_seconds: 30,
-            }),
-            ..Faults::default()
+        "rate_limited" => failing(Failure::RateLimited {
+            retry_in_seconds: 30,
+        }),
+        "concurrency" => failing(Failure::ConcurrencyExceeded {
+            retry_in_seconds: 15,
+        }),
+        // The real daily limit, not a fault: the board counts the day as spent until "New day".
+        "spend_day" => {
+            board.spend_day();
+            Faults::default()
+        }
+        "new_day" => {
+            board.new_day();
+            Faults::default()
+        }
+        "throttle" => Faults {
+            every: Some(2),
+            ..failing(Failure::SubgraphThrottle)
         },
-        "down" => Faults {
-            failure: Some(Failure::Down),
-            ..Faults::default()
-        },
+        "partial" => failing(Failure::PartialSuccess),
+        "lost" => failing(Failure::LostResponse),
+        "server_error" => failing(Failure::ServerError),
+        "down" => failing(Failure::Down),
         _ => Faults::default(),
     };
     let result = board

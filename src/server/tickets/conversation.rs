@@ -134,6 +134,8 @@ mod tests {
                 id: "2".into(),
                 name: "Sam".into(),
             }),
+            updated_at: None,
+            replies: None,
         }
     }
 
