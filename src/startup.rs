@@ -106,15 +106,18 @@ impl Application {
                 cache_ttl: config.limits.cache_ttl,
                 cache_max_portals: config.limits.cache_max_portals,
                 public_marker: config.monday.public_marker.clone(),
+                internal_marker: config.monday.internal_marker.clone(),
             },
         ));
-        let board_events = Arc::new(BoardEvents::new(
-            db.clone(),
-            tickets.clone(),
-            live.clone(),
-            config.monday.public_marker.clone(),
-        ));
+        let board_events = Arc::new(BoardEvents::new(db.clone(), tickets.clone(), live.clone()));
         let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+        // Today's monday calls, as counted before a restart.
+        board::usage::restore(&db, board.client().budget()).await;
+        board::usage::spawn_keeper(
+            db.clone(),
+            board.client().budget().clone(),
+            shutdown_rx.clone(),
+        );
         tickets.spawn_outbox(shutdown_rx.clone());
 
         let sessions = SqliteStore::new(db.clone());

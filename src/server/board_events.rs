@@ -1,30 +1,74 @@
 //! What monday's webhooks say happened on the board, and what the portal does about it:
-//! de-duplicate on `triggerUuid`, map the item to its portal by reading the portal column itself
-//! (never trusting the payload), refresh the caches and tell that portal's browsers only. The
-//! HTTP side (verification, answering at once) is `server::http::webhooks`.
+//! de-duplicate on `triggerUuid`, find the item's portal (from what the portal read from monday
+//! itself, never from the payload), bring the caches up to date and tell that portal's browsers
+//! only. The HTTP side (verification, answering at once) is `server::http::webhooks`.
+//!
+//! monday's calls are counted against a daily cap, so a webhook costs a read only when it must:
+//! a status, priority, name, portal or reply change carries its new value, and when the item is
+//! in the caches the portal changes them in place from the payload (no call). A read happens for
+//! an item the portal has never read (it must learn the item's portal), a new or restored item,
+//! a value whose shape the payload does not give (long text, email), and a reply whose thread
+//! the portal has not seen.
 
 use std::sync::Arc;
 
+use monday::{ReplyNode, UpdateNode, UserRef, normalize_timestamp, now_utc_string};
 use serde_json::Value;
 use sqlx::SqlitePool;
 
 use super::db::now_unix;
 use super::live_hub::LiveHub;
 use super::tickets::{TicketService, conversation};
-use crate::model::{LiveEvent, Reply};
+use crate::model::{LiveEvent, Ticket};
 
 /// How long a `triggerUuid` is remembered (monday retries for 30 minutes).
 const RECEIPT_SECONDS: i64 = 24 * 3600;
 
-/// What a webhook says happened, in the portal's terms.
+/// An update named by a webhook. For a reply monday sends `replyId`; what `updateId` then
+/// names is not documented: the only captured reply suggests the thread's update (`updateId`)
+/// and the new reply (`replyId`), and the portal also accepts the other way round (it checks
+/// which of the two it knows as a thread).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpdateRef {
+    pub update_id: String,
+    pub reply_id: Option<String>,
+}
+
+/// What a payload says was posted or edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub body: String,
+    pub text: Option<String>,
+    pub user_id: Option<String>,
+    pub at: Option<String>,
+}
+
+/// What a webhook says happened, in the portal's terms, with the values the payload carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BoardChange {
     Created,
-    ColumnChanged { column_id: String },
-    Renamed,
-    UpdateCreated { update_id: String },
+    ColumnChanged {
+        column_id: String,
+        value: Option<Value>,
+    },
+    Renamed {
+        name: Option<String>,
+    },
+    UpdatePosted {
+        update: UpdateRef,
+        post: Post,
+    },
+    UpdateEdited {
+        update: UpdateRef,
+        post: Post,
+    },
+    UpdateDeleted {
+        update: UpdateRef,
+        post: Post,
+    },
     Archived,
     Deleted,
+    Restored,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,21 +90,44 @@ pub enum WebhookError {
     NoItem,
     #[error("the event has no triggerUuid")]
     NoTrigger,
+    #[error("the event names no update")]
+    NoUpdate,
+}
+
+fn id_of(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Number(n) => n.as_u64().map(|n| n.to_string()),
+        Value::String(s) if monday::is_id(s) => Some(s.clone()),
+        _ => None,
+    }
 }
 
 fn id_field(event: &Value, names: &[&str]) -> Option<String> {
-    names.iter().find_map(|name| match event.get(*name)? {
-        Value::Number(n) => n.as_u64().map(|n| n.to_string()),
-        Value::String(s)
-            if !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit()) =>
-        {
-            Some(s.clone())
-        }
-        _ => None,
+    names.iter().find_map(|name| id_of(event.get(*name)))
+}
+
+fn string_field(event: &Value, name: &str) -> Option<String> {
+    event.get(name).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn update_ref(event: &Value) -> Result<UpdateRef, WebhookError> {
+    Ok(UpdateRef {
+        update_id: id_field(event, &["updateId"]).ok_or(WebhookError::NoUpdate)?,
+        reply_id: id_field(event, &["replyId"]),
     })
 }
 
-/// Reads monday's payload shapes. Anything else is an error, never a panic.
+fn post(event: &Value) -> Post {
+    Post {
+        body: string_field(event, "body").unwrap_or_default(),
+        text: string_field(event, "textBody"),
+        user_id: id_field(event, &["userId"]),
+        at: string_field(event, "triggerTime"),
+    }
+}
+
+/// Reads monday's payload shapes (the fixtures in `crates/monday/tests/fixtures/` are parsed
+/// in the tests below). Anything else is an error, never a panic.
 pub fn parse_event(body: &Value) -> Result<ParsedEvent, WebhookError> {
     let event = body.as_object().ok_or(WebhookError::NotJson)?;
     let event = event.get("event").ok_or(WebhookError::NoEvent)?;
@@ -77,22 +144,36 @@ pub fn parse_event(body: &Value) -> Result<ParsedEvent, WebhookError> {
         .filter(|t| !t.is_empty() && t.len() <= 100)
         .ok_or(WebhookError::NoTrigger)?
         .to_owned();
+    // Items are `pulseId` in most payloads and `itemId` in archive, delete and restore ones.
     let item_id = id_field(event, &["pulseId", "itemId"]).ok_or(WebhookError::NoItem)?;
     let change = match kind {
         "create_pulse" => BoardChange::Created,
         "update_column_value" => BoardChange::ColumnChanged {
-            column_id: event
-                .get("columnId")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            column_id: string_field(event, "columnId").unwrap_or_default(),
+            value: event.get("value").filter(|v| !v.is_null()).cloned(),
         },
-        "update_name" => BoardChange::Renamed,
-        "create_update" => BoardChange::UpdateCreated {
-            update_id: id_field(event, &["updateId"]).unwrap_or_default(),
+        "update_name" => BoardChange::Renamed {
+            name: event
+                .get("value")
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        },
+        "create_update" => BoardChange::UpdatePosted {
+            update: update_ref(event)?,
+            post: post(event),
+        },
+        "edit_update" => BoardChange::UpdateEdited {
+            update: update_ref(event)?,
+            post: post(event),
+        },
+        "delete_update" => BoardChange::UpdateDeleted {
+            update: update_ref(event)?,
+            post: post(event),
         },
         "archive_pulse" => BoardChange::Archived,
         "delete_pulse" => BoardChange::Deleted,
+        "restore_pulse" => BoardChange::Restored,
         other => return Err(WebhookError::UnknownType(other.chars().take(40).collect())),
     };
     Ok(ParsedEvent {
@@ -107,23 +188,11 @@ pub struct BoardEvents {
     db: SqlitePool,
     tickets: Arc<TicketService>,
     live: Arc<LiveHub>,
-    /// Team updates are public only when they begin with this.
-    public_marker: String,
 }
 
 impl BoardEvents {
-    pub fn new(
-        db: SqlitePool,
-        tickets: Arc<TicketService>,
-        live: Arc<LiveHub>,
-        public_marker: String,
-    ) -> Self {
-        Self {
-            db,
-            tickets,
-            live,
-            public_marker,
-        }
+    pub fn new(db: SqlitePool, tickets: Arc<TicketService>, live: Arc<LiveHub>) -> Self {
+        Self { db, tickets, live }
     }
 
     /// Records a trigger; false when it was seen before.
@@ -147,127 +216,469 @@ impl BoardEvents {
         Ok(inserted == 1)
     }
 
-    /// Maps the item to its portal, refreshes the caches and tells that portal's browsers.
+    /// Brings the caches up to date with what happened and tells the item's portal.
     pub async fn process(&self, event: ParsedEvent) {
-        let tickets = &self.tickets;
-        // What the caches knew before: the portal an archived or deleted item belonged to.
-        let known = tickets.cached_ticket(&event.item_id).await;
-        let fresh = match tickets.board().item(&event.item_id).await {
-            Ok(item) => item.map(|item| tickets.board().mapping().ticket_from(&item)),
-            Err(error) => {
-                tracing::warn!(%error, item = %event.item_id, "webhook: could not read the item");
-                if let Some(ticket) = &known {
-                    tickets.invalidate(&ticket.portal_id, &ticket.id).await;
-                }
-                return;
-            }
-        };
-        if let Some(old) = &known {
-            tickets.invalidate(&old.portal_id, &old.id).await;
-        }
-        let Some(ticket) = fresh else {
-            // Gone from the board: archived or deleted.
-            if let Some(old) = known {
-                self.live.publish(
-                    &old.portal_id,
-                    LiveEvent::Removed {
-                        ticket_id: old.id,
-                        title: old.title,
-                    },
-                );
-            }
-            return;
-        };
-        if ticket.portal_id.is_empty() {
-            return;
-        }
-        tickets.invalidate(&ticket.portal_id, &ticket.id).await;
-        let columns = &tickets.board().mapping().columns;
-        let live_event = match event.change {
-            BoardChange::Created => Some(LiveEvent::TicketCreated {
-                ticket: ticket.clone(),
-            }),
-            BoardChange::Renamed => Some(LiveEvent::Renamed {
-                ticket_id: ticket.id.clone(),
-                title: ticket.title.clone(),
-            }),
-            BoardChange::ColumnChanged { column_id } if column_id == columns.status => {
-                tickets
-                    .record_status(
-                        &ticket.portal_id,
-                        &ticket.id,
-                        ticket.status,
-                        &ticket.updated_at,
-                    )
+        let item_id = event.item_id.as_str();
+        match event.change {
+            BoardChange::Created => self.appeared(item_id, true).await,
+            BoardChange::Restored => self.appeared(item_id, false).await,
+            BoardChange::ColumnChanged { column_id, value } => {
+                self.column_changed(item_id, &column_id, value.as_ref())
                     .await;
-                Some(LiveEvent::StatusChanged {
-                    ticket_id: ticket.id.clone(),
-                    title: ticket.title.clone(),
-                    status: ticket.status,
-                })
             }
-            BoardChange::ColumnChanged { column_id } if column_id == columns.priority => {
-                Some(LiveEvent::PriorityChanged {
-                    ticket_id: ticket.id.clone(),
-                    title: ticket.title.clone(),
-                    priority: ticket.priority,
-                })
+            BoardChange::Renamed { name } => self.renamed(item_id, name).await,
+            BoardChange::UpdatePosted { update, post } => {
+                self.update_posted(item_id, &update, &post).await;
             }
-            BoardChange::ColumnChanged { column_id } if column_id == columns.portal_id => {
-                // Moved between portals: the old one loses it, the new one gains it.
-                if let Some(old) = known.filter(|old| old.portal_id != ticket.portal_id) {
-                    self.live.publish(
-                        &old.portal_id,
-                        LiveEvent::Removed {
-                            ticket_id: old.id,
-                            title: old.title,
-                        },
-                    );
-                }
-                Some(LiveEvent::TicketCreated {
-                    ticket: ticket.clone(),
-                })
+            BoardChange::UpdateEdited { update, post } => {
+                self.update_edited(item_id, &update, &post).await;
             }
-            BoardChange::ColumnChanged { .. } => Some(LiveEvent::Updated {
-                ticket_id: ticket.id.clone(),
-                title: ticket.title.clone(),
-            }),
-            BoardChange::UpdateCreated { update_id } => self
-                .public_reply(&ticket, &update_id)
-                .await
-                .map(|reply| LiveEvent::ReplyAdded {
-                    ticket_id: ticket.id.clone(),
-                    title: ticket.title.clone(),
-                    reply,
-                }),
-            BoardChange::Archived | BoardChange::Deleted => Some(LiveEvent::Removed {
-                ticket_id: ticket.id.clone(),
-                title: ticket.title.clone(),
-            }),
-        };
-        if let Some(live_event) = live_event {
-            self.live.publish(&ticket.portal_id, live_event);
+            BoardChange::UpdateDeleted { update, post } => {
+                self.update_deleted(item_id, &update, &post).await;
+            }
+            BoardChange::Archived | BoardChange::Deleted => self.gone(item_id).await,
         }
     }
 
-    /// The update as the client would see it, or `None` for internal notes and the portal's own
-    /// messages (their authors already saw them).
-    async fn public_reply(&self, ticket: &crate::model::Ticket, update_id: &str) -> Option<Reply> {
-        let item = self
-            .tickets
-            .board()
-            .item_with_updates(&ticket.id)
-            .await
-            .ok()??;
-        let update = item.updates?.into_iter().find(|u| u.id == update_id)?;
-        if self.tickets.is_portal_update(update_id).await {
-            return None;
+    fn publish(&self, portal_id: &str, event: LiveEvent) {
+        if !portal_id.is_empty() {
+            self.live.publish(portal_id, event);
         }
-        let marker = &self.public_marker;
-        if !conversation::is_public(&update, marker) {
-            return None;
+    }
+
+    /// Reads the item from monday (one call) and puts it into the caches. `None` when it is
+    /// not on the board (or belongs to no portal) or monday does not answer.
+    async fn read(&self, item_id: &str) -> Option<Ticket> {
+        let tickets = &self.tickets;
+        match tickets.board().item(item_id).await {
+            Ok(Some(item)) => {
+                let ticket = tickets.board().mapping().ticket_from(&item);
+                if ticket.portal_id.is_empty() {
+                    return None;
+                }
+                tickets.put_ticket(&ticket).await;
+                tickets.cached_ticket(item_id).await.or(Some(ticket))
+            }
+            Ok(None) => None,
+            Err(error) => {
+                tracing::warn!(%error, item = %item_id, "webhook: could not read the item");
+                None
+            }
         }
-        conversation::conversation(std::slice::from_ref(&update), &[], marker).pop()
+    }
+
+    /// A new item (read, unless it is one the outbox just delivered), or a restored one.
+    async fn appeared(&self, item_id: &str, created: bool) {
+        let known = if created {
+            match self.tickets.cached_ticket(item_id).await {
+                Some(ticket) => Some(ticket),
+                None => self.tickets.delivered_ticket(item_id).await,
+            }
+        } else {
+            None
+        };
+        let ticket = match known {
+            Some(ticket) => {
+                self.tickets.put_ticket(&ticket).await;
+                Some(ticket)
+            }
+            None => self.read(item_id).await,
+        };
+        if let Some(ticket) = ticket {
+            let portal = ticket.portal_id.clone();
+            self.publish(&portal, LiveEvent::TicketCreated { ticket });
+        }
+    }
+
+    async fn gone(&self, item_id: &str) {
+        // An item no cache holds was never shown since start-up: nothing to take back.
+        let Some(old) = self.tickets.cached_ticket(item_id).await else {
+            return;
+        };
+        self.tickets.drop_ticket(item_id).await;
+        self.publish(
+            &old.portal_id,
+            LiveEvent::Removed {
+                ticket_id: old.id,
+                title: old.title,
+            },
+        );
+    }
+
+    async fn renamed(&self, item_id: &str, name: Option<String>) {
+        let now = now_utc_string();
+        let ticket = match name {
+            Some(name) => {
+                self.tickets
+                    .patch_ticket(item_id, |t| {
+                        t.title = name.clone();
+                        t.updated_at = now.clone();
+                    })
+                    .await
+            }
+            None => None,
+        };
+        let Some(ticket) = ticket.or(self.read(item_id).await) else {
+            return;
+        };
+        self.publish(
+            &ticket.portal_id,
+            LiveEvent::Renamed {
+                ticket_id: ticket.id.clone(),
+                title: ticket.title.clone(),
+            },
+        );
+    }
+
+    async fn column_changed(&self, item_id: &str, column_id: &str, value: Option<&Value>) {
+        let tickets = &self.tickets;
+        let mapping = tickets.board().mapping();
+        let columns = &mapping.columns;
+        let now = now_utc_string();
+        // From the payload when it carries the new value and a cache holds the ticket.
+        let patched = if column_id == columns.status {
+            match mapping.status_from_webhook(value) {
+                Some(status) => {
+                    tickets
+                        .patch_ticket(item_id, |t| {
+                            t.status = status;
+                            t.updated_at = now.clone();
+                        })
+                        .await
+                }
+                None => None,
+            }
+        } else if column_id == columns.priority {
+            match mapping.priority_from_webhook(value) {
+                Some(priority) => {
+                    tickets
+                        .patch_ticket(item_id, |t| {
+                            t.priority = priority;
+                            t.updated_at = now.clone();
+                        })
+                        .await
+                }
+                None => None,
+            }
+        } else if column_id == columns.portal_id {
+            return self.moved(item_id, value).await;
+        } else if column_id == columns.description || column_id == columns.client_email {
+            // monday documents no webhook value for long text or email: read the item.
+            None
+        } else {
+            // A column the portal does not show: nothing to do, nothing to read.
+            return;
+        };
+        let Some(ticket) = patched.or(self.read(item_id).await) else {
+            return;
+        };
+        let event = if column_id == columns.status {
+            tickets
+                .record_status(
+                    &ticket.portal_id,
+                    &ticket.id,
+                    ticket.status,
+                    &ticket.updated_at,
+                )
+                .await;
+            LiveEvent::StatusChanged {
+                ticket_id: ticket.id.clone(),
+                title: ticket.title.clone(),
+                status: ticket.status,
+            }
+        } else if column_id == columns.priority {
+            LiveEvent::PriorityChanged {
+                ticket_id: ticket.id.clone(),
+                title: ticket.title.clone(),
+                priority: ticket.priority,
+            }
+        } else {
+            LiveEvent::Updated {
+                ticket_id: ticket.id.clone(),
+                title: ticket.title.clone(),
+            }
+        };
+        self.publish(&ticket.portal_id, event);
+    }
+
+    /// The portal column changed: the ticket moves from one portal's list to another's.
+    async fn moved(&self, item_id: &str, value: Option<&Value>) {
+        let old = self.tickets.cached_ticket(item_id).await;
+        let new_portal = value
+            .and_then(|v| v.get("value"))
+            .and_then(Value::as_str)
+            .map(|p| p.trim().to_owned());
+        let ticket = match (&old, new_portal) {
+            (Some(old), Some(portal)) => {
+                let moved = Ticket {
+                    portal_id: portal,
+                    updated_at: now_utc_string(),
+                    ..old.clone()
+                };
+                if moved.portal_id.is_empty() {
+                    self.tickets.drop_ticket(item_id).await;
+                    None
+                } else {
+                    self.tickets.put_ticket(&moved).await;
+                    Some(moved)
+                }
+            }
+            _ => {
+                self.tickets.drop_ticket(item_id).await;
+                self.read(item_id).await
+            }
+        };
+        if let Some(old) =
+            old.filter(|o| ticket.as_ref().is_none_or(|t| t.portal_id != o.portal_id))
+        {
+            self.publish(
+                &old.portal_id,
+                LiveEvent::Removed {
+                    ticket_id: old.id.clone(),
+                    title: old.title.clone(),
+                },
+            );
+        }
+        if let Some(ticket) = ticket {
+            let portal = ticket.portal_id.clone();
+            self.publish(&portal, LiveEvent::TicketCreated { ticket });
+        }
+    }
+
+    /// Which of a reply's two ids is the thread and which the reply (see [`UpdateRef`]):
+    /// `(thread, new)`; the thread is `None` for a top-level update.
+    async fn thread_of(&self, item_id: &str, update: &UpdateRef) -> (Option<String>, String) {
+        let Some(reply_id) = &update.reply_id else {
+            return (None, update.update_id.clone());
+        };
+        let is_thread = |id: &str, cached: &Option<Vec<UpdateNode>>| {
+            cached
+                .as_ref()
+                .is_some_and(|updates| updates.iter().any(|u| u.id == id))
+        };
+        let cached = self.tickets.cached_updates(item_id).await;
+        let swapped = !is_thread(&update.update_id, &cached)
+            && self
+                .tickets
+                .portal_message(&update.update_id)
+                .await
+                .is_none()
+            && (is_thread(reply_id, &cached)
+                || self.tickets.portal_message(reply_id).await.is_some());
+        if swapped {
+            (Some(reply_id.clone()), update.update_id.clone())
+        } else {
+            (Some(update.update_id.clone()), reply_id.clone())
+        }
+    }
+
+    async fn update_posted(&self, item_id: &str, update: &UpdateRef, post: &Post) {
+        let tickets = &self.tickets;
+        let (thread, new) = self.thread_of(item_id, update).await;
+        let creator = post.user_id.as_ref().map(|id| UserRef {
+            id: id.clone(),
+            name: tickets
+                .known_user(id)
+                .unwrap_or_else(|| "Support team".into()),
+        });
+        let at = post.at.as_deref().map(|t| normalize_timestamp(Some(t)));
+        let node = ReplyNode {
+            id: new.clone(),
+            body: post.body.clone(),
+            text_body: post.text.clone(),
+            created_at: at.clone(),
+            updated_at: at,
+            creator_id: post.user_id.clone(),
+            creator,
+        };
+        let patched = tickets
+            .patch_updates(item_id, |updates| insert(updates, thread.as_deref(), node))
+            .await;
+        // The portal's own message: its page shows it from the outbox already.
+        if tickets.portal_message(&new).await.is_some() {
+            return;
+        }
+        // A top-level update without the marker is an internal note: no read, no event.
+        let text = conversation::text_of(&post.body, post.text.as_deref());
+        if thread.is_none() && !conversation::reply_is_public(&text, false, tickets.markers()) {
+            return;
+        }
+        // The rule itself decides (reads the item only when its detail is not cached).
+        let Some((ticket, mut reply)) = tickets.public_message(item_id, &new).await else {
+            return;
+        };
+        if patched
+            && let Some(user) = &post.user_id
+            && tickets.known_user(user).is_none()
+        {
+            // Built from the payload, which names the author only by id: one call, once per
+            // team member, for the name.
+            let name = tickets.user_name(user).await;
+            tickets
+                .patch_updates(item_id, |updates| set_author(updates, &new, user, &name))
+                .await;
+            reply.author = name;
+        }
+        self.publish(
+            &ticket.portal_id,
+            LiveEvent::ReplyAdded {
+                ticket_id: ticket.id.clone(),
+                title: ticket.title.clone(),
+                reply,
+            },
+        );
+    }
+
+    async fn update_edited(&self, item_id: &str, update: &UpdateRef, post: &Post) {
+        let tickets = &self.tickets;
+        let (_, target) = self.thread_of(item_id, update).await;
+        let cached = tickets.cached_updates(item_id).await.is_some();
+        // Shown before the edit? (Only knowable from the cache; a freshly read item already
+        // has the edit.)
+        let was_public = if cached {
+            tickets.public_message(item_id, &target).await.is_some()
+        } else {
+            false
+        };
+        let now = now_utc_string();
+        tickets
+            .patch_updates(item_id, |updates| edit(updates, &target, post, &now))
+            .await;
+        let shown = tickets.public_message(item_id, &target).await;
+        let ticket = match (&shown, was_public) {
+            (Some((ticket, _)), _) => Some(ticket.clone()),
+            (None, true) => tickets.cached_ticket(item_id).await,
+            (None, false) => None,
+        };
+        if let Some(ticket) = ticket {
+            self.publish(
+                &ticket.portal_id,
+                LiveEvent::ReplyEdited {
+                    ticket_id: ticket.id.clone(),
+                    title: ticket.title.clone(),
+                },
+            );
+        }
+    }
+
+    async fn update_deleted(&self, item_id: &str, update: &UpdateRef, post: &Post) {
+        let tickets = &self.tickets;
+        let (thread, target) = self.thread_of(item_id, update).await;
+        let was_public = if tickets.cached_updates(item_id).await.is_some() {
+            tickets.public_message(item_id, &target).await.is_some()
+        } else {
+            // Not cached: judge the deleted text (the payload keeps it) by the rule.
+            let text = conversation::text_of(&post.body, post.text.as_deref());
+            match &thread {
+                None => conversation::reply_is_public(&text, false, tickets.markers()),
+                Some(thread) => {
+                    let open = tickets.portal_message(thread).await.is_some()
+                        || tickets.public_message(item_id, thread).await.is_some();
+                    conversation::reply_is_public(&text, open, tickets.markers())
+                }
+            }
+        };
+        tickets
+            .patch_updates(item_id, |updates| remove(updates, &target))
+            .await;
+        if !was_public {
+            return;
+        }
+        if let Some(ticket) = tickets.cached_ticket(item_id).await {
+            self.publish(
+                &ticket.portal_id,
+                LiveEvent::ReplyRemoved {
+                    ticket_id: ticket.id,
+                    title: ticket.title,
+                },
+            );
+        }
+    }
+}
+
+/// Adds a posted update (or a reply under `thread`) to cached updates, once. A thread the
+/// cache does not hold yet gets a placeholder, so the reply has somewhere to be.
+fn insert(updates: &mut Vec<UpdateNode>, thread: Option<&str>, node: ReplyNode) {
+    let known = updates
+        .iter()
+        .any(|u| u.id == node.id || u.replies.iter().flatten().any(|r| r.id == node.id));
+    if known {
+        return;
+    }
+    match thread {
+        None => updates.insert(
+            0,
+            UpdateNode {
+                id: node.id,
+                body: node.body,
+                text_body: node.text_body,
+                created_at: node.created_at,
+                updated_at: node.updated_at,
+                creator_id: node.creator_id,
+                creator: node.creator,
+                replies: Some(Vec::new()),
+            },
+        ),
+        Some(thread) => {
+            if !updates.iter().any(|u| u.id == thread) {
+                updates.push(UpdateNode {
+                    id: thread.to_owned(),
+                    body: String::new(),
+                    text_body: None,
+                    created_at: node.created_at.clone(),
+                    updated_at: None,
+                    creator_id: None,
+                    creator: None,
+                    replies: Some(Vec::new()),
+                });
+            }
+            if let Some(root) = updates.iter_mut().find(|u| u.id == thread) {
+                root.replies.get_or_insert_with(Vec::new).push(node);
+            }
+        }
+    }
+}
+
+fn edit(updates: &mut [UpdateNode], id: &str, post: &Post, now: &str) {
+    for update in updates {
+        if update.id == id {
+            update.body = post.body.clone();
+            update.text_body = post.text.clone();
+            update.updated_at = Some(now.to_owned());
+        }
+        for reply in update.replies.iter_mut().flatten() {
+            if reply.id == id {
+                reply.body = post.body.clone();
+                reply.text_body = post.text.clone();
+                reply.updated_at = Some(now.to_owned());
+            }
+        }
+    }
+}
+
+fn remove(updates: &mut Vec<UpdateNode>, id: &str) {
+    updates.retain(|u| u.id != id);
+    for update in updates {
+        if let Some(replies) = &mut update.replies {
+            replies.retain(|r| r.id != id);
+        }
+    }
+}
+
+fn set_author(updates: &mut [UpdateNode], id: &str, user_id: &str, name: &str) {
+    let author = Some(UserRef {
+        id: user_id.to_owned(),
+        name: name.to_owned(),
+    });
+    for update in updates {
+        if update.id == id {
+            update.creator = author.clone();
+        }
+        for reply in update.replies.iter_mut().flatten() {
+            if reply.id == id {
+                reply.creator = author.clone();
+            }
+        }
     }
 }
 
@@ -286,7 +697,8 @@ mod tests {
                 trigger_uuid: "abc".into(),
                 item_id: "123".into(),
                 change: BoardChange::ColumnChanged {
-                    column_id: "status".into()
+                    column_id: "status".into(),
+                    value: None,
                 },
             }
         );
@@ -295,13 +707,6 @@ mod tests {
         assert_eq!(
             parse_event(&archived).unwrap().change,
             BoardChange::Archived
-        );
-        let update = json!({"event": {"type": "create_update", "pulseId": 5, "updateId": 9, "triggerUuid": "u"}});
-        assert_eq!(
-            parse_event(&update).unwrap().change,
-            BoardChange::UpdateCreated {
-                update_id: "9".into()
-            }
         );
     }
 
@@ -315,6 +720,7 @@ mod tests {
             json!({"event": {"type": "update_column_value", "pulseId": "1; DROP", "triggerUuid": "t"}}),
             json!({"event": {"type": "launch_rockets", "pulseId": 1, "triggerUuid": "t"}}),
             json!({"event": {"type": "create_pulse", "pulseId": 1}}),
+            json!({"event": {"type": "create_update", "pulseId": 1, "triggerUuid": "t"}}),
         ] {
             assert!(parse_event(&body).is_err(), "{body}");
         }

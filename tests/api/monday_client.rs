@@ -76,7 +76,13 @@ async fn creates_a_ticket_and_reads_it_back_with_updates() {
     let client = board.client(&[]).await;
     let new = NewTicket::validate("Email not working", "Line one\nLine \"two\"", "urgent").unwrap();
     let created = client
-        .create_ticket("acme", "a@acme.test", &new, uuid::Uuid::new_v4())
+        .create_ticket(
+            "acme",
+            "a@acme.test",
+            &new,
+            "cp00000000000000000000000000000001",
+            uuid::Uuid::new_v4(),
+        )
         .await
         .expect("created");
     assert_eq!(created.title, "Email not working");
@@ -124,11 +130,23 @@ async fn the_same_idempotency_key_creates_one_item() {
     let new = NewTicket::validate("Once", "", "low").unwrap();
     let key = uuid::Uuid::new_v4();
     let first = client
-        .create_ticket("p", "a@p.test", &new, key)
+        .create_ticket(
+            "p",
+            "a@p.test",
+            &new,
+            "cp00000000000000000000000000000002",
+            key,
+        )
         .await
         .unwrap();
     let second = client
-        .create_ticket("p", "a@p.test", &new, key)
+        .create_ticket(
+            "p",
+            "a@p.test",
+            &new,
+            "cp00000000000000000000000000000002",
+            key,
+        )
         .await
         .unwrap();
     assert_eq!(first.id, second.id);
@@ -322,7 +340,13 @@ async fn application_errors_are_typed_not_retried() {
     let new = NewTicket::validate("Bad label", "", "low").unwrap();
     let before = board.board.stats().requests;
     match client
-        .create_ticket("p", "a@p.test", &new, uuid::Uuid::new_v4())
+        .create_ticket(
+            "p",
+            "a@p.test",
+            &new,
+            "cp00000000000000000000000000000003",
+            uuid::Uuid::new_v4(),
+        )
         .await
     {
         Err(MondayError::Api { code, message }) => {

@@ -209,8 +209,8 @@ impl Rule {
                 .unwrap_or(5)
                 .to_string();
             return match self.operator.as_str() {
-                "any_of" => strings.iter().any(|s| *s == index),
-                "not_any_of" => !strings.iter().any(|s| *s == index),
+                "any_of" => strings.contains(&index),
+                "not_any_of" => !strings.contains(&index),
                 "is_empty" => index == "5",
                 "is_not_empty" => index != "5",
                 "contains_terms" => strings

@@ -240,7 +240,7 @@ impl Shared {
         let failure = faults.failure.filter(|f| applies(f))?;
         if let Some(every) = faults.every.filter(|every| *every > 1) {
             let seen = self.fault_seen.fetch_add(1, Ordering::Relaxed) + 1;
-            if seen % u64::from(every) != 0 {
+            if !seen.is_multiple_of(u64::from(every)) {
                 return None;
             }
         }

@@ -137,8 +137,33 @@ pub async fn doctor(
     expected_webhook_url: Option<&str>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let calls = check_calls(config, db).await;
+    let spent = !calls.ok;
+    findings.push(calls);
     match client.ping().await {
         Ok(()) => findings.push(pass("token", "monday accepts the API token")),
+        Err(MondayError::DailyLimit { .. }) if spent => return findings,
+        Err(MondayError::DailyLimit { retry_in }) => {
+            findings.push(fail(
+                "token",
+                format!(
+                    "monday answers that the account's daily call limit is spent (it asks to wait {} s)",
+                    retry_in.map_or(0, |d| d.as_secs())
+                ),
+                "wait for the reset at midnight UTC (pages show saved data, the outbox waits); \
+                 other apps on the account share the limit, and a larger plan raises it",
+            ));
+            return findings;
+        }
+        Err(MondayError::Forbidden { code, message }) => {
+            findings.push(fail(
+                "token",
+                format!("the token works, but its user may not do this ({code}: {message})"),
+                "use a token of a user who can see and edit the board (not a viewer or guest), \
+                 with a confirmed email address; an account IP allow-list must include this server",
+            ));
+            return findings;
+        }
         Err(MondayError::Unauthorized) => {
             findings.push(fail(
                 "token",
@@ -186,6 +211,31 @@ pub async fn doctor(
     findings.extend(check_columns(config, client, &board));
     findings.push(check_webhooks(config, client, db, expected_webhook_url).await);
     findings
+}
+
+/// Today's monday calls against the daily cap, as the running portal last saved them.
+async fn check_calls(config: &Config, db: &SqlitePool) -> Finding {
+    let limit = config.monday.daily_call_limit;
+    let today = monday::format_utc(time::OffsetDateTime::now_utc());
+    let used = match super::usage::saved(db).await {
+        Some((day, calls)) if today.starts_with(&day) => calls,
+        _ => 0.0,
+    };
+    let left = (f64::from(limit) - used).max(0.0);
+    let detail = format!(
+        "{used:.1} of {limit} monday calls used today (UTC), {left:.1} left (MONDAY_DAILY_CALL_LIMIT)"
+    );
+    if used >= f64::from(limit) * monday::READ_SHARE {
+        fail(
+            "daily calls",
+            detail,
+            "the portal now sends only clients' tickets and replies, and waits for the reset at \
+             midnight UTC; if your monday plan allows more calls, raise MONDAY_DAILY_CALL_LIMIT \
+             (Pro: 10000, Enterprise: 25000)",
+        )
+    } else {
+        pass("daily calls", detail)
+    }
 }
 
 fn check_columns(config: &Config, client: &TicketBoard, board: &BoardNode) -> Vec<Finding> {
