@@ -11,10 +11,12 @@
 //! the portal has not seen.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use monday::{ReplyNode, UpdateNode, UserRef, normalize_timestamp, now_utc_string};
+use monday::{ItemNode, ReplyNode, UpdateNode, UserRef, normalize_timestamp, now_utc_string};
 use serde_json::Value;
 use sqlx::SqlitePool;
+use tokio::sync::{mpsc, oneshot};
 
 use super::db::now_unix;
 use super::live_hub::LiveHub;
@@ -183,16 +185,30 @@ pub fn parse_event(body: &Value) -> Result<ParsedEvent, WebhookError> {
     })
 }
 
+/// How long the first read of a batch waits for others to join it.
+const BATCH_WINDOW: Duration = Duration::from_millis(150);
+
+/// A read the webhook service needs, answered with the item as monday has it (or `None`).
+type ReadRequest = (String, oneshot::Sender<Option<ItemNode>>);
+
 /// The service behind the webhook routes.
 pub struct BoardEvents {
     db: SqlitePool,
     tickets: Arc<TicketService>,
     live: Arc<LiveHub>,
+    reads: mpsc::UnboundedSender<ReadRequest>,
 }
 
 impl BoardEvents {
     pub fn new(db: SqlitePool, tickets: Arc<TicketService>, live: Arc<LiveHub>) -> Self {
-        Self { db, tickets, live }
+        let (reads, queue) = mpsc::unbounded_channel();
+        tokio::spawn(batch_reads(tickets.clone(), queue));
+        Self {
+            db,
+            tickets,
+            live,
+            reads,
+        }
     }
 
     /// Records a trigger; false when it was seen before.
@@ -246,25 +262,21 @@ impl BoardEvents {
         }
     }
 
-    /// Reads the item from monday (one call) and puts it into the caches. `None` when it is
-    /// not on the board (or belongs to no portal) or monday does not answer.
+    /// Reads the item from monday and puts it into the caches. Reads from webhooks that arrive
+    /// together share one call (up to 100 items: a team creating many items at once costs a
+    /// call per hundred, not per item). `None` when it is not on the board (or belongs to no
+    /// portal) or monday does not answer.
     async fn read(&self, item_id: &str) -> Option<Ticket> {
+        let (answer, answered) = oneshot::channel();
+        self.reads.send((item_id.to_owned(), answer)).ok()?;
+        let item = answered.await.ok()??;
         let tickets = &self.tickets;
-        match tickets.board().item(item_id).await {
-            Ok(Some(item)) => {
-                let ticket = tickets.board().mapping().ticket_from(&item);
-                if ticket.portal_id.is_empty() {
-                    return None;
-                }
-                tickets.put_ticket(&ticket).await;
-                tickets.cached_ticket(item_id).await.or(Some(ticket))
-            }
-            Ok(None) => None,
-            Err(error) => {
-                tracing::warn!(%error, item = %item_id, "webhook: could not read the item");
-                None
-            }
+        let ticket = tickets.board().mapping().ticket_from(&item);
+        if ticket.portal_id.is_empty() {
+            return None;
         }
+        tickets.put_ticket(&ticket).await;
+        tickets.cached_ticket(item_id).await.or(Some(ticket))
     }
 
     /// A new item (read, unless it is one the outbox just delivered), or a restored one.
@@ -318,7 +330,11 @@ impl BoardEvents {
             }
             None => None,
         };
-        let Some(ticket) = ticket.or(self.read(item_id).await) else {
+        let ticket = match ticket {
+            Some(ticket) => Some(ticket),
+            None => self.read(item_id).await,
+        };
+        let Some(ticket) = ticket else {
             return;
         };
         self.publish(
@@ -369,7 +385,12 @@ impl BoardEvents {
             // A column the portal does not show: nothing to do, nothing to read.
             return;
         };
-        let Some(ticket) = patched.or(self.read(item_id).await) else {
+        // Read only when the payload could not be applied (`Option::or` would read always).
+        let patched = match patched {
+            Some(ticket) => Some(ticket),
+            None => self.read(item_id).await,
+        };
+        let Some(ticket) = patched else {
             return;
         };
         let event = if column_id == columns.status {
@@ -596,6 +617,34 @@ impl BoardEvents {
     }
 }
 
+/// Answers reads in batches: the first waits [`BATCH_WINDOW`] for others, then up to
+/// [`monday::ITEMS_LIMIT`] items are read in one call.
+async fn batch_reads(tickets: Arc<TicketService>, mut queue: mpsc::UnboundedReceiver<ReadRequest>) {
+    while let Some(first) = queue.recv().await {
+        let mut batch = vec![first];
+        let deadline = tokio::time::Instant::now() + BATCH_WINDOW;
+        while batch.len() < monday::ITEMS_LIMIT {
+            match tokio::time::timeout_at(deadline, queue.recv()).await {
+                Ok(Some(next)) => batch.push(next),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        let mut ids: Vec<&str> = batch.iter().map(|(id, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let items = match tickets.board().items(&ids).await {
+            Ok(items) => items,
+            Err(error) => {
+                tracing::warn!(%error, count = ids.len(), "webhook: could not read the items");
+                Vec::new()
+            }
+        };
+        for (id, answer) in batch {
+            let _ = answer.send(items.iter().find(|item| item.id == id).cloned());
+        }
+    }
+}
+
 /// Adds a posted update (or a reply under `thread`) to cached updates, once. A thread the
 /// cache does not hold yet gets a placeholder, so the reply has somewhere to be.
 fn insert(updates: &mut Vec<UpdateNode>, thread: Option<&str>, node: ReplyNode) {
@@ -723,6 +772,229 @@ mod tests {
             json!({"event": {"type": "create_update", "pulseId": 1, "triggerUuid": "t"}}),
         ] {
             assert!(parse_event(&body).is_err(), "{body}");
+        }
+    }
+
+    /// monday's own webhook payloads (docs samples and captures, each file naming its source),
+    /// each with the change it must parse to. A fixture added without a row here fails.
+    #[test]
+    fn every_webhook_fixture_parses_to_the_right_change() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/monday/tests/fixtures");
+        let id = |s: &str| s.to_owned();
+        type Expected = Result<(&'static str, BoardChange), WebhookError>;
+        let expected: Vec<(&str, Expected)> = vec![
+            ("webhook-challenge.json", Err(WebhookError::NoEvent)),
+            ("webhook-jwt-claims.json", Err(WebhookError::NoEvent)),
+            (
+                "webhook-create_item.json",
+                Ok(("1772099344", BoardChange::Created)),
+            ),
+            (
+                "webhook-create_item-captured-2025.json",
+                Ok(("8409778368", BoardChange::Created)),
+            ),
+            (
+                "webhook-change_column_value-date.json",
+                Ok((
+                    "1771812728",
+                    BoardChange::ColumnChanged {
+                        column_id: id("date4"),
+                        value: Some(json!({"date": "2021-10-11", "icon": null, "time": null})),
+                    },
+                )),
+            ),
+            // A capture with its ids masked: unmasked below with made-up numbers.
+            (
+                "webhook-change_column_value-text.json",
+                Ok((
+                    "100000001",
+                    BoardChange::ColumnChanged {
+                        column_id: id("masked"),
+                        value: Some(json!({"value": "Data Engineer"})),
+                    },
+                )),
+            ),
+            (
+                "webhook-change_name.json",
+                Ok((
+                    "7786784003",
+                    BoardChange::Renamed {
+                        name: Some(id("New Name 2")),
+                    },
+                )),
+            ),
+            (
+                "webhook-change_status_column_value.json",
+                Ok((
+                    "1772099344",
+                    BoardChange::ColumnChanged {
+                        column_id: id("status"),
+                        value: Some(
+                            json!({"label": {"index": 3, "text": "Status change wbhook", "style": {"color": "#0086c0", "border": "#3DB0DF", "var_name": "blue-links"}}, "post_id": null}),
+                        ),
+                    },
+                )),
+            ),
+            (
+                "webhook-change_status_column_value-captured-2025.json",
+                Ok((
+                    "7786784079",
+                    BoardChange::ColumnChanged {
+                        column_id: id("status_mkmwnxnk"),
+                        value: Some(
+                            json!({"label": {"index": 0, "text": "Working on it", "style": {"color": "#fdab3d", "border": "#e99729", "var_name": "orange"}, "is_done": false}, "post_id": null}),
+                        ),
+                    },
+                )),
+            ),
+            (
+                "webhook-create_update.json",
+                Ok((
+                    "1771812728",
+                    BoardChange::UpdatePosted {
+                        update: UpdateRef {
+                            update_id: id("1190616585"),
+                            reply_id: None,
+                        },
+                        post: Post {
+                            body: id("<p>create_update webhook</p>"),
+                            text: Some(id("create_update webhook")),
+                            user_id: Some(id("9603417")),
+                            at: Some(id("2021-10-11T09:18:57.368Z")),
+                        },
+                    },
+                )),
+            ),
+            (
+                "webhook-create_update-captured-2025.json",
+                Ok((
+                    "7786784156",
+                    BoardChange::UpdatePosted {
+                        update: UpdateRef {
+                            update_id: id("3836364238"),
+                            reply_id: None,
+                        },
+                        post: Post {
+                            body: id("1st update"),
+                            text: Some(id("1st update")),
+                            user_id: Some(id("67214742")),
+                            at: Some(id("2025-02-05T17:47:46.197Z")),
+                        },
+                    },
+                )),
+            ),
+            // The reply: replyId is kept, so the thread is followed.
+            (
+                "webhook-create_update-reply.json",
+                Ok((
+                    "5892566890",
+                    BoardChange::UpdatePosted {
+                        update: UpdateRef {
+                            update_id: id("2715253913"),
+                            reply_id: Some(id("2731385536")),
+                        },
+                        post: Post {
+                            body: id(
+                                "Battery Drain Results<br><br>Battery Drain Test Results<br><br>Rate: 4.2% per hour<br>:Conditions: Replaced Battery",
+                            ),
+                            text: Some(id(
+                                "Battery Drain Results\n\nBattery Drain Test Results\n\nRate: 4.2% per hour\n:Conditions: Replaced Battery",
+                            )),
+                            user_id: Some(id("12304876")),
+                            at: Some(id("2024-01-23T15:35:02.017Z")),
+                        },
+                    },
+                )),
+            ),
+            (
+                "webhook-edit_update.json",
+                Ok((
+                    "7786784156",
+                    BoardChange::UpdateEdited {
+                        update: UpdateRef {
+                            update_id: id("3836364238"),
+                            reply_id: None,
+                        },
+                        post: Post {
+                            body: id("1st update edit"),
+                            text: Some(id("1st update edit\n\n")),
+                            user_id: Some(id("67214742")),
+                            at: Some(id("2025-02-05T17:49:31.431Z")),
+                        },
+                    },
+                )),
+            ),
+            (
+                "webhook-delete_update.json",
+                Ok((
+                    "7786784156",
+                    BoardChange::UpdateDeleted {
+                        update: UpdateRef {
+                            update_id: id("3836364238"),
+                            reply_id: None,
+                        },
+                        post: Post {
+                            body: id("1st update edit"),
+                            text: Some(id("1st update edit\n\n")),
+                            user_id: Some(id("67214742")),
+                            at: Some(id("2025-02-05T17:49:59.637Z")),
+                        },
+                    },
+                )),
+            ),
+            (
+                "webhook-item_archived.json",
+                Ok(("8409778368", BoardChange::Archived)),
+            ),
+            (
+                "webhook-item_deleted.json",
+                Ok(("8409778368", BoardChange::Deleted)),
+            ),
+            (
+                "webhook-item_restored.json",
+                Ok(("8409778368", BoardChange::Restored)),
+            ),
+        ];
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("the fixtures folder")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("webhook-"))
+            .collect();
+        files.sort();
+        let mut named: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+        named.sort();
+        assert_eq!(files, named, "every webhook fixture has an expected change");
+        for (name, want) in expected {
+            let text = std::fs::read_to_string(dir.join(name)).expect(name);
+            let fixture: Value = serde_json::from_str(&text).expect(name);
+            assert!(
+                fixture["source"].as_str().is_some_and(|s| !s.is_empty()),
+                "{name} names its source"
+            );
+            let mut body = fixture["body"].clone();
+            if let Some(event) = body.get_mut("event").and_then(Value::as_object_mut) {
+                for (key, value) in event.iter_mut() {
+                    if value == "*****" {
+                        *value = match key.as_str() {
+                            "pulseId" => json!(100000001),
+                            "columnId" => json!("masked"),
+                            _ => json!("masked-1"),
+                        };
+                    }
+                }
+            }
+            let parsed = parse_event(&body);
+            match want {
+                Ok((item, change)) => {
+                    let parsed = parsed.unwrap_or_else(|e| panic!("{name}: {e}"));
+                    assert_eq!(parsed.item_id, item, "{name}");
+                    assert_eq!(parsed.change, change, "{name}");
+                    assert!(!parsed.trigger_uuid.is_empty(), "{name}");
+                }
+                Err(error) => assert_eq!(parsed, Err(error), "{name}"),
+            }
         }
     }
 }

@@ -94,6 +94,39 @@ impl TestApp {
         .await
     }
 
+    /// Outbox rows in `state` (`waiting`, `delivered`, `failed`).
+    pub async fn outbox_count(&self, state: &str) -> i64 {
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox WHERE state = ?")
+            .bind(state)
+            .fetch_one(&self.state.db)
+            .await
+            .expect("the outbox");
+        count
+    }
+
+    /// Waits until nothing waits in the outbox.
+    pub async fn outbox_drained(&self, within: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.outbox_count("waiting").await > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the outbox did not drain: {} waiting",
+                self.outbox_count("waiting").await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many items of each name the local board holds (archived and deleted ones too).
+    pub fn board_titles(&self) -> std::collections::HashMap<String, usize> {
+        let snap = self.local_board().store().snapshot();
+        let mut counts = std::collections::HashMap::new();
+        for item in snap.items.values() {
+            *counts.entry(item.name.clone()).or_default() += 1;
+        }
+        counts
+    }
+
     /// Makes the local board refuse connections, as when monday is down.
     pub async fn take_monday_down(&self) {
         use monday_local::{Failure, Faults};
@@ -368,7 +401,7 @@ impl TestApp {
     /// Waits until the local board's webhooks point at this portal.
     pub async fn webhooks_registered(&self) {
         for _ in 0..200 {
-            if self.local_board().store().snapshot().webhooks.len() >= 6 {
+            if self.local_board().store().snapshot().webhooks.len() >= 9 {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(25)).await;

@@ -11,9 +11,7 @@ use tokio::sync::mpsc;
 use crate::Shared;
 use crate::clock::{now_epoch_seconds, now_utc_string};
 use crate::graphql::html_to_text;
-use crate::store::{
-    BoardError, BoardEvent, BoardState, ColumnKind, ItemState, Webhook, webhook_value,
-};
+use crate::store::{BoardError, BoardEvent, ColumnKind, ItemState, Webhook, webhook_value};
 
 pub struct WebhookDispatcher {
     http: reqwest::Client,
@@ -87,7 +85,7 @@ impl WebhookDispatcher {
                 };
                 let snap = shared.store.snapshot();
                 for webhook in snap.webhooks.values() {
-                    if let Some(payload) = payload(&event, webhook, &snap) {
+                    if let Some(payload) = payload(&event, webhook) {
                         let dispatcher = dispatcher.clone();
                         let url = webhook.url.clone();
                         tokio::spawn(async move { dispatcher.deliver(url, payload).await });
@@ -128,7 +126,7 @@ fn redact_url(url: &str) -> String {
 }
 
 /// The payload `webhook` receives for `event`, or `None` when it did not subscribe to it.
-pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Option<Value> {
+pub fn payload(event: &BoardEvent, webhook: &Webhook) -> Option<Value> {
     if webhook.board_id != event.board_id() {
         return None;
     }
@@ -160,24 +158,16 @@ pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Opti
     match (webhook.event.as_str(), event) {
         ("create_item", BoardEvent::ItemCreated { user_id, .. }) => {
             common("create_pulse", *user_id);
-            let board = snap.board(item.board_id)?;
-            let values: Map<String, Value> = board
-                .columns
-                .iter()
-                .filter(|c| c.kind != ColumnKind::Name)
-                .filter_map(|c| {
-                    item.values
-                        .get(&c.id)
-                        .map(|v| (c.id.clone(), webhook_value(c, Some(v))))
-                })
-                .collect();
+            // Every sample and capture of monday's shows `columnValues: {}`; whether monday
+            // fills it for an item created with values is not documented, so the local board
+            // never does: a client must read the item for its values.
             body.insert("pulseId".into(), json!(item.id));
             body.insert("pulseName".into(), json!(item.name));
             body.insert("groupId".into(), json!("topics"));
             body.insert("groupName".into(), json!("Tickets"));
             body.insert("groupColor".into(), json!("#579bfc"));
             body.insert("isTopGroup".into(), json!(true));
-            body.insert("columnValues".into(), Value::Object(values));
+            body.insert("columnValues".into(), json!({}));
         }
         (
             subscription @ ("change_column_value"
@@ -225,9 +215,10 @@ pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Opti
                 previous, user_id, ..
             },
         ) => {
+            // As captured: `groupId`, no `pulseName` (the new name is in `value`).
             common("update_name", *user_id);
+            body.insert("groupId".into(), json!("topics"));
             body.insert("pulseId".into(), json!(item.id));
-            body.insert("pulseName".into(), json!(item.name));
             body.insert("value".into(), json!({ "name": item.name }));
             body.insert("previousValue".into(), json!({ "name": previous }));
         }

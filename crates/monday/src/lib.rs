@@ -36,6 +36,8 @@ pub const PAGE_LIMIT: u32 = 500;
 /// How many updates (comments) of one item are read at once: monday returns at most 100 a
 /// page since 2025-01, so a longer conversation is read page by page.
 pub const UPDATES_LIMIT: u32 = 100;
+/// The most ids monday's `items` query takes at once.
+pub const ITEMS_LIMIT: usize = 100;
 /// The most text monday's long text column holds.
 pub const LONG_TEXT_MAX_CHARS: usize = 2_000;
 
@@ -236,6 +238,39 @@ impl Client {
     ) -> Result<Option<ItemNode>, MondayError> {
         self.fetch_item(queries::ITEM_BY_ID, item_id, column_ids, false)
             .await
+    }
+
+    /// Items by id, up to [`ITEMS_LIMIT`] in one call (more ids take more calls).
+    pub async fn items(
+        &self,
+        item_ids: &[&str],
+        column_ids: &[&str],
+    ) -> Result<Vec<ItemNode>, MondayError> {
+        #[derive(Deserialize)]
+        struct Items {
+            items: Option<Vec<Option<ItemNode>>>,
+        }
+        let ids: Vec<&str> = item_ids.iter().copied().filter(|id| is_id(id)).collect();
+        let mut found = Vec::new();
+        for chunk in ids.chunks(ITEMS_LIMIT) {
+            let items: Items = self
+                .transport
+                .execute(
+                    queries::ITEMS_BY_IDS,
+                    json!({ "ids": chunk, "limit": chunk.len(), "columnIds": column_ids }),
+                    Replay::Safe,
+                )
+                .await?;
+            found.extend(
+                items
+                    .items
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter(|item| chunk.contains(&item.id.as_str())),
+            );
+        }
+        Ok(found)
     }
 
     /// One item with all its updates (newest first, as monday returns them) and their

@@ -90,6 +90,15 @@ query ItemById($itemId: ID!, $columnIds: [String!]) {
     item_fields!()
 );
 
+/// Up to 100 items by id in one call (monday's `items` takes at most 100 ids).
+pub const ITEMS_BY_IDS: &str = concat!(
+    r#"
+query ItemsByIds($ids: [ID!], $limit: Int!, $columnIds: [String!]) {
+  items(ids: $ids, limit: $limit) { ...ItemFields }
+}"#,
+    item_fields!()
+);
+
 /// An item with the first page of its updates (monday returns at most 100 a page).
 pub const ITEM_WITH_UPDATES: &str = concat!(
     r#"
@@ -214,6 +223,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("ItemsByColumnFirstPage", ITEMS_BY_COLUMN_FIRST_PAGE),
     ("ItemsNextPage", ITEMS_NEXT_PAGE),
     ("ItemById", ITEM_BY_ID),
+    ("ItemsByIds", ITEMS_BY_IDS),
     ("ItemWithUpdates", ITEM_WITH_UPDATES),
     ("UpdatesPage", UPDATES_PAGE),
     ("CreateReply", CREATE_REPLY),

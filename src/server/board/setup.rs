@@ -12,13 +12,16 @@ use crate::model::{Priority, Status};
 use crate::server::config::Config;
 
 /// The webhook subscriptions the portal needs, by monday's event names.
-pub const WEBHOOK_EVENTS: [&str; 6] = [
+pub const WEBHOOK_EVENTS: [&str; 9] = [
     "create_item",
     "change_column_value",
     "change_name",
     "create_update",
+    "edit_update",
+    "delete_update",
     "item_archived",
     "item_deleted",
+    "item_restored",
 ];
 
 /// One column the portal needs: its role, the configured id and monday's type.

@@ -378,8 +378,9 @@ impl TicketService {
                     .await;
                 self.announce_delivery(row, Some(ticket.id.clone()), Delivery::Delivered);
             }
-            Delivered::Reply(item_id, _) => {
-                self.details.invalidate(&item_id).await;
+            // The page shows the client's messages from the outbox: the cached detail stays
+            // right without reading the item again.
+            Delivered::Reply(..) => {
                 self.announce_delivery(row, None, Delivery::Delivered);
             }
         }
