@@ -92,11 +92,8 @@ async fn no_path_ever_crosses_portals() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
     let mut rng = StdRng::seed_from_u64(seed);
-    // Thousands of operations in a few seconds: an Enterprise account's limits (the test is
-    // about isolation; the limits have tests of their own).
-    let mut settings = NO_WRITE_LIMITS.to_vec();
-    settings.push(("LOCAL_BOARD_PLAN", "enterprise"));
-    let app = spawn_app_with(&settings).await;
+    // Under a Standard account's limits (the local board's default), as a real agency.
+    let app = spawn_app_with(NO_WRITE_LIMITS).await;
     app.webhooks_registered().await;
 
     // Each portal owns tickets on the board, tagged with its name.
