@@ -410,7 +410,7 @@ fn message_html(snap: &BoardState, update: &Update, kind: &str, user: u64) -> St
 <details class="mt-1 text-sm"><summary class="cursor-pointer text-slate-600">Edit or delete</summary>
 <form method="post" action="/local-board/items/{item}/updates/{id}/edit" class="mt-1 flex flex-wrap items-end gap-2">
 <label class="sr-only" for="edit-{id}">New text of {id}</label>
-<textarea id="edit-{id}" name="body" rows="2" required class="{INPUT} min-w-64 flex-1">{text}</textarea>
+<textarea id="edit-{id}" name="body" rows="2" required class="{INPUT} min-w-64 flex-1" placeholder="The new text (replaces the message)"></textarea>
 <input type="hidden" name="user_id" value="{user}">
 <button class="{BUTTON}">Save edit</button>
 </form>
