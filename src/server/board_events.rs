@@ -524,6 +524,47 @@ impl BoardEvents {
         if thread.is_none() && !conversation::reply_is_public(&text, false, tickets.markers()) {
             return;
         }
+        // Nobody has the ticket's page open (its detail is not cached) but its portal is known:
+        // when the thread is known without reading (top level, or a client's message), the
+        // payload is enough to decide and to show the message.
+        if !patched && let Some(ticket) = tickets.cached_ticket(item_id).await {
+            let decided = match &thread {
+                None => Some((true, None)),
+                Some(root) => tickets.portal_message(root).await.map(|(shown_root, _)| {
+                    (
+                        conversation::reply_is_public(&text, true, tickets.markers()),
+                        Some(shown_root),
+                    )
+                }),
+            };
+            if let Some((public, shown_root)) = decided {
+                if public {
+                    let author = match &post.user_id {
+                        Some(user) => tickets.user_name(user).await,
+                        None => "Support team".into(),
+                    };
+                    let at = normalize_timestamp(post.at.as_deref());
+                    let reply = conversation::team_post(
+                        &new,
+                        author,
+                        &post.body,
+                        at,
+                        thread.as_deref(),
+                        shown_root,
+                        tickets.markers(),
+                    );
+                    self.publish(
+                        &ticket.portal_id,
+                        LiveEvent::ReplyAdded {
+                            ticket_id: ticket.id.clone(),
+                            title: ticket.title.clone(),
+                            reply,
+                        },
+                    );
+                }
+                return;
+            }
+        }
         // The rule itself decides (reads the item only when its detail is not cached).
         let Some((ticket, mut reply)) = tickets.public_message(item_id, &new).await else {
             return;

@@ -442,3 +442,56 @@ async fn webhooks_that_carry_their_value_cost_no_monday_call() {
     ));
     assert_eq!(calls() - before, 1);
 }
+
+/// Nobody has the ticket open (its detail is not cached): a public team update still reaches
+/// the portal's dashboard, built from the payload; the author's name costs one call, once.
+#[tokio::test]
+async fn a_public_update_on_a_ticket_nobody_has_open_costs_no_read() {
+    let app = spawn_app_with(NO_WRITE_LIMITS).await;
+    let mut scene = scene(&app, "thread_f").await;
+    let board = app.local_board();
+    let board_id = board.board_id();
+    let store = board.store();
+    let quiet = store
+        .mutate(|txn| {
+            txn.create_item(
+                board_id,
+                "Nobody looks at this",
+                Some(&json!({"portal_id": "thread_f"})),
+                false,
+                API_USER_ID,
+                None,
+            )
+        })
+        .await
+        .unwrap();
+    while scene
+        .socket
+        .next_event(Duration::from_millis(500))
+        .await
+        .is_some()
+    {}
+    let before = app.state.board.requests_sent();
+    for (n, text) in ["<p>@client First news</p>", "<p>@client More news</p>"]
+        .into_iter()
+        .enumerate()
+    {
+        store
+            .mutate(|txn| txn.create_update(quiet.id, text, 3, None))
+            .await
+            .unwrap();
+        match scene.socket.next_event(Duration::from_secs(5)).await {
+            Some(LiveEvent::ReplyAdded { reply, ticket_id, .. }) => {
+                assert_eq!(ticket_id, quiet.id.to_string());
+                assert_eq!(reply.author, "Priya Shah");
+                assert!(!reply.body_html.contains("@client"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            app.state.board.requests_sent() - before,
+            1,
+            "update {n}: only the author's name, once"
+        );
+    }
+}

@@ -150,6 +150,34 @@ fn team_reply(reply: &ReplyNode, body_html: String, root: &str, shown_root: &str
     }
 }
 
+/// A public team message built from a webhook's payload (no read): at the top level without
+/// its marker, in a thread as written.
+pub fn team_post(
+    id: &str,
+    author: String,
+    body: &str,
+    created_at: String,
+    thread: Option<&str>,
+    shown_root: Option<String>,
+    markers: &Markers,
+) -> Reply {
+    let body_html = match thread {
+        None => public_body_html(body, &markers.public),
+        Some(_) => sanitize(body),
+    };
+    Reply {
+        id: id.to_owned(),
+        author,
+        from_client: false,
+        body_html,
+        created_at,
+        delivery: Delivery::Delivered,
+        in_reply_to: shown_root,
+        thread: Some(thread.unwrap_or(id).to_owned()),
+        edited: false,
+    }
+}
+
 /// The public conversation: threads in the order they started, each message followed by the
 /// replies in its thread, oldest first.
 pub fn conversation(
