@@ -481,7 +481,9 @@ async fn a_public_update_on_a_ticket_nobody_has_open_costs_no_read() {
             .await
             .unwrap();
         match scene.socket.next_event(Duration::from_secs(5)).await {
-            Some(LiveEvent::ReplyAdded { reply, ticket_id, .. }) => {
+            Some(LiveEvent::ReplyAdded {
+                reply, ticket_id, ..
+            }) => {
                 assert_eq!(ticket_id, quiet.id.to_string());
                 assert_eq!(reply.author, "Priya Shah");
                 assert!(!reply.body_html.contains("@client"));

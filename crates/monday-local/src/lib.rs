@@ -381,6 +381,7 @@ impl LocalBoard {
             .route("/faults", get(control_faults).put(control_set_faults))
             .route("/limits", get(control_limits).put(control_set_limits))
             .route("/day", post(control_day))
+            .route("/team", post(control_team))
             .route("/stats", get(control_stats))
             .with_state(self.clone());
         tokio::spawn(async move {
@@ -598,6 +599,91 @@ async fn control_day(
         board.new_day();
     }
     axum::Json(board.stats()).into_response()
+}
+
+/// What the support team does in monday's web interface: it fires webhooks but is no API call,
+/// so it counts against no limit. Load generators (the benchmark) act through it.
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum TeamAction {
+    CreateItem {
+        name: String,
+        #[serde(default)]
+        column_values: Value,
+    },
+    ChangeColumns {
+        item_id: u64,
+        column_values: Value,
+    },
+    CreateUpdate {
+        item_id: u64,
+        body: String,
+        #[serde(default)]
+        parent_id: Option<u64>,
+    },
+}
+
+#[derive(Deserialize)]
+struct TeamRequest {
+    #[serde(flatten)]
+    action: TeamAction,
+    /// The team member acting (the first team member by default).
+    #[serde(default = "first_team_member")]
+    user_id: u64,
+}
+
+fn first_team_member() -> u64 {
+    store::API_USER_ID + 1
+}
+
+async fn control_team(
+    State(board): State<LocalBoard>,
+    headers: HeaderMap,
+    request: Result<axum::Json<TeamRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(axum::Json(TeamRequest { action, user_id })) = request else {
+        return (StatusCode::BAD_REQUEST, "expected a team action").into_response();
+    };
+    let board_id = board.board_id();
+    let store = board.store();
+    let done = match action {
+        TeamAction::CreateItem {
+            name,
+            column_values,
+        } => store
+            .mutate(|txn| {
+                txn.create_item(board_id, &name, Some(&column_values), false, user_id, None)
+            })
+            .await
+            .map(|item| item.id),
+        TeamAction::ChangeColumns {
+            item_id,
+            column_values,
+        } => store
+            .mutate(|txn| {
+                txn.change_column_values(board_id, item_id, &column_values, false, user_id)
+            })
+            .await
+            .map(|item| item.id),
+        TeamAction::CreateUpdate {
+            item_id,
+            body,
+            parent_id,
+        } => store
+            .mutate(|txn| match parent_id {
+                Some(parent) => txn.create_reply(parent, &body, user_id, None),
+                None => txn.create_update(item_id, &body, user_id, None),
+            })
+            .await
+            .map(|update| update.id),
+    };
+    match done {
+        Ok(id) => axum::Json(json!({ "id": id.to_string() })).into_response(),
+        Err(error) => (StatusCode::UNPROCESSABLE_ENTITY, error.to_string()).into_response(),
+    }
 }
 
 async fn control_stats(State(board): State<LocalBoard>, headers: HeaderMap) -> Response {
