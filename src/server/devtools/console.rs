@@ -148,6 +148,11 @@ Calls today: <strong data-testid="calls-today">{calls:.1}</strong> of {daily} (a
 <button class="{BUTTON}" name="mode" value="server_error">HTTP 500</button>
 <button class="{BUTTON}" name="mode" value="down">Down</button>
 </form>
+<form method="post" action="/local-board/plan" class="mt-2 flex flex-wrap items-end gap-2">
+<div class="flex flex-col gap-1"><label for="plan" class="text-sm">monday plan (its limits)</label>
+<select id="plan" name="plan" class="{INPUT}"><option value="free">Free (200 calls a day)</option><option value="standard" selected>Standard (1,000 a day)</option><option value="pro">Pro (10,000 a day)</option><option value="enterprise">Enterprise (25,000 a day)</option></select></div>
+<button class="{BUTTON}">Apply plan</button>
+</form>
 </section>"#,
         url = escape(&board.url().await),
         fault = escape(&fault_name),
@@ -464,6 +469,7 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/local-board/items/{id}/restore", post(restore_item))
         .route("/local-board/items/{id}/state", post(change_state))
         .route("/local-board/faults", post(set_faults))
+        .route("/local-board/plan", post(set_plan))
 }
 
 #[derive(Deserialize)]
@@ -729,6 +735,28 @@ async fn change_state(
         .mutate(|txn| txn.set_item_state(id, new_state, form.user_id))
         .await
         .map(|item| format!("{} was {}", item.name, new_state.as_str()));
+    back_to("/local-board", result)
+}
+
+#[derive(Deserialize)]
+struct PlanForm {
+    plan: String,
+}
+
+/// Switches the limits the board enforces to another monday plan's.
+async fn set_plan(State(state): State<AppState>, Form(form): Form<PlanForm>) -> Response {
+    let board = match board(&state) {
+        Ok(board) => board,
+        Err(not_in_use) => return not_in_use.into_response(),
+    };
+    let result = form
+        .plan
+        .parse::<monday_local::Plan>()
+        .map(|plan| {
+            board.set_limits(plan.limits());
+            format!("The board now enforces monday's {plan} limits")
+        })
+        .map_err(|e| BoardError::new("InvalidArgumentException", e));
     back_to("/local-board", result)
 }
 

@@ -4,9 +4,10 @@
 //! last known data is served with its age.
 //!
 //! The time-to-live is a safety net (webhooks keep the data right), so it is paid for out of
-//! monday's daily call cap with care: refreshes of the cached keys are spaced so that they take
-//! at most a quarter of the day's calls ([`SAFETY_NET_SHARE`]), and stop altogether once 80% of
-//! the cap is used.
+//! monday's daily call cap with care: refreshes of the cached keys are spaced so that lists and
+//! tickets together take at most a quarter of the day's calls ([`SAFETY_NET_SHARE`]: lists
+//! [`LIST_SHARE`], ticket pages [`DETAIL_SHARE`]), and stop altogether once 80% of the cap is
+//! used.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -20,20 +21,30 @@ use monday::{CallBudget, MondayError, UpdateNode, now_utc_string};
 /// After monday fails, serve saved data this long before asking again.
 const FAILURE_BACKOFF: Duration = Duration::from_secs(10);
 
-/// The share of the daily call cap the time-to-live refreshes may take.
-pub const SAFETY_NET_SHARE: f64 = 0.25;
+/// The share of the daily call cap the time-to-live refreshes may take, all caches together.
+pub const SAFETY_NET_SHARE: f64 = LIST_SHARE + DETAIL_SHARE;
+/// The lists' part of it.
+pub const LIST_SHARE: f64 = 0.15;
+/// The ticket pages' part of it.
+pub const DETAIL_SHARE: f64 = 0.10;
 
 /// How long data may be kept before a refresh, given the configured time-to-live, the number
-/// of cached keys and the daily cap: never sooner than `ttl`, and spaced so that refreshing
-/// every key takes at most [`SAFETY_NET_SHARE`] of the cap in a day. `None`: do not refresh.
-pub fn refresh_after(ttl: Duration, keys: usize, budget: Option<&CallBudget>) -> Option<Duration> {
+/// of cached keys, the daily cap and this cache's `share` of it: never sooner than `ttl`, and
+/// spaced so that refreshing every key takes at most that share of the cap in a day. `None`:
+/// do not refresh.
+pub fn refresh_after(
+    ttl: Duration,
+    keys: usize,
+    budget: Option<&CallBudget>,
+    share: f64,
+) -> Option<Duration> {
     let Some(budget) = budget else {
         return Some(ttl);
     };
     if !budget.background_allowed() {
         return None;
     }
-    let per_day = (f64::from(budget.limit()) * SAFETY_NET_SHARE).max(1.0);
+    let per_day = (f64::from(budget.limit()) * share).max(1.0);
     let spacing = Duration::from_secs_f64(86_400.0 * keys.max(1) as f64 / per_day);
     Some(ttl.max(spacing))
 }
@@ -68,6 +79,7 @@ pub struct Keyed<T> {
     clock: AtomicU64,
     loads: AtomicU64,
     budget: Option<Arc<CallBudget>>,
+    share: f64,
 }
 
 impl<T: Clone> Keyed<T> {
@@ -79,12 +91,15 @@ impl<T: Clone> Keyed<T> {
             clock: AtomicU64::new(0),
             loads: AtomicU64::new(0),
             budget: None,
+            share: SAFETY_NET_SHARE,
         }
     }
 
-    /// Spaces time-to-live refreshes by monday's daily call cap (see [`refresh_after`]).
-    pub fn with_budget(mut self, budget: Arc<CallBudget>) -> Self {
+    /// Spaces time-to-live refreshes so they take at most `share` of monday's daily call cap
+    /// (see [`refresh_after`]).
+    pub fn with_budget(mut self, budget: Arc<CallBudget>, share: f64) -> Self {
         self.budget = Some(budget);
+        self.share = share;
         self
     }
 
@@ -135,7 +150,7 @@ impl<T: Clone> Keyed<T> {
         let mut entry = slot.entry.lock().await;
         if let Some(current) = entry.as_ref() {
             let keys = self.slots.lock().map(|s| s.len()).unwrap_or(1);
-            let refresh = refresh_after(self.ttl, keys, self.budget.as_deref());
+            let refresh = refresh_after(self.ttl, keys, self.budget.as_deref(), self.share);
             let fresh = !current.invalidated
                 && refresh.is_none_or(|after| current.fetched.elapsed() < after);
             if fresh {
@@ -295,21 +310,25 @@ mod tests {
     #[test]
     fn refreshes_are_spaced_by_the_daily_cap_and_stop_near_it() {
         let ttl = Duration::from_secs(300);
-        assert_eq!(refresh_after(ttl, 50, None), Some(ttl));
+        assert_eq!(refresh_after(ttl, 50, None, LIST_SHARE), Some(ttl));
         let standard = CallBudget::new(1000);
-        // 50 keys, a quarter of 1,000 calls a day: each may refresh 5 times a day.
+        // 50 lists, 15% of 1,000 calls a day: each may refresh 3 times a day.
         assert_eq!(
-            refresh_after(ttl, 50, Some(&standard)),
-            Some(Duration::from_secs(86_400 / 5))
+            refresh_after(ttl, 50, Some(&standard), LIST_SHARE),
+            Some(Duration::from_secs(86_400 / 3))
         );
         let pro = CallBudget::new(10_000);
         assert_eq!(
-            refresh_after(ttl, 2, Some(&pro)),
+            refresh_after(ttl, 2, Some(&pro), LIST_SHARE),
             Some(ttl),
             "a few keys on a large cap keep the configured time-to-live"
         );
         let (day, _) = standard.usage();
         standard.restore(&day, 8_000);
-        assert_eq!(refresh_after(ttl, 50, Some(&standard)), None, "80% used");
+        assert_eq!(
+            refresh_after(ttl, 50, Some(&standard), LIST_SHARE),
+            None,
+            "80% used"
+        );
     }
 }

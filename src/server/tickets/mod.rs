@@ -204,10 +204,10 @@ impl TicketService {
             db,
             live,
             lists: Keyed::new(settings.cache_ttl, settings.cache_max_portals)
-                .with_budget(budget.clone()),
+                .with_budget(budget.clone(), cache::LIST_SHARE),
             // Details are small and per ticket: allow many more of them than portals.
             details: Keyed::new(settings.cache_ttl, settings.cache_max_portals * 50)
-                .with_budget(budget),
+                .with_budget(budget, cache::DETAIL_SHARE),
             board,
             markers: Markers {
                 public: settings.public_marker,
