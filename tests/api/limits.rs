@@ -374,3 +374,29 @@ async fn a_2500_character_description_is_whole_for_the_team_and_the_client() {
         detail.value.replies
     );
 }
+
+#[tokio::test]
+async fn health_checks_spend_no_monday_calls_while_monday_answers() {
+    let app = spawn_app_with(&settings(&[])).await;
+    // Start-up's own calls (registering the local board's webhooks) are over first.
+    app.webhooks_registered().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let client = app.signed_in("demo", "jordan@demo.example").await;
+    dashboard(&app, &client).await;
+    let before = app.state.board.requests_sent();
+    for _ in 0..20 {
+        let ready = reqwest::get(app.url("/readyz")).await.unwrap();
+        assert_eq!(ready.status(), 200);
+    }
+    assert_eq!(
+        app.state.board.requests_sent(),
+        before,
+        "monday's last answer stands for the check"
+    );
+    // A spent day keeps the portal in service: it serves saved data.
+    app.local_board().spend_day();
+    app.state.tickets.invalidate("demo", "0").await;
+    dashboard(&app, &client).await;
+    let ready = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(ready.status(), 200);
+}

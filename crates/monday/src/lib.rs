@@ -128,6 +128,11 @@ impl Client {
         self.transport.budget()
     }
 
+    /// Whether monday's last answer, if it came within `max_age`, showed it working.
+    pub fn recently_working(&self, max_age: Duration) -> Option<bool> {
+        self.transport.recently_working(max_age)
+    }
+
     /// Checks the token by asking who it belongs to.
     pub async fn ping(&self) -> Result<(), MondayError> {
         #[derive(Deserialize)]

@@ -70,6 +70,9 @@ struct Inner {
     policy: RetryPolicy,
     requests_sent: AtomicU64,
     budget: Arc<CallBudget>,
+    /// When monday last answered, and whether that answer showed it working (anything but a
+    /// 5xx, a bad token or no answer at all): readiness checks use it instead of a call.
+    last_answer: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 /// What one answer from monday says: its data (also beside errors: monday answers partly) and
@@ -111,6 +114,7 @@ impl GraphqlTransport {
                 policy: options.retry,
                 requests_sent: AtomicU64::new(0),
                 budget: Arc::new(CallBudget::new(options.daily_call_limit)),
+                last_answer: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -126,6 +130,19 @@ impl GraphqlTransport {
 
     pub fn budget(&self) -> &Arc<CallBudget> {
         &self.inner.budget
+    }
+
+    /// Whether monday's last answer, if it came within `max_age`, showed it working.
+    pub fn recently_working(&self, max_age: Duration) -> Option<bool> {
+        let last = *self.inner.last_answer.lock().ok()?;
+        last.filter(|(at, _)| at.elapsed() <= max_age)
+            .map(|(_, working)| working)
+    }
+
+    fn note_answer(&self, working: bool) {
+        if let Ok(mut last) = self.inner.last_answer.lock() {
+            *last = Some((std::time::Instant::now(), working));
+        }
     }
 
     /// Sends `query` with `variables`, retrying what is safe to retry within the policy. Any
@@ -238,6 +255,7 @@ impl GraphqlTransport {
                 if !matches!(error, MondayError::Unreachable(_)) {
                     self.inner.budget.record(false);
                 }
+                self.note_answer(false);
                 return Err(error);
             }
         };
@@ -260,6 +278,15 @@ impl GraphqlTransport {
         if let Some(MondayError::DailyLimit { retry_in }) = &classified.error {
             self.inner.budget.spent(*retry_in);
         }
+        self.note_answer(!matches!(
+            classified.error,
+            Some(
+                MondayError::Server { .. }
+                    | MondayError::Unauthorized
+                    | MondayError::Malformed(_)
+                    | MondayError::Interrupted(_)
+            )
+        ));
         Ok(classified)
     }
 }

@@ -341,6 +341,11 @@ impl BoardMapping {
     }
 }
 
+/// How recent monday's last answer must be to stand for a readiness check.
+const READY_FROM_LAST_ANSWER: std::time::Duration = std::time::Duration::from_secs(600);
+/// How long a failed answer stands for a readiness check.
+const RECENT_FAILURE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The ticket board: monday's client with the portal's mapping. Clones share both.
 #[derive(Clone)]
 pub struct TicketBoard {
@@ -388,6 +393,27 @@ impl TicketBoard {
 
     pub async fn ping(&self) -> Result<(), MondayError> {
         self.client.ping().await
+    }
+
+    /// Readiness without spending the day's calls: monday's last answer when it came within
+    /// ten minutes (a busy portal never pays for its health checks), a `me` query otherwise (at
+    /// most 144 a day on an idle portal). A spent day is not "not ready": pages serve saved
+    /// data and the outbox waits, so the instance must stay in service.
+    pub async fn ready(&self) -> Result<(), MondayError> {
+        // A failure seconds ago is not asked again: health checks every few seconds during an
+        // outage would otherwise spend a call each.
+        if self.client.recently_working(RECENT_FAILURE) == Some(false) {
+            return Err(MondayError::Unreachable(
+                "monday's last answer, seconds ago, was a failure".into(),
+            ));
+        }
+        if self.client.recently_working(READY_FROM_LAST_ANSWER) == Some(true) {
+            return Ok(());
+        }
+        match self.client.ping().await {
+            Err(MondayError::DailyLimit { .. }) => Ok(()),
+            other => other,
+        }
     }
 
     /// Every ticket of one portal, filtered on monday's side by the portal column.

@@ -87,7 +87,7 @@ pub async fn metrics(
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readiness>) {
     let (database, monday) = tokio::join!(
         sqlx::query("SELECT 1").execute(&state.db),
-        state.board.ping()
+        state.board.ready()
     );
     let database = Check::from_result(database.map(|_| ()));
     let monday = Check::from_result(monday);
