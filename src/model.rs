@@ -133,6 +133,16 @@ pub struct Reply {
     pub body_html: String,
     pub created_at: String,
     pub delivery: Delivery,
+    /// The id (as shown here) of the message whose thread this one is in, if it is a reply.
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
+    /// The monday update a reply to this message goes under (its thread), when the client may
+    /// answer it there.
+    #[serde(default)]
+    pub thread: Option<String>,
+    /// The team edited it after posting.
+    #[serde(default)]
+    pub edited: bool,
 }
 
 /// A point in a ticket's history shown on its timeline.
@@ -242,6 +252,16 @@ pub enum LiveEvent {
         ticket_id: String,
         title: String,
     },
+    /// The team edited a message the client can see.
+    ReplyEdited {
+        ticket_id: String,
+        title: String,
+    },
+    /// The team deleted a message the client could see.
+    ReplyRemoved {
+        ticket_id: String,
+        title: String,
+    },
     /// Another field (the description, say) changed.
     Updated {
         ticket_id: String,
@@ -274,6 +294,10 @@ impl LiveEvent {
                 Some(format!("New reply on {title}"))
             }
             LiveEvent::Removed { title, .. } => Some(format!("{title} was removed")),
+            LiveEvent::ReplyEdited { title, .. } => Some(format!("A reply on {title} was edited")),
+            LiveEvent::ReplyRemoved { title, .. } => {
+                Some(format!("A reply on {title} was removed"))
+            }
             LiveEvent::Updated { title, .. } => Some(format!("{title} was updated")),
             LiveEvent::ReplyAdded { .. }
             | LiveEvent::DeliveryChanged { .. }

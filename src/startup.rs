@@ -97,6 +97,9 @@ impl Application {
             demo::seed_portals(&auth).await?;
         }
         let live = Arc::new(LiveHub::default());
+        // Names this process wherever instances share the database: outbox leases, the
+        // shared call count, the cluster's event stream.
+        let instance = uuid::Uuid::new_v4().simple().to_string();
         let tickets = Arc::new(TicketService::new(
             db.clone(),
             board.clone(),
@@ -107,15 +110,22 @@ impl Application {
                 public_marker: config.monday.public_marker.clone(),
                 misses_per_hour: config.limits.ticket_misses_per_hour_per_member,
                 outbox_lease: config.limits.outbox_lease,
+                instance: instance.clone(),
+                internal_marker: config.monday.internal_marker.clone(),
             },
         ));
-        let board_events = Arc::new(BoardEvents::new(
-            db.clone(),
-            tickets.clone(),
-            live.clone(),
-            config.monday.public_marker.clone(),
-        ));
+        let board_events = Arc::new(BoardEvents::new(db.clone(), tickets.clone(), live.clone()));
         let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+        // Today's monday calls across every instance and earlier runs, shared from now on.
+        if let Err(error) = board::usage::share(&db, &instance, board.client().budget()).await {
+            tracing::warn!(%error, "could not read monday's call count for today");
+        }
+        board::usage::spawn_keeper(
+            db.clone(),
+            instance.clone(),
+            board.client().budget().clone(),
+            shutdown_rx.clone(),
+        );
         tickets.spawn_outbox(shutdown_rx.clone());
         spawn_housekeeping(
             auth.clone(),
@@ -267,6 +277,9 @@ fn spawn_housekeeping(
             if let Err(error) = crate::server::auth::rate_limit::prune_shared(&db).await {
                 tracing::warn!(%error, "could not prune shared rate limits");
             }
+            if let Err(error) = crate::server::board::usage::prune(&db).await {
+                tracing::warn!(%error, "could not prune monday's call counts");
+            }
             tokio::select! {
                 () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}
                 _ = shutdown.changed() => return,
@@ -306,6 +319,7 @@ pub async fn connect_monday(
     let mut options = LocalBoardOptions::new(format!("sqlite://{}?mode=rwc", database.display()));
     options.listen = config.local_board.listen_addr;
     options.webhook_retry_interval = config.local_board.webhook_retry_interval;
+    options.limits = config.local_board.plan.limits();
     let local = LocalBoard::start(options).await?;
     let url = local.url().await;
     tracing::info!(%url, "no MONDAY_API_TOKEN: using the local board");

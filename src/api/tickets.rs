@@ -94,9 +94,14 @@ pub async fn create_ticket(
     )
 }
 
-/// Posts the client's message on the ticket (through the outbox).
+/// Posts the client's message on the ticket (through the outbox); with `reply_to`, as a reply
+/// in the thread of that team message.
 #[server]
-pub async fn post_reply(ticket_id: String, body: String) -> Result<Reply, AppError> {
+pub async fn post_reply(
+    ticket_id: String,
+    body: String,
+    #[server(default)] reply_to: Option<String>,
+) -> Result<Reply, AppError> {
     use super::support::{finish_plain_form, signed_in};
     use crate::server::auth::AuditEvent;
     use crate::server::html::query_value;
@@ -109,7 +114,13 @@ pub async fn post_reply(ticket_id: String, body: String) -> Result<Reply, AppErr
         let reply = signed
             .state
             .tickets
-            .reply(&signed.member, name.as_deref(), &ticket_id, &body)
+            .reply(
+                &signed.member,
+                name.as_deref(),
+                &ticket_id,
+                &body,
+                reply_to.as_deref(),
+            )
             .await?;
         signed.audit(AuditEvent::ReplyPosted, &ticket_id).await;
         Ok(reply)

@@ -139,15 +139,29 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                     }
                         .into_any()
                 } else {
-                    view! { <ReplyForm ticket_id=ticket.id.clone() /> }.into_any()
+                    view! { <ReplyForm ticket_id=ticket.id.clone() replies=detail.replies.clone() /> }
+                        .into_any()
                 }}
             </div>
         </PortalFrame>
     }
 }
 
+/// The author of the message a thread starts with, as shown here.
+fn thread_author(replies: &[Reply], thread: &str) -> Option<String> {
+    replies
+        .iter()
+        .find(|r| r.thread.as_deref() == Some(thread) && r.in_reply_to.is_none())
+        .or_else(|| replies.iter().find(|r| r.thread.as_deref() == Some(thread)))
+        .map(|r| r.author.clone())
+}
+
 #[component]
 fn Conversation(replies: Vec<Reply>) -> impl IntoView {
+    let authors: Vec<(String, String)> = replies
+        .iter()
+        .map(|r| (r.id.clone(), r.author.clone()))
+        .collect();
     view! {
         <section aria-labelledby="conversation-heading">
             <h2 id="conversation-heading" class="text-lg font-semibold">
@@ -166,22 +180,54 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
                         {replies
                             .into_iter()
                             .map(|reply| {
-                                let card = if reply.from_client {
-                                    "rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-100 sm:ml-12"
-                                } else {
-                                    "rounded-lg bg-white p-4 shadow-sm sm:mr-12"
+                                let card = match (reply.from_client, reply.in_reply_to.is_some()) {
+                                    (true, false) => "rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-100 sm:ml-12",
+                                    (true, true) => "rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-100 ml-6 sm:ml-12 border-l-4 border-indigo-200",
+                                    (false, false) => "rounded-lg bg-white p-4 shadow-sm sm:mr-12",
+                                    (false, true) => "rounded-lg bg-white p-4 shadow-sm ml-6 sm:mr-12 border-l-4 border-slate-200",
                                 };
                                 let who = if reply.from_client { "You or your team" } else { "Support team" };
+                                let answering = reply.in_reply_to.as_ref().map(|root| {
+                                    let author = authors
+                                        .iter()
+                                        .find(|(id, _)| id == root)
+                                        .map_or_else(|| "a message".to_owned(), |(_, a)| format!("{a}'s message"));
+                                    view! {
+                                        <p class="text-xs text-slate-600" data-testid="in-reply-to">
+                                            {format!("↳ In reply to {author}")}
+                                        </p>
+                                    }
+                                });
+                                // The client answers a team message in its thread, as on monday.
+                                let answer = (!reply.from_client)
+                                    .then(|| reply.thread.clone())
+                                    .flatten()
+                                    .map(|thread| {
+                                        view! {
+                                            <a
+                                                class="mt-2 inline-block text-sm font-medium text-indigo-700 underline underline-offset-4"
+                                                href=format!("?reply_to={thread}#reply-heading")
+                                                data-testid="reply-in-thread"
+                                            >
+                                                "Reply"
+                                                <span class="sr-only">{format!(" to {}", reply.author)}</span>
+                                            </a>
+                                        }
+                                    });
+                                let edited = reply.edited.then(|| view! { <span>"· edited"</span> });
                                 view! {
-                                    <li class=card data-reply-id=reply.id.clone()>
+                                    <li class=card data-reply-id=reply.id.clone() data-in-reply-to=reply.in_reply_to.clone().unwrap_or_default()>
+                                        {answering}
                                         <div class="flex flex-wrap items-center gap-2 text-xs text-slate-600">
                                             <span class="font-semibold text-slate-900">{reply.author.clone()}</span>
                                             <span>{format!("· {who} ·")}</span>
                                             <When at=reply.created_at.clone() />
+                                            {edited}
                                             <DeliveryBadge delivery=reply.delivery.clone() />
                                         </div>
                                         // Sanitised on the server through an allow-list (ammonia).
                                         <div class="reply-body mt-2 space-y-2 break-words text-slate-900" inner_html=reply.body_html.clone()></div>
+                                        {answer}
                                     </li>
                                 }
                             })
@@ -196,13 +242,30 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
 
 /// A plain form: it posts and comes back to this page, with or without JavaScript.
 #[component]
-fn ReplyForm(ticket_id: String) -> impl IntoView {
+fn ReplyForm(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
     let action = ServerAction::<PostReply>::new();
-    // Only a code travels in the URL; the words come from the portal itself.
     let query = use_query_map().get_untracked();
+    // Only a code travels in the URL; the words come from the portal itself.
     let error = query
         .get("error")
         .and_then(|code| form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok())));
+    // Answering a team message: in that message's thread (`?reply_to=` from its "Reply" link).
+    let thread = query.get("reply_to").filter(|t| {
+        replies
+            .iter()
+            .any(|r| !r.from_client && r.thread.as_deref() == Some(t.as_str()))
+    });
+    let replying = thread.as_ref().map(|thread| {
+        let author = thread_author(&replies, thread).unwrap_or_else(|| "the team".into());
+        view! {
+            <p class="mt-2 rounded-md bg-slate-50 px-3 py-2 text-sm text-slate-700" data-testid="replying-to">
+                {format!("Replying in the thread of {author}'s message. ")}
+                <a href="?" class="underline underline-offset-4">
+                    "Write a new message instead"
+                </a>
+            </p>
+        }
+    });
     view! {
         <section aria-labelledby="reply-heading" class="rounded-lg bg-white p-5 shadow-sm">
             <h2 id="reply-heading" class="text-lg font-semibold">
@@ -219,8 +282,10 @@ fn ReplyForm(ticket_id: String) -> impl IntoView {
                         </p>
                     }
                 })}
+            {replying}
             <ActionForm action=action attr:class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
+                {thread.map(|thread| view! { <input type="hidden" name="reply_to" value=thread /> })}
                 <label for="reply-body" class="block text-sm font-medium">
                     "Your message"
                 </label>

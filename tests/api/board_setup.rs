@@ -23,7 +23,7 @@ async fn doctor_passes_on_a_set_up_board_and_setup_is_idempotent() {
     let first = setup_board(&config, &client, &portal_db, None, Some(&url))
         .await
         .unwrap();
-    assert_eq!(first.webhooks_created.len(), 6, "{first}");
+    assert_eq!(first.webhooks_created.len(), 9, "{first}");
     assert!(first.problems.is_empty(), "{first}");
     let second = setup_board(&config, &client, &portal_db, None, Some(&url))
         .await
@@ -195,4 +195,151 @@ async fn challenge_echo_server() -> String {
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn setup_board_on_an_empty_board_creates_typed_status_columns_and_doctor_passes() {
+    let board = spawn_board().await;
+    let empty = board
+        .board
+        .store()
+        .mutate(|txn| Ok(txn.create_board("Brand new", "private", Vec::new())))
+        .await
+        .unwrap();
+    let id = empty.id.to_string();
+    let config = board.config(&[("MONDAY_BOARD_ID", &id)]).await;
+    let client = board.client(&[("MONDAY_BOARD_ID", &id)]).await;
+    let dir = TempDir::new("setup-typed");
+    let portal_db = test_database(&dir).await;
+
+    let report = setup_board(&config, &client, &portal_db, None, None)
+        .await
+        .unwrap();
+    assert_eq!(report.columns_created.len(), 5, "{report}");
+    let structure = client.board_structure(&id).await.unwrap().unwrap();
+    for (column, expected) in [
+        ("status", ["Open", "In Progress", "Resolved", "Closed"]),
+        ("priority", ["Low", "Medium", "High", "Urgent"]),
+    ] {
+        let column = structure.columns.iter().find(|c| c.id == column).unwrap();
+        assert_eq!(column.kind, "status");
+        // monday's settings since 2025-10: an array of labels with their indexes.
+        let labels = monday::status_labels(column.settings.as_ref());
+        let names: Vec<&str> = labels.iter().map(|l| l.label.as_str()).collect();
+        assert_eq!(names, expected);
+        let indexes: Vec<Option<u64>> = labels.iter().map(|l| l.index).collect();
+        assert_eq!(indexes, vec![Some(0), Some(1), Some(2), Some(3)]);
+        assert!(column.settings.as_ref().unwrap()["labels"].is_array());
+    }
+    let findings = doctor(&config, &client, &portal_db, None).await;
+    assert!(
+        findings
+            .iter()
+            .filter(|f| f.check.starts_with("column") || f.check == "daily calls")
+            .all(|f| f.ok),
+        "{findings:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_local_board_refuses_the_legacy_label_map_as_monday_validates_defaults() {
+    let board = spawn_board().await;
+    let client = board.client(&[]).await;
+    let id = board.board.board_id().to_string();
+    let error = client
+        .create_column(
+            &id,
+            "legacy",
+            "Legacy",
+            "status",
+            Some(serde_json::json!({"labels": {"0": "Open"}})),
+        )
+        .await
+        .expect_err("the 2026-10 API validates typed defaults");
+    assert!(
+        matches!(&error, monday::MondayError::Api { code, .. } if code == "InvalidArgumentException"),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_label_fails_doctor_with_the_fix() {
+    let board = spawn_board().await;
+    let board_id = board.board.board_id();
+    board
+        .board
+        .store()
+        .mutate(|txn| txn.set_label_active(board_id, "status", "Resolved", false))
+        .await
+        .unwrap();
+    let config = board.config(&[]).await;
+    let client = board.client(&[]).await;
+    let dir = TempDir::new("doctor-deactivated");
+    let portal_db = test_database(&dir).await;
+    let findings = doctor(&config, &client, &portal_db, None).await;
+    let status = findings
+        .iter()
+        .find(|f| f.check == "column status")
+        .unwrap();
+    assert!(!status.ok, "{status}");
+    assert!(status.detail.contains("`Resolved`"), "{status}");
+    assert!(status.detail.contains("deactivated"), "{status}");
+    let fix = status.fix.as_deref().unwrap();
+    assert!(fix.contains("reactivate"), "{fix}");
+    assert!(fix.contains("MONDAY_STATUS_LABELS"), "{fix}");
+    // Priority is untouched and passes.
+    assert!(
+        findings
+            .iter()
+            .find(|f| f.check == "column priority")
+            .unwrap()
+            .ok
+    );
+}
+
+#[tokio::test]
+async fn doctor_shows_the_days_calls_and_fails_near_the_cap() {
+    let board = spawn_board().await;
+    let config = board.config(&[("MONDAY_DAILY_CALL_LIMIT", "1000")]).await;
+    let client = board.client(&[]).await;
+    let dir = TempDir::new("doctor-calls");
+    let portal_db = test_database(&dir).await;
+    // Two instances (or a restarted one) counted today's calls: the day's total is the sum.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let count = |instance: &'static str, tenths: i64| {
+        let portal_db = portal_db.clone();
+        let today = today.clone();
+        async move {
+            client_portal::on_db!(&portal_db, pool => sqlx::query(
+                "INSERT INTO monday_usage (day, instance, tenths, updated_at) VALUES ($1, $2, $3, 0)
+                 ON CONFLICT (day, instance) DO UPDATE SET tenths = excluded.tenths",
+            )
+            .bind(today)
+            .bind(instance)
+            .bind(tenths)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))
+            .unwrap();
+        }
+    };
+    count("a", 2_000).await;
+    count("b", 2_200).await;
+    let findings = doctor(&config, &client, &portal_db, None).await;
+    let calls = findings.iter().find(|f| f.check == "daily calls").unwrap();
+    assert!(calls.ok, "{calls}");
+    assert!(calls.detail.contains("420.0 of 1000"), "{calls}");
+
+    count("b", 7_700).await;
+    let findings = doctor(&config, &client, &portal_db, None).await;
+    let calls = findings.iter().find(|f| f.check == "daily calls").unwrap();
+    assert!(!calls.ok, "{calls}");
+    assert!(
+        calls
+            .fix
+            .as_deref()
+            .unwrap()
+            .contains("MONDAY_DAILY_CALL_LIMIT"),
+        "{calls}"
+    );
 }

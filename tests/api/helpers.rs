@@ -190,6 +190,41 @@ impl TestApp {
         .await
     }
 
+    /// Outbox rows in `state` (`waiting`, `delivered`, `failed`).
+    pub async fn outbox_count(&self, state: &str) -> i64 {
+        let (count,): (i64,) = client_portal::on_db!(&self.state.db, pool => sqlx::query_as(
+            "SELECT COUNT(*) FROM outbox WHERE state = $1",
+        )
+        .bind(state)
+        .fetch_one(pool)
+        .await)
+        .expect("the outbox");
+        count
+    }
+
+    /// Waits until nothing waits in the outbox.
+    pub async fn outbox_drained(&self, within: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + within;
+        while self.outbox_count("waiting").await > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the outbox did not drain: {} waiting",
+                self.outbox_count("waiting").await
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many items of each name the local board holds (archived and deleted ones too).
+    pub fn board_titles(&self) -> std::collections::HashMap<String, usize> {
+        let snap = self.local_board().store().snapshot();
+        let mut counts = std::collections::HashMap::new();
+        for item in snap.items.values() {
+            *counts.entry(item.name.clone()).or_default() += 1;
+        }
+        counts
+    }
+
     /// Makes the local board refuse connections, as when monday is down.
     pub async fn take_monday_down(&self) {
         use monday_local::{Failure, Faults};
@@ -551,7 +586,7 @@ impl TestApp {
     /// monday calls are over, for tests that count calls).
     pub async fn webhooks_registered(&self) {
         for _ in 0..200 {
-            if self.local_board().store().snapshot().webhooks.len() >= 6 {
+            if self.local_board().store().snapshot().webhooks.len() >= 9 {
                 // Settled once no request reached the board for 100 ms (at most 5 s: a test
                 // with its outbox retrying never settles, and does not count calls).
                 let mut requests = self.local_board().stats().requests;

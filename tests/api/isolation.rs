@@ -92,6 +92,7 @@ async fn no_path_ever_crosses_portals() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
     let mut rng = StdRng::seed_from_u64(seed);
+    // Under a Standard account's limits (the local board's default), as a real agency.
     let app = spawn_app_with(NO_WRITE_LIMITS).await;
     app.webhooks_registered().await;
 

@@ -305,3 +305,67 @@ async fn the_team_console_and_its_demo_hints_can_be_switched_off() {
     assert_eq!(status(off.url("/healthz")).await, StatusCode::OK);
     assert_eq!(status(off.url("/readyz")).await, StatusCode::OK);
 }
+
+/// The console's "Simulate monday" switches monday's limits and bad days on the board.
+#[tokio::test]
+async fn simulate_monday_switches_limits_and_faults_from_the_console() {
+    use crate::helpers::{browser, spawn_app};
+    use monday_local::{Failure, Plan};
+
+    let app = spawn_app().await;
+    let client = browser();
+    let post = |path: &'static str, form: Vec<(&'static str, &'static str)>| {
+        client
+            .post(app.url(path))
+            .header("origin", &app.base_url)
+            .form(&form)
+            .send()
+    };
+    let board = app.local_board();
+    for (mode, expected) in [
+        ("rate_limited", Some("rate_limited")),
+        ("concurrency", Some("concurrency_exceeded")),
+        ("throttle", Some("subgraph_throttle")),
+        ("partial", Some("partial_success")),
+        ("lost", Some("lost_response")),
+        ("server_error", Some("server_error")),
+        ("normal", None),
+    ] {
+        let response = post("/local-board/faults", vec![("mode", mode)])
+            .await
+            .unwrap();
+        assert!(response.status().is_redirection(), "{mode}");
+        let kind = board.faults().failure.map(|f| {
+            serde_json::to_value(f).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        });
+        assert_eq!(kind.as_deref(), expected, "{mode}");
+    }
+    assert_eq!(board.faults().failure, None::<Failure>);
+
+    post("/local-board/faults", vec![("mode", "spend_day")])
+        .await
+        .unwrap();
+    assert_eq!(board.stats().daily_call_tenths, 10 * 1000);
+    let page = reqwest::get(app.url("/local-board"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("1000.0</strong> of 1000"),
+        "the console shows the day spent"
+    );
+    post("/local-board/faults", vec![("mode", "new_day")])
+        .await
+        .unwrap();
+    assert_eq!(board.stats().daily_call_tenths, 0);
+
+    post("/local-board/plan", vec![("plan", "pro")])
+        .await
+        .unwrap();
+    assert_eq!(board.limits(), Plan::Pro.limits());
+}

@@ -76,7 +76,13 @@ async fn creates_a_ticket_and_reads_it_back_with_updates() {
     let client = board.client(&[]).await;
     let new = NewTicket::validate("Email not working", "Line one\nLine \"two\"", "urgent").unwrap();
     let created = client
-        .create_ticket("acme", "a@acme.test", &new, uuid::Uuid::new_v4())
+        .create_ticket(
+            "acme",
+            "a@acme.test",
+            &new,
+            "cp00000000000000000000000000000001",
+            uuid::Uuid::new_v4(),
+        )
         .await
         .expect("created");
     assert_eq!(created.title, "Email not working");
@@ -124,11 +130,23 @@ async fn the_same_idempotency_key_creates_one_item() {
     let new = NewTicket::validate("Once", "", "low").unwrap();
     let key = uuid::Uuid::new_v4();
     let first = client
-        .create_ticket("p", "a@p.test", &new, key)
+        .create_ticket(
+            "p",
+            "a@p.test",
+            &new,
+            "cp00000000000000000000000000000002",
+            key,
+        )
         .await
         .unwrap();
     let second = client
-        .create_ticket("p", "a@p.test", &new, key)
+        .create_ticket(
+            "p",
+            "a@p.test",
+            &new,
+            "cp00000000000000000000000000000002",
+            key,
+        )
         .await
         .unwrap();
     assert_eq!(first.id, second.id);
@@ -322,7 +340,13 @@ async fn application_errors_are_typed_not_retried() {
     let new = NewTicket::validate("Bad label", "", "low").unwrap();
     let before = board.board.stats().requests;
     match client
-        .create_ticket("p", "a@p.test", &new, uuid::Uuid::new_v4())
+        .create_ticket(
+            "p",
+            "a@p.test",
+            &new,
+            "cp00000000000000000000000000000003",
+            uuid::Uuid::new_v4(),
+        )
         .await
     {
         Err(MondayError::Api { code, message }) => {
@@ -357,4 +381,241 @@ async fn concurrency_to_monday_is_capped() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_conversation_longer_than_mondays_100_updates_a_page_is_read_whole() {
+    let board = spawn_board().await;
+    add_tickets(&board, "p", 1).await;
+    let item_id = *board.board.store().snapshot().items.keys().next().unwrap();
+    board
+        .board
+        .store()
+        .mutate(|txn| {
+            for n in 0..150 {
+                txn.create_update(item_id, &format!("<p>update {n}</p>"), 2, None)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let client = board.client(&[]).await;
+    let before = board.board.stats().requests;
+    let item = client
+        .item_with_updates(&item_id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(item.updates.unwrap().len(), 150);
+    assert_eq!(
+        board.board.stats().requests - before,
+        2,
+        "100 a page: two pages"
+    );
+}
+
+#[tokio::test]
+async fn filters_follow_mondays_rules_by_column_type() {
+    let board = spawn_board().await;
+    add_tickets(&board, "p", 3).await;
+    let client = board.client(&[]).await;
+    let monday = client.client();
+    let id = board.board.board_id().to_string();
+    let query = |rules: serde_json::Value| json!({ "rules": rules });
+    // Status compares label indexes (Open is index 0), never label text.
+    let by_index = monday
+        .items_matching(
+            &id,
+            query(json!([{"column_id": "status", "compare_value": [0], "operator": "any_of"}])),
+            &[],
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_index.len(), 3);
+    let by_text = monday
+        .items_matching(
+            &id,
+            query(
+                json!([{"column_id": "status", "compare_value": ["Open"], "operator": "any_of"}]),
+            ),
+            &[],
+            10,
+        )
+        .await
+        .unwrap();
+    assert!(
+        by_text.is_empty(),
+        "any_of on a status column takes indexes"
+    );
+    // An operator the column type does not support is refused, as on monday.
+    let refused = monday
+        .items_matching(&id, query(json!([{"column_id": "status", "compare_value": ["Op"], "operator": "starts_with"}])), &[], 10)
+        .await;
+    assert!(
+        matches!(&refused, Err(MondayError::Api { code, .. }) if code == "InvalidArgumentException"),
+        "{refused:?}"
+    );
+    let refused = monday
+        .items_matching(&id, query(json!([{"column_id": "description", "compare_value": ["x"], "operator": "greater_than"}])), &[], 10)
+        .await;
+    assert!(refused.is_err());
+    // Long text takes contains_text: how the portal finds a ticket by its reference.
+    let found = monday
+        .items_matching(&id, query(json!([{"column_id": "description", "compare_value": ["about 1"], "operator": "contains_text"}])), &[], 10)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+}
+
+#[tokio::test]
+async fn long_text_holds_at_most_2000_characters_on_the_local_board() {
+    let board = spawn_board().await;
+    let client = board.client(&[]).await;
+    let id = board.board.board_id().to_string();
+    let refused = client
+        .client()
+        .create_item(
+            &id,
+            "Too long",
+            &json!({"description": {"text": "x".repeat(2_001)}}),
+            &[],
+            uuid::Uuid::new_v4(),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(MondayError::Api { code, .. }) if code == "ColumnValueException"),
+        "{refused:?}"
+    );
+    // Counted as monday's front end counts: an emoji is two.
+    let emoji = client
+        .client()
+        .create_item(
+            &id,
+            "Emoji",
+            &json!({"description": {"text": "😀".repeat(1_001)}}),
+            &[],
+            uuid::Uuid::new_v4(),
+        )
+        .await;
+    assert!(emoji.is_err());
+    client
+        .client()
+        .create_item(
+            &id,
+            "Just fits",
+            &json!({"description": {"text": "x".repeat(2_000)}}),
+            &[],
+            uuid::Uuid::new_v4(),
+        )
+        .await
+        .expect("2,000 fit");
+}
+
+#[tokio::test]
+async fn a_partial_success_is_read_back_not_guessed() {
+    let board = spawn_board().await;
+    let client = board.client(&[]).await;
+    board
+        .board
+        .set_faults(failing(Failure::PartialSuccess, Some(1)))
+        .await
+        .unwrap();
+    let new = NewTicket::validate("Half an answer", "d", "high").unwrap();
+    let before = board.board.stats().requests;
+    let ticket = client
+        .create_ticket(
+            "p",
+            "a@p.test",
+            &new,
+            "cp00000000000000000000000000000004",
+            uuid::Uuid::new_v4(),
+        )
+        .await
+        .expect("created, then read back");
+    assert_eq!(
+        ticket.priority,
+        Priority::High,
+        "the columns monday nulled are read back"
+    );
+    assert_eq!(ticket.portal_id, "p");
+    assert_eq!(
+        board.board.stats().requests - before,
+        2,
+        "the write, then the read"
+    );
+    assert_eq!(board.board.store().snapshot().items.len(), 1);
+}
+
+#[tokio::test]
+async fn the_day_spent_stops_every_call_until_mondays_wait_has_passed() {
+    let board = spawn_board().await;
+    let client = board.client(&[]).await;
+    board.board.set_limits(monday_local::Limits {
+        daily_retry_in_seconds: 1,
+        ..board.board.limits()
+    });
+    board.board.spend_day();
+    assert!(matches!(
+        client.ping().await,
+        Err(MondayError::DailyLimit { retry_in: Some(_) })
+    ));
+    let refused_at = board.board.stats().requests;
+    // Known spent: nothing is sent, not even writes.
+    for _ in 0..5 {
+        assert!(client.ping().await.is_err());
+    }
+    assert_eq!(board.board.stats().requests, refused_at);
+    assert!(client.client().budget().is_spent());
+    board.board.new_day();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    client.ping().await.expect("after the wait, a new day");
+    let spent = client.client().budget().snapshot();
+    assert!(
+        (spent.calls - 1.1).abs() < 1e-9,
+        "one call and a tenth for the refused one: {spent:?}"
+    );
+}
+
+/// Why the outbox looks before resending: after monday's idempotency window (30 minutes; one
+/// second here) the same key creates a second item.
+#[tokio::test]
+async fn an_idempotency_key_protects_only_within_mondays_window() {
+    let board = spawn_board().await;
+    board.board.set_limits(monday_local::Limits {
+        idempotency_window_seconds: 1,
+        ..board.board.limits()
+    });
+    assert_eq!(
+        monday_local::Plan::Standard
+            .limits()
+            .idempotency_window_seconds,
+        1800
+    );
+    let client = board.client(&[]).await;
+    let new = NewTicket::validate("Keyed", "", "low").unwrap();
+    let key = uuid::Uuid::new_v4();
+    let reference = "cp00000000000000000000000000000005";
+    let first = client
+        .create_ticket("p", "a@p.test", &new, reference, key)
+        .await
+        .unwrap();
+    let replayed = client
+        .create_ticket("p", "a@p.test", &new, reference, key)
+        .await
+        .unwrap();
+    assert_eq!(first.id, replayed.id, "replayed within the window");
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    let again = client
+        .create_ticket("p", "a@p.test", &new, reference, key)
+        .await
+        .unwrap();
+    assert_ne!(first.id, again.id, "after the window, a second item");
+    // The reference finds the first one (and the second: the portal never sends a second).
+    let found = client
+        .find_by_reference("p", reference)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(found.id == first.id || found.id == again.id);
 }

@@ -69,7 +69,8 @@ impl Yardstick {
             "sqlite://{}?mode=rwc",
             data_dir.join("board.db").display()
         ));
-        options.complexity_per_minute = i64::MAX / 2;
+        // The original design's best case: no limits at all (more generous than monday).
+        options.limits = monday_local::Limits::unlimited();
         // The same generated tickets as the portal's board (portals bench_00, bench_01, ...).
         options.seed = Seed::Bench {
             portals: portals.len(),

@@ -17,6 +17,7 @@ use crate::Shared;
 use crate::schema::schema;
 use crate::store::{
     API_USER_ID, Board, BoardError, BoardState, Column, ColumnKind, Item, ItemState, Update,
+    is_done_label,
 };
 
 /// apollo-compiler's resolvers can fail only with a plain-text message, but monday's errors
@@ -66,10 +67,37 @@ struct Rule {
     values: Vec<Value>,
 }
 
+/// The operators monday supports on each column type, from each type's page of monday's
+/// documentation (text, long text, email, status); the name column's are not documented and
+/// get the text operators; date filters (relative dates, ranges) are not emulated beyond
+/// emptiness. Anything else is refused, as monday refuses it.
+fn operators_for(kind: ColumnKind) -> &'static [&'static str] {
+    const TEXT: &[&str] = &[
+        "any_of",
+        "not_any_of",
+        "is_empty",
+        "is_not_empty",
+        "contains_text",
+        "not_contains_text",
+    ];
+    match kind {
+        ColumnKind::Text | ColumnKind::LongText | ColumnKind::Email => TEXT,
+        ColumnKind::Name => &["any_of", "not_any_of", "contains_text", "not_contains_text"],
+        ColumnKind::Status => &[
+            "any_of",
+            "not_any_of",
+            "is_empty",
+            "is_not_empty",
+            "contains_terms",
+        ],
+        ColumnKind::Date => &["is_empty", "is_not_empty"],
+    }
+}
+
 impl ItemFilter {
-    fn parse(board_id: u64, query: Option<&Value>) -> Result<Self, BoardError> {
+    fn parse(board: &Board, query: Option<&Value>) -> Result<Self, BoardError> {
         let mut filter = ItemFilter {
-            board_id,
+            board_id: board.id,
             rules: Vec::new(),
             any: false,
             ids: None,
@@ -80,6 +108,12 @@ impl ItemFilter {
         filter.any = query.get("operator").and_then(Value::as_str) == Some("or");
         if let Some(query) = query.as_object() {
             filter.ids = id_list(query, "ids");
+        }
+        if filter.ids.as_ref().is_some_and(|ids| ids.len() > 100) {
+            return Err(BoardError::new(
+                "InvalidArgumentException",
+                "ItemsQuery.ids takes at most 100 ids",
+            ));
         }
         for rule in query
             .get("rules")
@@ -102,21 +136,19 @@ impl ItemFilter {
                 Some(Value::Null) | None => Vec::new(),
                 Some(single) => vec![single.clone()],
             };
-            const SUPPORTED: [&str; 9] = [
-                "any_of",
-                "not_any_of",
-                "is_empty",
-                "is_not_empty",
-                "contains_text",
-                "not_contains_text",
-                "contains_terms",
-                "starts_with",
-                "ends_with",
-            ];
-            if !SUPPORTED.contains(&operator.as_str()) {
+            let column = board.column(&column_id).ok_or_else(|| {
+                BoardError::new(
+                    "InvalidColumnIdException",
+                    format!("This column ID doesn't exist for the board: {column_id}"),
+                )
+            })?;
+            if !operators_for(column.kind).contains(&operator.as_str()) {
                 return Err(BoardError::new(
                     "InvalidArgumentException",
-                    format!("the local board does not support the {operator} operator"),
+                    format!(
+                        "The operator {operator} is not supported for the {} column {column_id}",
+                        column.kind.graphql_name()
+                    ),
                 ));
             }
             filter.rules.push(Rule {
@@ -158,11 +190,6 @@ impl Rule {
             None => None,
         }
         .unwrap_or_default();
-        let status_index = column
-            .filter(|c| c.kind == ColumnKind::Status)
-            .and_then(|c| item.values.get(&c.id))
-            .and_then(|v| v.get("index"))
-            .and_then(Value::as_u64);
         let strings: Vec<String> = self
             .values
             .iter()
@@ -171,25 +198,36 @@ impl Rule {
                 other => other.to_string(),
             })
             .collect();
+        if let Some(column) = column.filter(|c| c.kind == ColumnKind::Status) {
+            // Status columns compare label *indexes* (5 is the empty label); the label's text
+            // is matched only by contains_terms.
+            let index = item
+                .values
+                .get(&column.id)
+                .and_then(|v| v.get("index"))
+                .and_then(Value::as_u64)
+                .unwrap_or(5)
+                .to_string();
+            return match self.operator.as_str() {
+                "any_of" => strings.contains(&index),
+                "not_any_of" => !strings.contains(&index),
+                "is_empty" => index == "5",
+                "is_not_empty" => index != "5",
+                "contains_terms" => strings
+                    .iter()
+                    .any(|s| !text.is_empty() && text.to_lowercase() == s.to_lowercase()),
+                _ => false,
+            };
+        }
         let lower = text.to_lowercase();
-        let equals_any = || match status_index {
-            // Status columns compare label indexes.
-            Some(index) => strings
-                .iter()
-                .any(|s| s == &index.to_string() || s == &text),
-            None => strings.iter().any(|s| s == &text),
-        };
+        let equals_any = || strings.iter().any(|s| s == &text);
         match self.operator.as_str() {
-            "any_of" => !text.is_empty() && equals_any(),
-            "not_any_of" => text.is_empty() || !equals_any(),
+            "any_of" => equals_any(),
+            "not_any_of" => !equals_any(),
             "is_empty" => text.is_empty(),
             "is_not_empty" => !text.is_empty(),
-            "contains_text" | "contains_terms" => {
-                strings.iter().any(|s| lower.contains(&s.to_lowercase()))
-            }
+            "contains_text" => strings.iter().any(|s| lower.contains(&s.to_lowercase())),
             "not_contains_text" => !strings.iter().any(|s| lower.contains(&s.to_lowercase())),
-            "starts_with" => strings.iter().any(|s| lower.starts_with(&s.to_lowercase())),
-            "ends_with" => strings.iter().any(|s| lower.ends_with(&s.to_lowercase())),
             _ => false,
         }
     }
@@ -367,6 +405,18 @@ impl Obj for QueryRoot {
                 let limit = limit_arg(args, 25, 500)?;
                 ItemsPage::next(ctx, cursor, limit)
             }
+            "users" => {
+                let ids = id_list(args, "ids");
+                let limit = limit_arg(args, 200, 1000)?;
+                Ok(Out::list(
+                    ctx.snap
+                        .users
+                        .values()
+                        .filter(|u| ids.as_ref().is_none_or(|ids| ids.contains(&u.id)))
+                        .take(limit)
+                        .map(|u| UserObj(u.as_ref().clone())),
+                ))
+            }
             "me" => Ok(Out::opt_obj(
                 ctx.snap
                     .user(API_USER_ID)
@@ -435,7 +485,7 @@ impl Obj for BoardObj {
                     }
                     return ItemsPage::next(&self.ctx, cursor, limit);
                 }
-                let filter = ItemFilter::parse(board.id, args.get("query_params"))?;
+                let filter = ItemFilter::parse(board, args.get("query_params"))?;
                 Ok(ItemsPage::start(&self.ctx, filter, limit))
             }
             other => Err(unsupported("Board", other)),
@@ -582,7 +632,13 @@ impl Obj for ItemObj {
                 Ok(Out::list(values))
             }
             "updates" => {
-                let limit = limit_arg(args, 25, 1000)?;
+                // "The updates query now returns a maximum of 100 updates per page" (2025-01):
+                // a larger limit still gets 100, so clients must page.
+                let limit = args
+                    .get("limit")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(25)
+                    .clamp(1, 100) as usize;
                 let page = args.get("page").and_then(Value::as_u64).unwrap_or(1).max(1) as usize;
                 let updates = self
                     .ctx
@@ -619,7 +675,8 @@ impl Obj for ColumnObj {
             "description" => Ok(Out::null()),
             "width" => Ok(Out::null()),
             "settings" => Ok(Out::leaf(column.settings())),
-            "settings_str" => Ok(Out::leaf(column.settings().to_string())),
+            // Deprecated since 2025-10 and still served: the legacy label map, as a string.
+            "settings_str" => Ok(Out::leaf(column.settings_str())),
             other => Err(unsupported("Column", other)),
         }
     }
@@ -657,11 +714,7 @@ impl Obj for ColumnValueObj {
             "column" => Ok(Out::Obj(Box::new(ColumnObj(self.column.clone())))),
             "index" => Ok(Out::Leaf(get("index"))),
             "label" => Ok(Out::leaf(text().map_or(Value::Null, Value::String))),
-            "is_done" => {
-                Ok(Out::leaf(text().is_some_and(|t| {
-                    t == "Resolved" || t == "Closed" || t == "Done"
-                })))
-            }
+            "is_done" => Ok(Out::leaf(text().is_some_and(|t| is_done_label(&t)))),
             "email" => Ok(Out::Leaf(get("email"))),
             "date" => Ok(Out::Leaf(get("date"))),
             "time" => Ok(Out::Leaf(get("time"))),
@@ -676,27 +729,71 @@ struct UpdateObj {
     update: Arc<Update>,
 }
 
+impl UpdateObj {
+    /// The fields an update and a reply share.
+    fn common(&self, name: &str) -> Option<Out> {
+        let update = &self.update;
+        Some(match name {
+            "id" => Out::leaf(update.id.to_string()),
+            "body" => Out::leaf(update.body.clone()),
+            "text_body" => Out::leaf(html_to_text(&update.body)),
+            "created_at" => Out::leaf(update.created_at.clone()),
+            "updated_at" | "edited_at" => Out::leaf(
+                update
+                    .edited_at
+                    .clone()
+                    .unwrap_or_else(|| update.created_at.clone()),
+            ),
+            "creator_id" => Out::leaf(update.creator_id.to_string()),
+            "creator" => Out::opt_obj(
+                self.ctx
+                    .snap
+                    .user(update.creator_id)
+                    .map(|u| UserObj(u.as_ref().clone())),
+            ),
+            _ => return None,
+        })
+    }
+}
+
 impl Obj for UpdateObj {
     fn type_name(&self) -> &'static str {
         "Update"
     }
 
     fn field(&self, name: &str, _args: &Map<String, Value>) -> Result<Out, BoardError> {
+        if let Some(out) = self.common(name) {
+            return Ok(out);
+        }
         let update = &self.update;
         match name {
-            "id" => Ok(Out::leaf(update.id.to_string())),
-            "body" => Ok(Out::leaf(update.body.clone())),
-            "text_body" => Ok(Out::leaf(html_to_text(&update.body))),
-            "created_at" | "updated_at" | "edited_at" => Ok(Out::leaf(update.created_at.clone())),
-            "creator_id" => Ok(Out::leaf(update.creator_id.to_string())),
             "item_id" => Ok(Out::leaf(update.item_id.to_string())),
-            "creator" => Ok(Out::opt_obj(
-                self.ctx
-                    .snap
-                    .user(update.creator_id)
-                    .map(|u| UserObj(u.as_ref().clone())),
-            )),
+            "replies" => Ok(Out::list(self.ctx.snap.replies(update.id).into_iter().map(
+                |reply| {
+                    ReplyObj(UpdateObj {
+                        ctx: self.ctx.clone(),
+                        update: reply,
+                    })
+                },
+            ))),
             other => Err(unsupported("Update", other)),
+        }
+    }
+}
+
+/// A reply in an update's thread: monday's `Reply` has no item id and no replies.
+struct ReplyObj(UpdateObj);
+
+impl Obj for ReplyObj {
+    fn type_name(&self) -> &'static str {
+        "Reply"
+    }
+
+    fn field(&self, name: &str, _args: &Map<String, Value>) -> Result<Out, BoardError> {
+        match self.0.common(name) {
+            Some(out) => Ok(out),
+            None if name == "kind" => Ok(Out::leaf("reply")),
+            None => Err(unsupported("Reply", name)),
         }
     }
 }
@@ -835,7 +932,50 @@ impl MutationRoot {
                 })))
             }
             "create_update" => {
-                let item_id = required_id(&args, "item_id")?;
+                let body = args
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let item_id = args.get("item_id").and_then(id_of);
+                let parent_id = args.get("parent_id").and_then(id_of);
+                let update = match (item_id, parent_id) {
+                    (_, Some(parent_id)) => {
+                        let snap = shared.store.snapshot();
+                        if let (Some(item_id), Some(parent)) =
+                            (item_id, snap.updates.get(&parent_id))
+                            && parent.item_id != item_id
+                        {
+                            return Err(BoardError::new(
+                                "InvalidArgumentException",
+                                format!("Update {parent_id} is not on item {item_id}"),
+                            ));
+                        }
+                        shared
+                            .store
+                            .mutate(|txn| txn.create_reply(parent_id, &body, API_USER_ID, None))
+                            .await?
+                    }
+                    (Some(item_id), None) => {
+                        shared
+                            .store
+                            .mutate(|txn| txn.create_update(item_id, &body, API_USER_ID, None))
+                            .await?
+                    }
+                    (None, None) => {
+                        return Err(BoardError::new(
+                            "InvalidArgumentException",
+                            "create_update needs item_id, or parent_id for a reply",
+                        ));
+                    }
+                };
+                Ok(Out::Obj(Box::new(UpdateObj {
+                    ctx: self.after_write(),
+                    update,
+                })))
+            }
+            "edit_update" => {
+                let id = required_id(&args, "id")?;
                 let body = args
                     .get("body")
                     .and_then(Value::as_str)
@@ -843,7 +983,18 @@ impl MutationRoot {
                     .to_owned();
                 let update = shared
                     .store
-                    .mutate(|txn| txn.create_update(item_id, &body, API_USER_ID, None))
+                    .mutate(|txn| txn.edit_update(id, &body, API_USER_ID))
+                    .await?;
+                Ok(Out::Obj(Box::new(UpdateObj {
+                    ctx: self.after_write(),
+                    update,
+                })))
+            }
+            "delete_update" => {
+                let id = required_id(&args, "id")?;
+                let update = shared
+                    .store
+                    .mutate(|txn| txn.delete_update(id, API_USER_ID))
                     .await?;
                 Ok(Out::Obj(Box::new(UpdateObj {
                     ctx: self.after_write(),
@@ -904,10 +1055,39 @@ impl MutationRoot {
                     .unwrap_or_default()
                     .to_owned();
                 let id = args.get("id").and_then(Value::as_str).map(str::to_owned);
-                let labels = labels_from_defaults(args.get("defaults"));
+                let labels = if kind == ColumnKind::Status {
+                    typed_status_labels(args.get("defaults"))?
+                } else {
+                    Default::default()
+                };
                 let column = shared
                     .store
                     .mutate(|txn| txn.create_column(board_id, id.as_deref(), &title, kind, labels))
+                    .await?;
+                Ok(Out::Obj(Box::new(ColumnObj(column))))
+            }
+            "create_status_column" => {
+                let board_id = required_id(&args, "board_id")?;
+                let title = args
+                    .get("title")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let id = args.get("id").and_then(Value::as_str).map(str::to_owned);
+                // The schema has already checked the typed input; the labels are read the same
+                // way as create_column's defaults.
+                let labels = typed_status_labels(args.get("defaults"))?;
+                let column = shared
+                    .store
+                    .mutate(|txn| {
+                        txn.create_column(
+                            board_id,
+                            id.as_deref(),
+                            &title,
+                            ColumnKind::Status,
+                            labels,
+                        )
+                    })
                     .await?;
                 Ok(Out::Obj(Box::new(ColumnObj(column))))
             }
@@ -973,31 +1153,73 @@ impl AsyncObjectValue for MutationRoot {
     }
 }
 
-/// Status labels from `create_column`'s `defaults`: `{"labels": {"1": "Open"}}` or a list.
-fn labels_from_defaults(defaults: Option<&Value>) -> std::collections::BTreeMap<u32, String> {
-    let defaults = match defaults {
-        Some(Value::String(raw)) => serde_json::from_str(raw).unwrap_or(Value::Null),
-        Some(other) => other.clone(),
-        None => Value::Null,
+/// The values of monday's `StatusColumnColors` enum, which typed label defaults must use.
+fn status_colors() -> Vec<String> {
+    schema()
+        .types
+        .get("StatusColumnColors")
+        .and_then(|t| match t {
+            apollo_compiler::schema::ExtendedType::Enum(e) => {
+                Some(e.values.keys().map(|k| k.to_string()).collect())
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+/// Status labels from typed `defaults`: since 2025-10 monday validates `create_column`'s
+/// defaults against the column type's schema, where labels are `[{label, color, index}]`
+/// (`CreateStatusLabelInput`). The legacy `{"labels": {"1": "Open"}}` map, a label without a
+/// colour or index, an unknown colour and a repeated index are refused. (Whether monday still
+/// accepts the legacy map on `create_column` is not confirmed; the portal never sends it.)
+fn typed_status_labels(
+    defaults: Option<&Value>,
+) -> Result<std::collections::BTreeMap<u32, String>, BoardError> {
+    let invalid = |why: &str| {
+        BoardError::new(
+            "InvalidArgumentException",
+            format!(
+                "defaults do not match the status column's schema: {why} (labels are [{{label, color, index}}])"
+            ),
+        )
     };
-    match defaults.get("labels") {
-        Some(Value::Object(map)) => map
-            .iter()
-            .filter_map(|(k, v)| Some((k.parse().ok()?, v.as_str()?.to_owned())))
-            .collect(),
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .filter_map(|(i, l)| {
-                let label = l
-                    .as_str()
-                    .or_else(|| l.get("label").and_then(Value::as_str))?;
-                let index = l.get("index").and_then(Value::as_u64).unwrap_or(i as u64) as u32;
-                Some((index, label.to_owned()))
-            })
-            .collect(),
-        _ => Default::default(),
+    let defaults = match defaults {
+        None | Some(Value::Null) => return Ok(Default::default()),
+        Some(Value::String(raw)) => serde_json::from_str(raw).map_err(|_| invalid("not JSON"))?,
+        Some(other) => other.clone(),
+    };
+    let labels = match defaults.get("labels") {
+        None => return Ok(Default::default()),
+        Some(Value::Array(labels)) => labels,
+        Some(_) => return Err(invalid("labels must be an array")),
+    };
+    let colors = status_colors();
+    let mut out = std::collections::BTreeMap::new();
+    for label in labels {
+        let text = label
+            .get("label")
+            .and_then(Value::as_str)
+            .filter(|l| !l.trim().is_empty())
+            .ok_or_else(|| invalid("every label needs a label"))?;
+        let color = label
+            .get("color")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("every label needs a color"))?;
+        if !colors.iter().any(|c| c == color) {
+            return Err(invalid(&format!(
+                "{color} is not a StatusColumnColors value"
+            )));
+        }
+        let index = label
+            .get("index")
+            .and_then(Value::as_u64)
+            .and_then(|i| u32::try_from(i).ok())
+            .ok_or_else(|| invalid("every label needs an index"))?;
+        if out.insert(index, text.to_owned()).is_some() {
+            return Err(invalid(&format!("index {index} is used twice")));
+        }
     }
+    Ok(out)
 }
 
 /// Plain text of an update body, as monday's `text_body` gives it.
@@ -1045,6 +1267,8 @@ pub struct Prepared {
     operation_name: Option<String>,
     pub is_mutation: bool,
     pub cost: i64,
+    /// The operation's root fields by response key, for answers that null them.
+    pub root_fields: Vec<String>,
 }
 
 /// A request monday would refuse before running it: parse and validation errors.
@@ -1052,7 +1276,7 @@ pub fn request_error(code: &str, message: String) -> Value {
     json!({
         "errors": [{
             "message": message,
-            "extensions": { "code": code, "status_code": 400, "error_data": {}, "service": "monday" },
+            "extensions": { "code": code, "status_code": 400, "error_data": {} },
         }],
     })
 }
@@ -1074,11 +1298,21 @@ pub fn prepare(query: &str, operation_name: Option<String>) -> Result<Prepared, 
         .map_err(|e| request_error("GRAPHQL_VALIDATION_FAILED", e.message().to_string()))?;
     let is_mutation = operation.operation_type == OperationType::Mutation;
     let cost = estimate_cost(&operation.selection_set.selections);
+    let root_fields = operation
+        .selection_set
+        .selections
+        .iter()
+        .filter_map(|selection| match selection {
+            Selection::Field(field) => Some(field.response_key().to_string()),
+            _ => None,
+        })
+        .collect();
     Ok(Prepared {
         document,
         operation_name,
         is_mutation,
         cost,
+        root_fields,
     })
 }
 
@@ -1096,8 +1330,15 @@ fn estimate_cost(selections: &[Selection]) -> i64 {
                     .unwrap_or(25) as i64;
                 let own = match field.name.as_str() {
                     "items_page" | "next_items_page" => 10 * limit,
-                    "create_item" | "create_update" | "change_multiple_column_values" => 10_000,
-                    "create_board" | "create_column" | "create_webhook" => 30_000,
+                    "create_item"
+                    | "create_update"
+                    | "edit_update"
+                    | "delete_update"
+                    | "change_multiple_column_values" => 10_000,
+                    "create_board"
+                    | "create_column"
+                    | "create_status_column"
+                    | "create_webhook" => 30_000,
                     "complexity" => 0,
                     _ => 10,
                 };
@@ -1187,8 +1428,7 @@ fn shape_response(response: apollo_compiler::response::ExecutionResponse) -> Val
                 .map(|(c, m)| (c.to_owned(), m.to_owned()))
                 .unwrap_or_else(|| ("GRAPHQL_EXECUTION_ERROR".to_owned(), message));
             error["message"] = json!(message);
-            error["extensions"] =
-                json!({ "code": code, "status_code": 200, "error_data": {}, "service": "monday" });
+            error["extensions"] = json!({ "code": code, "status_code": 200, "error_data": {} });
         }
     }
     let no_errors = value
@@ -1238,7 +1478,8 @@ impl Budget {
     }
 }
 
-/// Remembered mutation responses by `Idempotency-Key`, kept 30 minutes as monday does.
+/// Remembered mutation responses by `Idempotency-Key`, kept for the window in force (30
+/// minutes, as monday keeps them).
 #[derive(Default)]
 pub struct IdempotencyCache {
     entries: HashMap<String, IdempotencyEntry>,
@@ -1249,8 +1490,6 @@ pub enum IdempotencyEntry {
     Done { response: Value, at: Instant },
 }
 
-pub const IDEMPOTENCY_WINDOW: Duration = Duration::from_secs(30 * 60);
-
 pub enum IdempotencyCheck {
     Proceed,
     Replay(Value),
@@ -1258,9 +1497,11 @@ pub enum IdempotencyCheck {
 }
 
 impl IdempotencyCache {
-    pub fn begin(&mut self, key: &str) -> IdempotencyCheck {
+    /// Starts a request with `key`: replays an answer younger than `window` (monday: 30
+    /// minutes), refuses a duplicate still in flight.
+    pub fn begin(&mut self, key: &str, window: Duration) -> IdempotencyCheck {
         self.entries.retain(|_, entry| match entry {
-            IdempotencyEntry::Done { at, .. } => at.elapsed() < IDEMPOTENCY_WINDOW,
+            IdempotencyEntry::Done { at, .. } => at.elapsed() < window,
             IdempotencyEntry::InFlight => true,
         });
         match self.entries.get(key) {

@@ -11,6 +11,7 @@
 mod clock;
 pub mod demo;
 pub mod graphql;
+pub mod limits;
 pub mod schema;
 mod seed;
 pub mod store;
@@ -20,7 +21,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -37,6 +38,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 use subtle::ConstantTimeEq;
 use tokio::sync::{mpsc, oneshot};
 
+pub use limits::{Limits, Plan};
 pub use seed::{Seed, bench_portal_id, generated_ticket, ticket_columns as seed_columns};
 
 use graphql::{Budget, CursorState, IdempotencyCache, IdempotencyCheck};
@@ -74,15 +76,32 @@ pub struct Faults {
     /// The failure applies to this many requests, then clears; `None` keeps it until cleared.
     #[serde(default)]
     pub remaining: Option<u32>,
+    /// The failure hits every n-th request it applies to (2: every other one); `None` or 1:
+    /// every one.
+    #[serde(default)]
+    pub every: Option<u32>,
 }
 
+/// monday's bad days, each with the status and body monday sends (see the README's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Failure {
-    /// HTTP 429 with `Retry-After` and `retry_in_seconds`.
+    /// HTTP 429 `MINUTE_RATE_LIMIT_EXCEEDED` with `retry_in_seconds` and `Retry-After`.
     RateLimited { retry_in_seconds: u64 },
-    /// HTTP 200 with a `COMPLEXITY_BUDGET_EXHAUSTED` error.
+    /// HTTP 429 `MAX_CONCURRENCY_EXCEEDED` with `retry_in_seconds`.
+    ConcurrencyExceeded { retry_in_seconds: u64 },
+    /// HTTP 429 `DAILY_LIMIT_EXCEEDED` with `retry_in_seconds`.
+    DailyLimitExceeded { retry_in_seconds: u64 },
+    /// HTTP 429 `COMPLEXITY_BUDGET_EXHAUSTED` with `retry_in_seconds`.
     ComplexityExhausted { retry_in_seconds: u64 },
+    /// HTTP 200 with `tooManyRequests` (`status_code` 400, no wait) and the request's fields
+    /// null: the subgraph throttle. Nothing is done.
+    SubgraphThrottle,
+    /// Mutations only: done, then answered with the result *and* a throttle error inside it
+    /// (one of its fields null): a partial success.
+    PartialSuccess,
+    /// Mutations only: done, then answered HTTP 500, as when an answer is lost on its way.
+    LostResponse,
     /// HTTP 500.
     ServerError,
     /// HTTP 200 with a truncated JSON body.
@@ -93,6 +112,16 @@ pub enum Failure {
     Down,
 }
 
+impl Failure {
+    fn applies(&self, is_mutation: bool) -> bool {
+        match self {
+            Failure::PartialSuccess | Failure::LostResponse => is_mutation,
+            Failure::ExpiredCursor | Failure::Down => false,
+            _ => true,
+        }
+    }
+}
+
 pub struct LocalBoardOptions {
     pub database_url: String,
     /// Where the GraphQL API listens; port 0 picks a free port.
@@ -101,7 +130,8 @@ pub struct LocalBoardOptions {
     pub webhook_max_attempts: u32,
     /// What a board that has never run starts with.
     pub seed: Seed,
-    pub complexity_per_minute: i64,
+    /// monday's limits the board enforces: a plan's ([`Plan::limits`]), Standard by default.
+    pub limits: Limits,
     /// Where to serve the control API (`/faults`, `/stats`), which stays up while a "down"
     /// fault closes the GraphQL listener. `None` serves none: in-process users call methods.
     pub control_listen: Option<SocketAddr>,
@@ -115,7 +145,7 @@ impl LocalBoardOptions {
             webhook_retry_interval: Duration::from_secs(60),
             webhook_max_attempts: 30,
             seed: Seed::Demo,
-            complexity_per_minute: 10_000_000,
+            limits: Plan::Standard.limits(),
             control_listen: None,
         }
     }
@@ -141,6 +171,12 @@ pub struct BoardStats {
     pub items_returned: u64,
     pub webhooks_delivered: u64,
     pub webhook_failed_attempts: u64,
+    /// Requests refused by a limit or a throttle (429s and `tooManyRequests`).
+    pub limited: u64,
+    /// Today's calls as monday counts them, in tenths (a refused request is one tenth).
+    pub daily_call_tenths: u64,
+    /// The most requests that were in flight at once.
+    pub max_in_flight: u32,
 }
 
 pub struct Shared {
@@ -151,8 +187,14 @@ pub struct Shared {
     cursors: Mutex<HashMap<String, CursorState>>,
     idempotency: Mutex<IdempotencyCache>,
     budget: Mutex<Budget>,
+    limits: Mutex<Limits>,
+    counters: Mutex<limits::Counters>,
     requests: AtomicU64,
     items_returned: AtomicU64,
+    limited: AtomicU64,
+    in_flight: AtomicU32,
+    max_in_flight: AtomicU32,
+    fault_seen: AtomicU64,
     server: tokio::sync::Mutex<ServerControl>,
 }
 
@@ -196,6 +238,12 @@ impl Shared {
     fn take_failure(&self, applies: impl Fn(&Failure) -> bool) -> Option<Failure> {
         let mut faults = self.faults.lock().ok()?;
         let failure = faults.failure.filter(|f| applies(f))?;
+        if let Some(every) = faults.every.filter(|every| *every > 1) {
+            let seen = self.fault_seen.fetch_add(1, Ordering::Relaxed) + 1;
+            if !seen.is_multiple_of(u64::from(every)) {
+                return None;
+            }
+        }
         match &mut faults.remaining {
             Some(0) => {
                 faults.failure = None;
@@ -211,6 +259,10 @@ impl Shared {
             None => {}
         }
         Some(failure)
+    }
+
+    fn limits(&self) -> Limits {
+        self.limits.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     fn latency(&self) -> Duration {
@@ -245,9 +297,15 @@ impl LocalBoard {
             faults: Mutex::new(Faults::default()),
             cursors: Mutex::new(HashMap::new()),
             idempotency: Mutex::new(IdempotencyCache::default()),
-            budget: Mutex::new(Budget::new(options.complexity_per_minute)),
+            budget: Mutex::new(Budget::new(options.limits.complexity_per_minute)),
+            limits: Mutex::new(options.limits.clone()),
+            counters: Mutex::new(limits::Counters::new()),
             requests: AtomicU64::new(0),
             items_returned: AtomicU64::new(0),
+            limited: AtomicU64::new(0),
+            in_flight: AtomicU32::new(0),
+            max_in_flight: AtomicU32::new(0),
+            fault_seen: AtomicU64::new(0),
             server: tokio::sync::Mutex::new(ServerControl {
                 addr: options.listen,
                 stop: None,
@@ -321,6 +379,9 @@ impl LocalBoard {
             .map_err(|source| LocalBoardError::Listen { addr, source })?;
         let router = Router::new()
             .route("/faults", get(control_faults).put(control_set_faults))
+            .route("/limits", get(control_limits).put(control_set_limits))
+            .route("/day", post(control_day))
+            .route("/team", post(control_team))
             .route("/stats", get(control_stats))
             .with_state(self.clone());
         tokio::spawn(async move {
@@ -391,6 +452,7 @@ impl LocalBoard {
         if let Ok(mut current) = self.shared.faults.lock() {
             *current = faults;
         }
+        self.shared.fault_seen.store(0, Ordering::Relaxed);
         if down {
             self.stop_listening().await;
             Ok(())
@@ -404,11 +466,50 @@ impl LocalBoard {
     }
 
     pub fn stats(&self) -> BoardStats {
+        let limits = self.shared.limits();
         BoardStats {
             requests: self.shared.requests.load(Ordering::Relaxed),
             items_returned: self.shared.items_returned.load(Ordering::Relaxed),
             webhooks_delivered: self.shared.webhooks.delivered(),
             webhook_failed_attempts: self.shared.webhooks.failed_attempts(),
+            limited: self.shared.limited.load(Ordering::Relaxed),
+            daily_call_tenths: self
+                .shared
+                .counters
+                .lock()
+                .map(|mut c| c.daily_tenths(&limits))
+                .unwrap_or_default(),
+            max_in_flight: self.shared.max_in_flight.load(Ordering::Relaxed),
+        }
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> Limits {
+        self.shared.limits()
+    }
+
+    /// Switches the limits while the board runs (a plan's, or a test's shorter minute).
+    pub fn set_limits(&self, limits: Limits) {
+        if let Ok(mut budget) = self.shared.budget.lock() {
+            budget.per_minute = limits.complexity_per_minute;
+        }
+        if let Ok(mut current) = self.shared.limits.lock() {
+            *current = limits;
+        }
+    }
+
+    /// A new day: the daily count starts from zero, as at midnight UTC.
+    pub fn new_day(&self) {
+        if let Ok(mut counters) = self.shared.counters.lock() {
+            counters.new_day();
+        }
+    }
+
+    /// Spends the rest of today's calls, so the next request meets the daily limit.
+    pub fn spend_day(&self) {
+        let limits = self.shared.limits();
+        if let Ok(mut counters) = self.shared.counters.lock() {
+            counters.spend_day(&limits);
         }
     }
 
@@ -455,6 +556,136 @@ async fn control_set_faults(
     }
 }
 
+async fn control_limits(State(board): State<LocalBoard>, headers: HeaderMap) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    axum::Json(board.limits()).into_response()
+}
+
+async fn control_set_limits(
+    State(board): State<LocalBoard>,
+    headers: HeaderMap,
+    limits: Result<axum::Json<Limits>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(axum::Json(limits)) = limits else {
+        return (StatusCode::BAD_REQUEST, "expected a Limits JSON object").into_response();
+    };
+    board.set_limits(limits);
+    axum::Json(board.limits()).into_response()
+}
+
+#[derive(Deserialize)]
+struct DayChange {
+    /// `true` spends the day's calls; `false` (or nothing) starts a new day.
+    #[serde(default)]
+    spend: bool,
+}
+
+async fn control_day(
+    State(board): State<LocalBoard>,
+    headers: HeaderMap,
+    change: Option<axum::Json<DayChange>>,
+) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    if change.is_some_and(|axum::Json(c)| c.spend) {
+        board.spend_day();
+    } else {
+        board.new_day();
+    }
+    axum::Json(board.stats()).into_response()
+}
+
+/// What the support team does in monday's web interface: it fires webhooks but is no API call,
+/// so it counts against no limit. Load generators (the benchmark) act through it.
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+enum TeamAction {
+    CreateItem {
+        name: String,
+        #[serde(default)]
+        column_values: Value,
+    },
+    ChangeColumns {
+        item_id: u64,
+        column_values: Value,
+    },
+    CreateUpdate {
+        item_id: u64,
+        body: String,
+        #[serde(default)]
+        parent_id: Option<u64>,
+    },
+}
+
+#[derive(Deserialize)]
+struct TeamRequest {
+    #[serde(flatten)]
+    action: TeamAction,
+    /// The team member acting (the first team member by default).
+    #[serde(default = "first_team_member")]
+    user_id: u64,
+}
+
+fn first_team_member() -> u64 {
+    store::API_USER_ID + 1
+}
+
+async fn control_team(
+    State(board): State<LocalBoard>,
+    headers: HeaderMap,
+    request: Result<axum::Json<TeamRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    if !board.authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let Ok(axum::Json(TeamRequest { action, user_id })) = request else {
+        return (StatusCode::BAD_REQUEST, "expected a team action").into_response();
+    };
+    let board_id = board.board_id();
+    let store = board.store();
+    let done = match action {
+        TeamAction::CreateItem {
+            name,
+            column_values,
+        } => store
+            .mutate(|txn| {
+                txn.create_item(board_id, &name, Some(&column_values), false, user_id, None)
+            })
+            .await
+            .map(|item| item.id),
+        TeamAction::ChangeColumns {
+            item_id,
+            column_values,
+        } => store
+            .mutate(|txn| {
+                txn.change_column_values(board_id, item_id, &column_values, false, user_id)
+            })
+            .await
+            .map(|item| item.id),
+        TeamAction::CreateUpdate {
+            item_id,
+            body,
+            parent_id,
+        } => store
+            .mutate(|txn| match parent_id {
+                Some(parent) => txn.create_reply(parent, &body, user_id, None),
+                None => txn.create_update(item_id, &body, user_id, None),
+            })
+            .await
+            .map(|update| update.id),
+    };
+    match done {
+        Ok(id) => axum::Json(json!({ "id": id.to_string() })).into_response(),
+        Err(error) => (StatusCode::UNPROCESSABLE_ENTITY, error.to_string()).into_response(),
+    }
+}
+
 async fn control_stats(State(board): State<LocalBoard>, headers: HeaderMap) -> Response {
     if !board.authorized(&headers) {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -489,24 +720,151 @@ struct GraphqlRequest {
     operation_name: Option<String>,
 }
 
-fn json_response(status: StatusCode, body: Value) -> Response {
+/// A JSON answer with monday's response-level `extensions.request_id` (every answer carries
+/// one since 2025-04).
+fn json_response(status: StatusCode, mut body: Value) -> Response {
+    if let Some(map) = body.as_object_mut() {
+        let extensions = map.entry("extensions").or_insert_with(|| json!({}));
+        if let Some(extensions) = extensions.as_object_mut() {
+            extensions.insert("request_id".into(), json!(uuid::Uuid::new_v4().to_string()));
+        }
+    }
     (status, axum::Json(body)).into_response()
 }
 
-fn monday_error(status: StatusCode, code: &str, message: &str, retry_in: Option<u64>) -> Response {
-    let mut extensions = json!({
-        "code": code,
-        "status_code": status.as_u16(),
-        "error_data": {},
-        "service": "monday",
-    });
-    if let Some(seconds) = retry_in {
-        extensions["retry_in_seconds"] = json!(seconds);
-    }
+/// A 4xx/5xx with monday's application-error extensions (`code`, `status_code`, `error_data`).
+fn monday_error(status: StatusCode, code: &str, message: &str) -> Response {
     json_response(
         status,
-        json!({ "errors": [{ "message": message, "extensions": extensions }] }),
+        json!({ "errors": [{
+            "message": message,
+            "extensions": { "code": code, "status_code": status.as_u16(), "error_data": {} },
+        }] }),
     )
+}
+
+/// A limit's HTTP 429, in the shape monday's gateway sends (captured bodies in
+/// `crates/monday/tests/fixtures/`): only `code` and `retry_in_seconds` in `extensions`, plus
+/// `Retry-After`.
+fn limit_error(code: &str, message: &str, retry_in_seconds: u64) -> Response {
+    let mut response = json_response(
+        StatusCode::TOO_MANY_REQUESTS,
+        json!({ "errors": [{
+            "message": message,
+            "extensions": { "code": code, "retry_in_seconds": retry_in_seconds },
+        }] }),
+    );
+    if let Ok(value) = HeaderValue::from_str(&retry_in_seconds.to_string()) {
+        response.headers_mut().insert("retry-after", value);
+    }
+    response
+}
+
+fn minute_limit(retry_in_seconds: u64) -> Response {
+    limit_error(
+        "MINUTE_RATE_LIMIT_EXCEEDED",
+        "Minute rate limit exceeded",
+        retry_in_seconds,
+    )
+}
+
+fn daily_limit(retry_in_seconds: u64) -> Response {
+    limit_error(
+        "DAILY_LIMIT_EXCEEDED",
+        "Daily limit exceeded",
+        retry_in_seconds,
+    )
+}
+
+fn concurrency_limit(retry_in_seconds: u64) -> Response {
+    limit_error(
+        "MAX_CONCURRENCY_EXCEEDED",
+        "Too many concurrent requests",
+        retry_in_seconds,
+    )
+}
+
+fn complexity_exhausted(retry_in_seconds: i64) -> Response {
+    limit_error(
+        "COMPLEXITY_BUDGET_EXHAUSTED",
+        "Complexity budget exhausted",
+        retry_in_seconds.max(1) as u64,
+    )
+}
+
+/// The subgraph throttle as captured: HTTP 200, each root field null, `tooManyRequests` with
+/// `status_code` 400 and no wait. The request is not carried out.
+fn subgraph_throttle(root_fields: &[String]) -> Response {
+    let data: Map<String, Value> = root_fields
+        .iter()
+        .map(|field| (field.clone(), Value::Null))
+        .collect();
+    let path = root_fields.first().cloned().unwrap_or_default();
+    json_response(
+        StatusCode::OK,
+        json!({
+            "data": data,
+            "errors": [{
+                "message": "Rate limit exceeded for board-columns",
+                "path": [path],
+                "extensions": { "code": "tooManyRequests", "status_code": 400, "service": "data-structure" },
+            }],
+        }),
+    )
+}
+
+/// A mutation's answer turned into a partial success: one field inside its result is null and a
+/// throttle error points at it, as GraphQL answers when a field of a result fails.
+fn partial_success(mut response: Value) -> Value {
+    let Some(data) = response.get_mut("data").and_then(Value::as_object_mut) else {
+        return response;
+    };
+    let Some((root, result)) = data
+        .iter_mut()
+        .find(|(_, v)| v.is_object())
+        .map(|(k, v)| (k.clone(), v))
+    else {
+        return response;
+    };
+    let Some(result) = result.as_object_mut() else {
+        return response;
+    };
+    let field = result
+        .iter()
+        .find(|(k, v)| (v.is_object() || v.is_array()) && k.as_str() != "id")
+        .or_else(|| result.iter().find(|(k, _)| k.as_str() != "id"))
+        .map(|(k, _)| k.clone());
+    let Some(field) = field else {
+        return response;
+    };
+    result.insert(field.clone(), Value::Null);
+    let error = json!({
+        "message": "Rate limit already blocked for board-columns-errors",
+        "path": [root, field],
+        "extensions": { "code": "tooManyRequests", "status_code": 400, "service": "data-structure" },
+    });
+    match response.get_mut("errors").and_then(Value::as_array_mut) {
+        Some(errors) => errors.push(error),
+        None => response["errors"] = json!([error]),
+    }
+    response
+}
+
+/// Counts a request in flight for the concurrency limit, until dropped.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> (Self, u32) {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::Relaxed);
+        (Self(shared), now)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 async fn graphql_endpoint(
@@ -515,6 +873,7 @@ async fn graphql_endpoint(
     body: Bytes,
 ) -> Response {
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    let (_in_flight, concurrent) = InFlight::enter(&shared);
     let latency = shared.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -530,28 +889,77 @@ async fn graphql_endpoint(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
             "Not Authenticated",
-            None,
         );
     }
 
-    let injected = shared.take_failure(|f| !matches!(f, Failure::ExpiredCursor | Failure::Down));
+    let limits = shared.limits();
+    let limited = |response: Response| {
+        shared.limited.fetch_add(1, Ordering::Relaxed);
+        response
+    };
+    if concurrent > limits.concurrency {
+        if let Ok(mut counters) = shared.counters.lock() {
+            counters.refused_elsewhere(&limits);
+        }
+        return limited(concurrency_limit(limits.concurrency_retry_in_seconds));
+    }
+    let admitted = shared
+        .counters
+        .lock()
+        .map(|mut counters| counters.admit(&limits))
+        .unwrap_or(Ok(()));
+    match admitted {
+        Ok(()) => {}
+        Err(limits::Refusal::Minute { retry_in_seconds }) => {
+            return limited(minute_limit(retry_in_seconds));
+        }
+        Err(limits::Refusal::Daily { retry_in_seconds }) => {
+            return limited(daily_limit(retry_in_seconds));
+        }
+    }
+
+    let request: GraphqlRequest = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            return monday_error(
+                StatusCode::BAD_REQUEST,
+                "JsonParseException",
+                &format!("the request body is not valid JSON: {e}"),
+            );
+        }
+    };
+    let variables: Map<String, Value> = match request.variables {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(_) => {
+            return monday_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidVariablesException",
+                "variables must be a JSON object",
+            );
+        }
+    };
+    let prepared = match graphql::prepare(&request.query, request.operation_name) {
+        Ok(prepared) => prepared,
+        Err(error_body) => return json_response(StatusCode::OK, error_body),
+    };
+
+    let injected = shared.take_failure(|f| f.applies(prepared.is_mutation));
     match injected {
         Some(Failure::RateLimited { retry_in_seconds }) => {
-            let mut response = monday_error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMIT_EXCEEDED",
-                "Rate limit exceeded",
-                Some(retry_in_seconds),
-            );
-            response.headers_mut().insert(
-                "retry-after",
-                HeaderValue::from_str(&retry_in_seconds.to_string())
-                    .unwrap_or(HeaderValue::from_static("1")),
-            );
-            return response;
+            return limited(minute_limit(retry_in_seconds));
+        }
+        Some(Failure::ConcurrencyExceeded { retry_in_seconds }) => {
+            return limited(concurrency_limit(retry_in_seconds));
+        }
+        Some(Failure::DailyLimitExceeded { retry_in_seconds }) => {
+            return limited(daily_limit(retry_in_seconds));
         }
         Some(Failure::ComplexityExhausted { retry_in_seconds }) => {
-            return complexity_exhausted(retry_in_seconds as i64);
+            return limited(complexity_exhausted(retry_in_seconds as i64));
+        }
+        Some(Failure::SubgraphThrottle) => {
+            return limited(subgraph_throttle(&prepared.root_fields));
         }
         Some(Failure::ServerError) => {
             return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
@@ -567,44 +975,17 @@ async fn graphql_endpoint(
         _ => {}
     }
 
-    let request: GraphqlRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => {
-            return monday_error(
-                StatusCode::BAD_REQUEST,
-                "JsonParseException",
-                &format!("the request body is not valid JSON: {e}"),
-                None,
-            );
-        }
-    };
-    let variables: Map<String, Value> = match request.variables {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map,
-        Some(_) => {
-            return monday_error(
-                StatusCode::BAD_REQUEST,
-                "InvalidVariablesException",
-                "variables must be a JSON object",
-                None,
-            );
-        }
-    };
-    let prepared = match graphql::prepare(&request.query, request.operation_name) {
-        Ok(prepared) => prepared,
-        Err(error_body) => return json_response(StatusCode::OK, error_body),
-    };
-
     let idempotency_key = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .filter(|_| prepared.is_mutation)
         .map(str::to_owned);
+    let window = Duration::from_secs(limits.idempotency_window_seconds);
     if let Some(key) = &idempotency_key {
         let check = shared
             .idempotency
             .lock()
-            .map(|mut cache| cache.begin(key))
+            .map(|mut cache| cache.begin(key, window))
             .unwrap_or(IdempotencyCheck::Proceed);
         match check {
             IdempotencyCheck::Proceed => {}
@@ -616,11 +997,13 @@ async fn graphql_endpoint(
                 return response;
             }
             IdempotencyCheck::Conflict => {
-                let mut response = monday_error(
+                // monday's documented body, verbatim: no retry_in_seconds, only Retry-After.
+                let mut response = json_response(
                     StatusCode::CONFLICT,
-                    "IDEMPOTENCY_CONFLICT",
-                    "A request with this Idempotency-Key is already being processed",
-                    Some(1),
+                    json!({ "errors": [{
+                        "message": "A request with this idempotency key is currently being processed",
+                        "extensions": { "code": "IDEMPOTENCY_CONFLICT" },
+                    }] }),
                 );
                 response
                     .headers_mut()
@@ -641,13 +1024,24 @@ async fn graphql_endpoint(
             if let (Some(key), Ok(mut cache)) = (&idempotency_key, shared.idempotency.lock()) {
                 cache.finish(key, &json!({ "errors": [] }));
             }
-            return complexity_exhausted(reset_in);
+            return limited(complexity_exhausted(reset_in));
         }
     };
 
     let response = graphql::execute(shared.clone(), prepared, variables, complexity).await;
     if let (Some(key), Ok(mut cache)) = (&idempotency_key, shared.idempotency.lock()) {
         cache.finish(key, &response);
+    }
+    match injected {
+        // Done, and the answer lost: a retry within the idempotency window replays it.
+        Some(Failure::LostResponse) => {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
+        }
+        Some(Failure::PartialSuccess) => {
+            shared.limited.fetch_add(1, Ordering::Relaxed);
+            return json_response(StatusCode::OK, partial_success(response));
+        }
+        _ => {}
     }
     let mut response = json_response(StatusCode::OK, response);
     if let Some(version) = headers.get("api-version") {
@@ -656,22 +1050,4 @@ async fn graphql_endpoint(
             .insert("api-version", version.clone());
     }
     response
-}
-
-fn complexity_exhausted(retry_in_seconds: i64) -> Response {
-    json_response(
-        StatusCode::OK,
-        json!({
-            "errors": [{
-                "message": "Complexity budget exhausted",
-                "extensions": {
-                    "code": "COMPLEXITY_BUDGET_EXHAUSTED",
-                    "retry_in_seconds": retry_in_seconds,
-                    "status_code": 429,
-                    "error_data": {},
-                    "service": "monday",
-                },
-            }],
-        }),
-    )
 }

@@ -42,9 +42,16 @@ struct Args {
     /// Seconds between webhook delivery attempts (monday: 60).
     #[arg(long, default_value_t = 60)]
     webhook_retry_seconds: u64,
-    /// Complexity points a minute (monday: 10,000,000 for a personal token).
-    #[arg(long, default_value_t = 10_000_000)]
-    complexity_per_minute: i64,
+    /// The monday plan whose limits the board enforces: free, standard, pro or enterprise.
+    #[arg(long, default_value = "standard")]
+    plan: monday_local::Plan,
+    /// Complexity points a minute instead of the plan's (monday: 10,000,000 for a personal
+    /// token, 1,000,000 on free and trial accounts).
+    #[arg(long)]
+    complexity_per_minute: Option<i64>,
+    /// Seconds an `Idempotency-Key`'s answer is replayed (monday: 1800).
+    #[arg(long, default_value_t = 1800)]
+    idempotency_window_seconds: u64,
 }
 
 fn main() -> ExitCode {
@@ -77,7 +84,11 @@ async fn run(args: Args) -> ExitCode {
     options.control_listen = Some(args.control);
     options.seed = args.seed;
     options.webhook_retry_interval = Duration::from_secs(args.webhook_retry_seconds.max(1));
-    options.complexity_per_minute = args.complexity_per_minute;
+    options.limits = args.plan.limits();
+    if let Some(complexity) = args.complexity_per_minute {
+        options.limits.complexity_per_minute = complexity;
+    }
+    options.limits.idempotency_window_seconds = args.idempotency_window_seconds;
     let board = match LocalBoard::start(options).await {
         Ok(board) => board,
         Err(error) => {
@@ -95,7 +106,7 @@ async fn run(args: Args) -> ExitCode {
     if printed.is_err() {
         return ExitCode::FAILURE;
     }
-    tracing::info!(seed = %args.seed, data = %args.data.display(), "local board ready");
+    tracing::info!(seed = %args.seed, plan = %args.plan, data = %args.data.display(), "local board ready");
     shutdown_signal().await;
     board.shutdown().await;
     ExitCode::SUCCESS

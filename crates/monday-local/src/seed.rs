@@ -121,6 +121,7 @@ pub fn ticket_columns() -> Vec<Column> {
         title: title.into(),
         kind,
         labels,
+        deactivated: Default::default(),
     };
     vec![
         column(

@@ -1,7 +1,7 @@
 //! The local board's data: boards, items, column values, updates and webhooks, held in memory
 //! as a copy-on-write snapshot and written through to SQLite so a restart keeps the board.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize};
@@ -93,19 +93,49 @@ pub struct Column {
     /// Status labels by index; index 5 is monday's empty label and stays free.
     #[serde(default)]
     pub labels: BTreeMap<u32, String>,
+    /// Indexes of labels the team deactivated: still on the column, no longer choosable.
+    #[serde(default)]
+    pub deactivated: BTreeSet<u32>,
 }
 
 impl Column {
+    /// `settings` as monday returns it since 2025-10: status labels are an array of
+    /// `{id, color, label, index, is_done, is_deactivated}` (the colour a number, as in
+    /// monday's changelog example).
     pub fn settings(&self) -> Value {
+        if self.kind == ColumnKind::Status {
+            let labels: Vec<Value> = self
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(position, (index, label))| {
+                    json!({
+                        "id": position,
+                        "color": index,
+                        "label": label,
+                        "index": index,
+                        "is_done": is_done_label(label),
+                        "is_deactivated": self.deactivated.contains(index),
+                    })
+                })
+                .collect();
+            json!({ "labels": labels })
+        } else {
+            json!({})
+        }
+    }
+
+    /// The deprecated `settings_str`: the legacy `{"labels": {"0": "Open"}}` map as a string.
+    pub fn settings_str(&self) -> String {
         if self.kind == ColumnKind::Status {
             let labels: serde_json::Map<String, Value> = self
                 .labels
                 .iter()
                 .map(|(i, l)| (i.to_string(), json!(l)))
                 .collect();
-            json!({ "labels": labels })
+            json!({ "labels": labels }).to_string()
         } else {
-            json!({})
+            "{}".to_owned()
         }
     }
 
@@ -168,6 +198,7 @@ pub struct Item {
     pub values: BTreeMap<String, Value>,
 }
 
+/// An update on an item, or (with `parent_id`) a reply in an update's thread.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Update {
     pub id: u64,
@@ -175,6 +206,12 @@ pub struct Update {
     pub body: String,
     pub creator_id: u64,
     pub created_at: String,
+    /// The update whose thread this reply is in; monday's threads are one level deep.
+    #[serde(default)]
+    pub parent_id: Option<u64>,
+    /// Set when the body was edited.
+    #[serde(default)]
+    pub edited_at: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,7 +255,7 @@ impl BoardState {
         self.users.get(&id)
     }
 
-    /// Updates of an item, newest first (monday's order).
+    /// Updates of an item (not the replies in their threads), newest first (monday's order).
     pub fn item_updates(&self, item_id: u64) -> Vec<Arc<Update>> {
         let mut updates: Vec<Arc<Update>> = self
             .updates_by_item
@@ -226,9 +263,27 @@ impl BoardState {
             .into_iter()
             .flatten()
             .filter_map(|id| self.updates.get(id).cloned())
+            .filter(|update| update.parent_id.is_none())
             .collect();
         updates.sort_by_key(|update| std::cmp::Reverse(update.id));
         updates
+    }
+
+    /// The thread under update `update_id`, oldest first.
+    pub fn replies(&self, update_id: u64) -> Vec<Arc<Update>> {
+        let Some(parent) = self.updates.get(&update_id) else {
+            return Vec::new();
+        };
+        let mut replies: Vec<Arc<Update>> = self
+            .updates_by_item
+            .get(&parent.item_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| self.updates.get(id).cloned())
+            .filter(|reply| reply.parent_id == Some(update_id))
+            .collect();
+        replies.sort_by_key(|reply| reply.id);
+        replies
     }
 
     /// The text monday shows for a column value.
@@ -288,6 +343,23 @@ pub enum BoardEvent {
         item: Arc<Item>,
         user_id: u64,
     },
+    /// An archived or deleted item is back on the board.
+    ItemRestored {
+        item: Arc<Item>,
+        previous: ItemState,
+        user_id: u64,
+    },
+    UpdateEdited {
+        item: Arc<Item>,
+        update: Arc<Update>,
+        user_id: u64,
+    },
+    /// `update` is the update as it was before it was deleted.
+    UpdateDeleted {
+        item: Arc<Item>,
+        update: Arc<Update>,
+        user_id: u64,
+    },
 }
 
 impl BoardEvent {
@@ -302,7 +374,10 @@ impl BoardEvent {
             | BoardEvent::NameChanged { item, .. }
             | BoardEvent::UpdateCreated { item, .. }
             | BoardEvent::ItemArchived { item, .. }
-            | BoardEvent::ItemDeleted { item, .. } => item,
+            | BoardEvent::ItemDeleted { item, .. }
+            | BoardEvent::ItemRestored { item, .. }
+            | BoardEvent::UpdateEdited { item, .. }
+            | BoardEvent::UpdateDeleted { item, .. } => item,
         }
     }
 }
@@ -341,6 +416,14 @@ pub struct Store {
     writer: Mutex<()>,
     db: SqlitePool,
     events: mpsc::UnboundedSender<BoardEvent>,
+}
+
+/// monday's long text column holds up to 2,000 characters.
+pub const LONG_TEXT_MAX: usize = 2_000;
+
+/// Whether a status label means done, for `is_done` (the local board has no per-label flag).
+pub fn is_done_label(label: &str) -> bool {
+    matches!(label, "Resolved" | "Closed" | "Done")
 }
 
 /// The first id handed out; monday ids are large numbers and the portal must not assume
@@ -525,6 +608,7 @@ impl Txn<'_> {
             title: "Name".into(),
             kind: ColumnKind::Name,
             labels: BTreeMap::new(),
+            deactivated: BTreeSet::new(),
         }];
         all.extend(columns);
         let board = Arc::new(Board {
@@ -574,6 +658,7 @@ impl Txn<'_> {
             title: title.to_owned(),
             kind,
             labels,
+            deactivated: BTreeSet::new(),
         };
         board.columns.push(column.clone());
         self.touched.push((Kind::Board, board_id));
@@ -771,6 +856,8 @@ impl Txn<'_> {
             body: body.to_owned(),
             creator_id: user_id,
             created_at: created_at.unwrap_or_else(now_utc_string),
+            parent_id: None,
+            edited_at: None,
         });
         self.state.updates.insert(update.id, update.clone());
         self.state
@@ -790,6 +877,174 @@ impl Txn<'_> {
             user_id,
         });
         Ok(update)
+    }
+
+    /// A reply in the thread of update `parent_id` (`create_update` with `parent_id`). A reply
+    /// to a reply is refused: monday's threads are one level deep.
+    pub fn create_reply(
+        &mut self,
+        parent_id: u64,
+        body: &str,
+        user_id: u64,
+        created_at: Option<String>,
+    ) -> Result<Arc<Update>, BoardError> {
+        let parent = self.update(parent_id)?;
+        if parent.parent_id.is_some() {
+            return Err(BoardError::new(
+                "InvalidArgumentException",
+                format!("Update {parent_id} is a reply; reply to the update it belongs to"),
+            ));
+        }
+        let item = self.active_item(parent.item_id)?;
+        if body.trim().is_empty() {
+            return Err(BoardError::new(
+                "InvalidArgumentException",
+                "An update needs a body",
+            ));
+        }
+        let reply = Arc::new(Update {
+            id: self.next_id(),
+            item_id: item.id,
+            body: body.to_owned(),
+            creator_id: user_id,
+            created_at: created_at.unwrap_or_else(now_utc_string),
+            parent_id: Some(parent_id),
+            edited_at: None,
+        });
+        self.state.updates.insert(reply.id, reply.clone());
+        self.state
+            .updates_by_item
+            .entry(item.id)
+            .or_default()
+            .push(reply.id);
+        self.touched.push((Kind::Update, reply.id));
+        self.events.push(BoardEvent::UpdateCreated {
+            item,
+            update: reply.clone(),
+            user_id,
+        });
+        Ok(reply)
+    }
+
+    fn update(&self, id: u64) -> Result<Arc<Update>, BoardError> {
+        self.state.updates.get(&id).cloned().ok_or_else(|| {
+            BoardError::new(
+                "InvalidArgumentException",
+                format!("Update {id} does not exist"),
+            )
+        })
+    }
+
+    /// Changes the body of an update or a reply (`edit_update`).
+    pub fn edit_update(
+        &mut self,
+        id: u64,
+        body: &str,
+        user_id: u64,
+    ) -> Result<Arc<Update>, BoardError> {
+        let update = self.update(id)?;
+        let item = self.active_item(update.item_id)?;
+        if body.trim().is_empty() {
+            return Err(BoardError::new(
+                "InvalidArgumentException",
+                "An update needs a body",
+            ));
+        }
+        let mut edited = (*update).clone();
+        edited.body = body.to_owned();
+        edited.edited_at = Some(now_utc_string());
+        let edited = Arc::new(edited);
+        self.state.updates.insert(id, edited.clone());
+        self.touched.push((Kind::Update, id));
+        self.events.push(BoardEvent::UpdateEdited {
+            item,
+            update: edited.clone(),
+            user_id,
+        });
+        Ok(edited)
+    }
+
+    /// Deletes an update (with its thread) or a reply (`delete_update`); returns it as it was.
+    pub fn delete_update(&mut self, id: u64, user_id: u64) -> Result<Arc<Update>, BoardError> {
+        let update = self.update(id)?;
+        let item = self.active_item(update.item_id)?;
+        let mut gone = vec![id];
+        if update.parent_id.is_none() {
+            gone.extend(self.state.replies(id).iter().map(|r| r.id));
+        }
+        for gone_id in &gone {
+            self.state.updates.remove(gone_id);
+            self.removed.push((Kind::Update, *gone_id));
+        }
+        if let Some(ids) = self.state.updates_by_item.get_mut(&item.id) {
+            ids.retain(|i| !gone.contains(i));
+        }
+        self.events.push(BoardEvent::UpdateDeleted {
+            item,
+            update: update.clone(),
+            user_id,
+        });
+        Ok(update)
+    }
+
+    /// Brings an archived or deleted item back (monday keeps both for 30 days).
+    pub fn restore_item(&mut self, item_id: u64, user_id: u64) -> Result<Arc<Item>, BoardError> {
+        let item = self
+            .state
+            .items
+            .get(&item_id)
+            .filter(|i| i.state != ItemState::Active)
+            .cloned()
+            .ok_or_else(|| {
+                BoardError::new(
+                    "InvalidItemIdException",
+                    format!("Item {item_id} is not archived or deleted"),
+                )
+            })?;
+        let previous = item.state;
+        let mut restored = (*item).clone();
+        restored.state = ItemState::Active;
+        restored.updated_at = now_utc_string();
+        let restored = Arc::new(restored);
+        self.state.items.insert(item_id, restored.clone());
+        self.touched.push((Kind::Item, item_id));
+        self.events.push(BoardEvent::ItemRestored {
+            item: restored.clone(),
+            previous,
+            user_id,
+        });
+        Ok(restored)
+    }
+
+    /// Deactivates (or reactivates) a status label, as the team does in the column's settings.
+    pub fn set_label_active(
+        &mut self,
+        board_id: u64,
+        column_id: &str,
+        label: &str,
+        active: bool,
+    ) -> Result<(), BoardError> {
+        let board = self.board_mut(board_id)?;
+        let column = board
+            .columns
+            .iter_mut()
+            .find(|c| c.id == column_id && c.kind == ColumnKind::Status)
+            .ok_or_else(|| {
+                BoardError::new(
+                    "InvalidColumnIdException",
+                    format!("No status column {column_id}"),
+                )
+            })?;
+        let index = column
+            .label_index(label)
+            .ok_or_else(|| BoardError::new("ColumnValueException", format!("No label {label}")))?;
+        if active {
+            column.deactivated.remove(&index);
+        } else {
+            column.deactivated.insert(index);
+        }
+        self.touched.push((Kind::Board, board_id));
+        Ok(())
     }
 
     pub fn set_item_state(
@@ -939,6 +1194,18 @@ fn parse_input(
                 .as_str()
                 .or_else(|| input.get("text").and_then(Value::as_str))
                 .ok_or_else(|| invalid("expected {\"text\": ...}"))?;
+            // monday: "The long text column stores up to 2,000 characters". Counted in UTF-16
+            // units, as monday's JavaScript front end counts them: never more than monday takes.
+            let length = text.encode_utf16().count();
+            if length > LONG_TEXT_MAX {
+                return Err(BoardError::new(
+                    "ColumnValueException",
+                    format!(
+                        "invalid value for column {}: long text holds up to {LONG_TEXT_MAX} characters, got {length}",
+                        column.id
+                    ),
+                ));
+            }
             json!({ "text": text, "changed_at": changed_at })
         }
         ColumnKind::Email => {
@@ -978,13 +1245,24 @@ fn parse_input(
             let index = input.get("index").and_then(Value::as_u64);
             let (index, created) = match (label, index) {
                 (Some(label), _) => match column.label_index(label) {
+                    Some(index) if column.deactivated.contains(&index) => {
+                        return Err(BoardError::new(
+                            "ColumnValueException",
+                            format!("The status label {label} is deactivated"),
+                        ));
+                    }
                     Some(index) => (index, None),
                     None if create_labels => {
                         let index = column.next_free_index();
                         (index, Some((index, label.to_owned())))
                     }
                     None => {
-                        let known: Vec<&str> = column.labels.values().map(String::as_str).collect();
+                        let known: Vec<&str> = column
+                            .labels
+                            .iter()
+                            .filter(|(i, _)| !column.deactivated.contains(i))
+                            .map(|(_, l)| l.as_str())
+                            .collect();
                         return Err(BoardError::new(
                             "ColumnValueException",
                             format!(
@@ -994,7 +1272,10 @@ fn parse_input(
                         ));
                     }
                 },
-                (None, Some(index)) if column.labels.contains_key(&(index as u32)) => {
+                (None, Some(index))
+                    if column.labels.contains_key(&(index as u32))
+                        && !column.deactivated.contains(&(index as u32)) =>
+                {
                     (index as u32, None)
                 }
                 _ => return Err(invalid("expected {\"label\": ...} or {\"index\": ...}")),
@@ -1037,7 +1318,7 @@ pub fn webhook_value(column: &Column, stored: Option<&Value>) -> Value {
                     "index": index,
                     "text": text,
                     "style": {"color": "#fdab3d", "border": "#e99729", "var_name": "orange"},
-                    "is_done": false,
+                    "is_done": is_done_label(&text),
                 },
                 "post_id": null,
             })

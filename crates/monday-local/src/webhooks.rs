@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::Shared;
 use crate::clock::{now_epoch_seconds, now_utc_string};
 use crate::graphql::html_to_text;
-use crate::store::{BoardError, BoardEvent, BoardState, ColumnKind, Webhook, webhook_value};
+use crate::store::{BoardError, BoardEvent, ColumnKind, ItemState, Webhook, webhook_value};
 
 pub struct WebhookDispatcher {
     http: reqwest::Client,
@@ -85,7 +85,7 @@ impl WebhookDispatcher {
                 };
                 let snap = shared.store.snapshot();
                 for webhook in snap.webhooks.values() {
-                    if let Some(payload) = payload(&event, webhook, &snap) {
+                    if let Some(payload) = payload(&event, webhook) {
                         let dispatcher = dispatcher.clone();
                         let url = webhook.url.clone();
                         tokio::spawn(async move { dispatcher.deliver(url, payload).await });
@@ -126,7 +126,7 @@ fn redact_url(url: &str) -> String {
 }
 
 /// The payload `webhook` receives for `event`, or `None` when it did not subscribe to it.
-pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Option<Value> {
+pub fn payload(event: &BoardEvent, webhook: &Webhook) -> Option<Value> {
     if webhook.board_id != event.board_id() {
         return None;
     }
@@ -158,24 +158,16 @@ pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Opti
     match (webhook.event.as_str(), event) {
         ("create_item", BoardEvent::ItemCreated { user_id, .. }) => {
             common("create_pulse", *user_id);
-            let board = snap.board(item.board_id)?;
-            let values: Map<String, Value> = board
-                .columns
-                .iter()
-                .filter(|c| c.kind != ColumnKind::Name)
-                .filter_map(|c| {
-                    item.values
-                        .get(&c.id)
-                        .map(|v| (c.id.clone(), webhook_value(c, Some(v))))
-                })
-                .collect();
+            // Every sample and capture of monday's shows `columnValues: {}`; whether monday
+            // fills it for an item created with values is not documented, so the local board
+            // never does: a client must read the item for its values.
             body.insert("pulseId".into(), json!(item.id));
             body.insert("pulseName".into(), json!(item.name));
             body.insert("groupId".into(), json!("topics"));
             body.insert("groupName".into(), json!("Tickets"));
             body.insert("groupColor".into(), json!("#579bfc"));
             body.insert("isTopGroup".into(), json!(true));
-            body.insert("columnValues".into(), Value::Object(values));
+            body.insert("columnValues".into(), json!({}));
         }
         (
             subscription @ ("change_column_value"
@@ -223,25 +215,47 @@ pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Opti
                 previous, user_id, ..
             },
         ) => {
+            // As captured: `groupId`, no `pulseName` (the new name is in `value`).
             common("update_name", *user_id);
+            body.insert("groupId".into(), json!("topics"));
             body.insert("pulseId".into(), json!(item.id));
-            body.insert("pulseName".into(), json!(item.name));
             body.insert("value".into(), json!({ "name": item.name }));
             body.insert("previousValue".into(), json!({ "name": previous }));
         }
         (
-            "create_update",
+            subscription @ ("create_update" | "edit_update" | "delete_update"),
             BoardEvent::UpdateCreated {
+                update, user_id, ..
+            }
+            | BoardEvent::UpdateEdited {
+                update, user_id, ..
+            }
+            | BoardEvent::UpdateDeleted {
                 update, user_id, ..
             },
         ) => {
-            common("create_update", *user_id);
+            let wanted = matches!(
+                (subscription, event),
+                ("create_update", BoardEvent::UpdateCreated { .. })
+                    | ("edit_update", BoardEvent::UpdateEdited { .. })
+                    | ("delete_update", BoardEvent::UpdateDeleted { .. })
+            );
+            if !wanted {
+                return None;
+            }
+            // The type is the subscription's name for all three (captured payloads). For a
+            // reply, `updateId` is the thread's update and `replyId` the reply: the reading the
+            // only captured reply suggests (monday documents neither); the portal accepts both.
+            common(subscription, *user_id);
+            let (update_id, reply_id) = match update.parent_id {
+                Some(parent) => (parent, json!(update.id)),
+                None => (update.id, Value::Null),
+            };
             body.insert("pulseId".into(), json!(item.id));
-            body.insert("pulseName".into(), json!(item.name));
-            body.insert("updateId".into(), json!(update.id));
-            body.insert("replyId".into(), Value::Null);
             body.insert("body".into(), json!(update.body));
             body.insert("textBody".into(), json!(html_to_text(&update.body)));
+            body.insert("updateId".into(), json!(update_id));
+            body.insert("replyId".into(), reply_id);
         }
         ("item_archived", BoardEvent::ItemArchived { user_id, .. }) => {
             common("archive_pulse", *user_id);
@@ -252,6 +266,27 @@ pub fn payload(event: &BoardEvent, webhook: &Webhook, snap: &BoardState) -> Opti
             common("delete_pulse", *user_id);
             body.insert("itemId".into(), json!(item.id));
             body.insert("itemName".into(), json!(item.name));
+        }
+        (
+            "item_restored",
+            BoardEvent::ItemRestored {
+                previous, user_id, ..
+            },
+        ) => {
+            // Captured: type `restore_pulse`, `itemId`/`itemName`, `value.state` 1 after an
+            // archive's 2 (a deleted item's state number is a guess: 3), no
+            // `originalTriggerUuid`.
+            common("restore_pulse", *user_id);
+            body.remove("originalTriggerUuid");
+            let previous_state = if *previous == ItemState::Deleted {
+                3
+            } else {
+                2
+            };
+            body.insert("itemId".into(), json!(item.id));
+            body.insert("itemName".into(), json!(item.name));
+            body.insert("value".into(), json!({ "state": 1, "is_undo": true }));
+            body.insert("previousValue".into(), json!({ "state": previous_state }));
         }
         _ => return None,
     }

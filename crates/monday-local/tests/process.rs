@@ -236,3 +236,110 @@ async fn an_empty_seed_has_the_ticket_board_and_no_items() {
         "{columns}"
     );
 }
+
+/// The control API of a board run as a program: limits switched (a plan's, a shorter
+/// minute), the day spent and renewed, and the team's actions, which fire webhooks but are no
+/// API calls (as in monday's web interface).
+#[tokio::test]
+async fn the_control_api_switches_limits_and_acts_as_the_team_without_counting_calls() {
+    let board = start_board("empty").await;
+    let control = reqwest::Client::new();
+    let put = |path: &str, body: Value| {
+        control
+            .request(
+                if path == "/day" || path == "/team" {
+                    reqwest::Method::POST
+                } else {
+                    reqwest::Method::PUT
+                },
+                format!("{}{path}", board.control),
+            )
+            .header("Authorization", &board.token)
+            .json(&body)
+            .send()
+    };
+    let limits: Value = put("/limits", json!({ "minute_calls": 1 }))
+        .await
+        .expect("control answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(limits["minute_calls"], 1);
+    assert_eq!(board.graphql("query { me { id } }", json!({})).await.0, 200);
+    let (status, body) = board.graphql("query { me { id } }", json!({})).await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "MINUTE_RATE_LIMIT_EXCEEDED"
+    );
+    put("/limits", json!({})).await.expect("reset");
+
+    let stats: Value = put("/day", json!({ "spend": true }))
+        .await
+        .expect("control answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert!(
+        stats["daily_call_tenths"].as_u64().unwrap() >= 10_000,
+        "{stats}"
+    );
+    let (status, body) = board.graphql("query { me { id } }", json!({})).await;
+    assert_eq!(status, 429);
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "DAILY_LIMIT_EXCEEDED"
+    );
+    put("/day", json!({})).await.expect("a new day");
+    assert_eq!(board.graphql("query { me { id } }", json!({})).await.0, 200);
+
+    let before: Value = control
+        .get(format!("{}/stats", board.control))
+        .header("Authorization", &board.token)
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("JSON");
+    let created: Value = put(
+        "/team",
+        json!({ "action": "create_item", "name": "Made in the UI", "column_values": {"portal_id": "demo"} }),
+    )
+    .await
+    .expect("the team acts")
+    .json()
+    .await
+    .expect("JSON");
+    let item_id = created["id"].as_str().expect("an id").to_owned();
+    put(
+        "/team",
+        json!({ "action": "create_update", "item_id": item_id.parse::<u64>().unwrap(), "body": "<p>@client hi</p>" }),
+    )
+    .await
+    .expect("the team acts");
+    let after: Value = control
+        .get(format!("{}/stats", board.control))
+        .header("Authorization", &board.token)
+        .send()
+        .await
+        .expect("stats")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(
+        before["daily_call_tenths"], after["daily_call_tenths"],
+        "the team's actions are no API calls"
+    );
+    let (_, body) = board
+        .graphql(
+            "query ($ids: [ID!]) { items(ids: $ids) { name updates { body } } }",
+            json!({ "ids": [item_id] }),
+        )
+        .await;
+    assert_eq!(body["data"]["items"][0]["name"], "Made in the UI");
+    assert_eq!(
+        body["data"]["items"][0]["updates"][0]["body"],
+        "<p>@client hi</p>"
+    );
+}

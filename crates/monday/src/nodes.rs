@@ -41,7 +41,8 @@ pub struct ColumnValueNode {
     pub email: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// An update (a post on an item) with its thread of replies.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct UpdateNode {
     pub id: String,
     #[serde(default)]
@@ -51,12 +52,37 @@ pub struct UpdateNode {
     #[serde(default)]
     pub created_at: Option<String>,
     #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub creator_id: Option<String>,
+    #[serde(default)]
+    pub creator: Option<UserRef>,
+    /// The thread under this update, oldest first (monday's `Update.replies`). A reply has no
+    /// replies of its own: monday's threads are one level deep.
+    #[serde(default)]
+    pub replies: Option<Vec<ReplyNode>>,
+}
+
+/// A reply in an update's thread (monday's `Reply`: no item id, no parent id; its place is
+/// the update it was read under).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ReplyNode {
+    pub id: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub text_body: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
     pub creator_id: Option<String>,
     #[serde(default)]
     pub creator: Option<UserRef>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct UserRef {
     pub id: String,
     pub name: String,

@@ -27,6 +27,7 @@ fragment ItemFields on Item {
     };
 }
 
+/// An update and its thread: monday's replies are `Update.replies`, one level deep.
 macro_rules! update_fields {
     () => {
         r#"
@@ -35,8 +36,18 @@ fragment UpdateFields on Update {
   body
   text_body
   created_at
+  updated_at
   creator_id
   creator { id name }
+  replies {
+    id
+    body
+    text_body
+    created_at
+    updated_at
+    creator_id
+    creator { id name }
+  }
 }"#
     };
 }
@@ -79,15 +90,37 @@ query ItemById($itemId: ID!, $columnIds: [String!]) {
     item_fields!()
 );
 
+/// Up to 100 items by id in one call (monday's `items` takes at most 100 ids).
+pub const ITEMS_BY_IDS: &str = concat!(
+    r#"
+query ItemsByIds($ids: [ID!], $limit: Int!, $columnIds: [String!]) {
+  items(ids: $ids, limit: $limit) { ...ItemFields }
+}"#,
+    item_fields!()
+);
+
+/// An item with the first page of its updates (monday returns at most 100 a page).
 pub const ITEM_WITH_UPDATES: &str = concat!(
     r#"
 query ItemWithUpdates($itemId: ID!, $columnIds: [String!], $updatesLimit: Int!) {
   items(ids: [$itemId]) {
     ...ItemFields
-    updates(limit: $updatesLimit) { ...UpdateFields }
+    updates(limit: $updatesLimit, page: 1) { ...UpdateFields }
   }
 }"#,
     item_fields!(),
+    update_fields!()
+);
+
+/// A later page of an item's updates, for items with more than one page.
+pub const UPDATES_PAGE: &str = concat!(
+    r#"
+query UpdatesPage($itemId: ID!, $limit: Int!, $page: Int!) {
+  items(ids: [$itemId]) {
+    id
+    updates(limit: $limit, page: $page) { ...UpdateFields }
+  }
+}"#,
     update_fields!()
 );
 
@@ -105,6 +138,16 @@ pub const CREATE_UPDATE: &str = concat!(
     r#"
 mutation CreateUpdate($itemId: ID!, $body: String!) {
   create_update(item_id: $itemId, body: $body) { ...UpdateFields }
+}"#,
+    update_fields!()
+);
+
+/// A reply in the thread of update `$parentId`: monday's `create_update` with `parent_id`
+/// (and no `item_id`, which monday says is not needed for a reply).
+pub const CREATE_REPLY: &str = concat!(
+    r#"
+mutation CreateReply($parentId: ID!, $body: String!) {
+  create_update(parent_id: $parentId, body: $body) { ...UpdateFields }
 }"#,
     update_fields!()
 );
@@ -142,6 +185,23 @@ mutation CreateColumn($boardId: ID!, $id: String!, $title: String!, $type: Colum
   }
 }"#;
 
+/// A status column with typed labels (`CreateStatusColumnSettingsInput`): since 2025-10
+/// monday validates column defaults against the column type's schema.
+pub const CREATE_STATUS_COLUMN: &str = r#"
+mutation CreateStatusColumn($boardId: ID!, $id: String!, $title: String!, $defaults: CreateStatusColumnSettingsInput!) {
+  create_status_column(board_id: $boardId, id: $id, title: $title, defaults: $defaults) {
+    id
+    title
+    type
+  }
+}"#;
+
+/// Names of the team members who write updates, read once and kept.
+pub const USERS: &str = r#"
+query Users($ids: [ID!]) {
+  users(ids: $ids) { id name }
+}"#;
+
 pub const LIST_WEBHOOKS: &str = r#"
 query Webhooks($boardId: ID!) {
   webhooks(board_id: $boardId) { id event board_id config }
@@ -163,7 +223,12 @@ pub const ALL: &[(&str, &str)] = &[
     ("ItemsByColumnFirstPage", ITEMS_BY_COLUMN_FIRST_PAGE),
     ("ItemsNextPage", ITEMS_NEXT_PAGE),
     ("ItemById", ITEM_BY_ID),
+    ("ItemsByIds", ITEMS_BY_IDS),
     ("ItemWithUpdates", ITEM_WITH_UPDATES),
+    ("UpdatesPage", UPDATES_PAGE),
+    ("CreateReply", CREATE_REPLY),
+    ("CreateStatusColumn", CREATE_STATUS_COLUMN),
+    ("Users", USERS),
     ("CreateItem", CREATE_ITEM),
     ("CreateUpdate", CREATE_UPDATE),
     ("ChangeColumnValues", CHANGE_COLUMN_VALUES),

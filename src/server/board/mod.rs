@@ -4,13 +4,14 @@
 //! `monday` client.
 
 pub mod setup;
+pub mod usage;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use monday::{
-    BoardNode, Client, ClientOptions, ColumnNode, ColumnValueNode, ItemNode, MondayError,
-    RetryPolicy, Token, UpdateNode, WebhookNode, normalize_timestamp,
+    BoardNode, Client, ClientOptions, ColumnNode, ColumnValueNode, ItemNode, LONG_TEXT_MAX_CHARS,
+    MondayError, RetryPolicy, Token, UpdateNode, UserRef, WebhookNode, normalize_timestamp,
 };
 use serde_json::{Value, json};
 
@@ -26,6 +27,115 @@ pub struct BoardMapping {
     priority_labels: Vec<(String, Priority)>,
     /// Labels already reported as unknown, so each is logged once and not per request.
     reported_labels: Mutex<HashSet<String>>,
+}
+
+/// Before the reference the portal writes at the end of every ticket's description column.
+pub const REFERENCE_LABEL: &str = "Client portal reference: ";
+/// Where a description longer than the column holds says the rest is.
+pub const CONTINUED: &str = "[The whole description is in this item's first update.]";
+/// How the item's first update with the whole description begins.
+pub const FULL_DESCRIPTION_LABEL: &str = "Full description";
+
+/// The reference written into a ticket's item: `cp` and 32 hex digits, unique per outbox row,
+/// so the portal can find the item on the board before ever creating it again.
+pub fn reference_for(outbox_id: &str) -> String {
+    let id = uuid::Uuid::parse_str(outbox_id).unwrap_or_else(|_| uuid::Uuid::new_v4());
+    format!("cp{}", id.simple())
+}
+
+/// Length as monday's long-text limit counts it (UTF-16 units, never fewer than characters).
+pub fn monday_length(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// The description column's text: the description and the reference, or (when that would not
+/// fit monday's 2,000 characters) the start of the description, a pointer to the item's first
+/// update, and the reference. Never more than monday's long-text column holds.
+pub fn description_column(description: &str, reference: &str) -> String {
+    let reference_line = format!("{REFERENCE_LABEL}{reference}");
+    let whole = if description.trim().is_empty() {
+        reference_line.clone()
+    } else {
+        format!("{}\n\n{reference_line}", description.trim_end())
+    };
+    if monday_length(&whole) <= LONG_TEXT_MAX_CHARS {
+        return whole;
+    }
+    let tail = format!("…\n\n{CONTINUED}\n{reference_line}");
+    let room = LONG_TEXT_MAX_CHARS.saturating_sub(monday_length(&tail));
+    let mut start = String::new();
+    let mut used = 0;
+    for c in description.chars() {
+        used += c.len_utf16();
+        if used > room {
+            break;
+        }
+        start.push(c);
+    }
+    format!("{}{tail}", start.trim_end())
+}
+
+/// What the description column says, read back: the text the client wrote (or its start,
+/// with `cut` set), and the portal's reference, if the portal wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description {
+    pub text: String,
+    pub cut: bool,
+    pub reference: Option<String>,
+}
+
+pub fn read_description(column: &str) -> Description {
+    let trimmed = column.trim_end();
+    let (rest, reference) = match trimmed.rfind(REFERENCE_LABEL) {
+        Some(at) => {
+            let candidate = &trimmed[at + REFERENCE_LABEL.len()..];
+            let valid = candidate.len() == 34
+                && candidate.starts_with("cp")
+                && candidate[2..].bytes().all(|b| b.is_ascii_hexdigit());
+            if valid {
+                (&trimmed[..at], Some(candidate.to_owned()))
+            } else {
+                (trimmed, None)
+            }
+        }
+        None => (trimmed, None),
+    };
+    let rest = rest.trim_end();
+    match rest.strip_suffix(CONTINUED) {
+        Some(start) => Description {
+            text: start.trim_end().trim_end_matches('…').trim_end().to_owned(),
+            cut: true,
+            reference,
+        },
+        None => Description {
+            text: rest.to_owned(),
+            cut: false,
+            reference,
+        },
+    }
+}
+
+/// The whole description, as the item's first update carries it (its `text_body`), when that
+/// update is the portal's.
+pub fn description_from_update(update: &UpdateNode, reference: &str) -> Option<String> {
+    let text = update.text_body.clone()?;
+    let (first, rest) = text.split_once('\n')?;
+    (first.starts_with(FULL_DESCRIPTION_LABEL) && first.contains(reference))
+        .then(|| rest.trim().to_owned())
+}
+
+/// Whether an update's text is the portal's whole-description update of a ticket.
+pub fn is_description_update(text: &str) -> bool {
+    text.trim_start().starts_with(FULL_DESCRIPTION_LABEL)
+        && text.contains("(client portal reference cp")
+}
+
+/// The update holding a whole description: a header naming the reference, then the text.
+pub fn description_update_body(description: &str, reference: &str) -> String {
+    format!(
+        "<p><strong>{FULL_DESCRIPTION_LABEL}</strong> (client portal reference {reference}):</p>{}",
+        crate::server::html::text_to_html(description)
+    )
 }
 
 /// What an unknown status label means: the ticket still needs attention.
@@ -162,10 +272,16 @@ impl BoardMapping {
             .as_deref()
             .map(|t| normalize_timestamp(Some(t)))
             .unwrap_or_else(|| created_at.clone());
+        let description = read_description(&self.column_text(item, &self.columns.description));
         Ticket {
             id: item.id.clone(),
             title: item.name.clone(),
-            description: self.column_text(item, &self.columns.description),
+            // A cut description keeps its pointer until the service puts the whole text in.
+            description: if description.cut {
+                format!("{}…\n\n{CONTINUED}", description.text)
+            } else {
+                description.text
+            },
             status,
             priority,
             portal_id: self.portal_of(item),
@@ -176,12 +292,30 @@ impl BoardMapping {
         }
     }
 
-    /// The `column_values` JSON for a new ticket, in monday's write formats.
-    pub fn new_ticket_columns(&self, portal_id: &str, email: &str, ticket: &NewTicket) -> Value {
+    /// The status a webhook's status `value` names (`{"label": {"text": …}}`), if any.
+    pub fn status_from_webhook(&self, value: Option<&Value>) -> Option<Status> {
+        let text = value?.get("label")?.get("text")?.as_str()?;
+        Some(self.status_from_label(text))
+    }
+
+    pub fn priority_from_webhook(&self, value: Option<&Value>) -> Option<Priority> {
+        let text = value?.get("label")?.get("text")?.as_str()?;
+        Some(self.priority_from_label(text))
+    }
+
+    /// The `column_values` JSON for a new ticket, in monday's write formats, with the
+    /// reference in the description column.
+    pub fn new_ticket_columns(
+        &self,
+        portal_id: &str,
+        email: &str,
+        ticket: &NewTicket,
+        reference: &str,
+    ) -> Value {
         let mut values = serde_json::Map::new();
         values.insert(
             self.columns.description.clone(),
-            json!({ "text": ticket.description }),
+            json!({ "text": description_column(&ticket.description, reference) }),
         );
         values.insert(self.columns.portal_id.clone(), json!(portal_id));
         values.insert(
@@ -207,6 +341,11 @@ impl BoardMapping {
     }
 }
 
+/// How recent monday's last answer must be to stand for a readiness check.
+const READY_FROM_LAST_ANSWER: std::time::Duration = std::time::Duration::from_secs(600);
+/// How long a failed answer stands for a readiness check.
+const RECENT_FAILURE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The ticket board: monday's client with the portal's mapping. Clones share both.
 #[derive(Clone)]
 pub struct TicketBoard {
@@ -226,6 +365,7 @@ impl TicketBoard {
                 max_total_wait: config.max_retry_wait,
                 ..RetryPolicy::default()
             },
+            daily_call_limit: config.daily_call_limit,
         })?;
         Ok(Self {
             client,
@@ -253,6 +393,27 @@ impl TicketBoard {
 
     pub async fn ping(&self) -> Result<(), MondayError> {
         self.client.ping().await
+    }
+
+    /// Readiness without spending the day's calls: monday's last answer when it came within
+    /// ten minutes (a busy portal never pays for its health checks), a `me` query otherwise (at
+    /// most 144 a day on an idle portal). A spent day is not "not ready": pages serve saved
+    /// data and the outbox waits, so the instance must stay in service.
+    pub async fn ready(&self) -> Result<(), MondayError> {
+        // A failure seconds ago is not asked again: health checks every few seconds during an
+        // outage would otherwise spend a call each.
+        if self.client.recently_working(RECENT_FAILURE) == Some(false) {
+            return Err(MondayError::Unreachable(
+                "monday's last answer, seconds ago, was a failure".into(),
+            ));
+        }
+        if self.client.recently_working(READY_FROM_LAST_ANSWER) == Some(true) {
+            return Ok(());
+        }
+        match self.client.ping().await {
+            Err(MondayError::DailyLimit { .. }) => Ok(()),
+            other => other,
+        }
     }
 
     /// Every ticket of one portal, filtered on monday's side by the portal column.
@@ -285,6 +446,19 @@ impl TicketBoard {
         Ok(item.filter(|item| self.mapping.is_live_on_board(item)))
     }
 
+    /// Several items in one call (up to 100), on the same terms as [`TicketBoard::item`]:
+    /// those not live on the board are left out.
+    pub async fn items(&self, item_ids: &[&str]) -> Result<Vec<ItemNode>, MondayError> {
+        let items = self
+            .client
+            .items(item_ids, &self.mapping.column_ids())
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter(|item| self.mapping.is_live_on_board(item))
+            .collect())
+    }
+
     /// One item with its updates (newest first), on the same terms as [`TicketBoard::item`].
     pub async fn item_with_updates(&self, item_id: &str) -> Result<Option<ItemNode>, MondayError> {
         let item = self
@@ -294,14 +468,84 @@ impl TicketBoard {
         Ok(item.filter(|item| self.mapping.is_live_on_board(item)))
     }
 
+    /// The portal's ticket with `reference` in its description, if it is on the board: one
+    /// call, filtered on monday's side (`contains_text` on the long text column).
+    pub async fn find_by_reference(
+        &self,
+        portal_id: &str,
+        reference: &str,
+    ) -> Result<Option<Ticket>, MondayError> {
+        let mapping = &self.mapping;
+        let query = json!({
+            "rules": [
+                { "column_id": mapping.columns.portal_id, "compare_value": [portal_id], "operator": "any_of" },
+                { "column_id": mapping.columns.description, "compare_value": [reference], "operator": "contains_text" },
+            ],
+            "operator": "and",
+        });
+        let items = self
+            .client
+            .items_matching(&mapping.board_id, query, &mapping.column_ids(), 5)
+            .await?;
+        Ok(items
+            .iter()
+            .filter(|item| mapping.is_live_on_board(item) && mapping.portal_of(item) == portal_id)
+            .find(|item| {
+                read_description(&mapping.column_text(item, &mapping.columns.description))
+                    .reference
+                    .as_deref()
+                    == Some(reference)
+            })
+            .map(|item| mapping.ticket_from(item)))
+    }
+
+    /// The ids of the updates and replies on `item_id` whose text contains every one of
+    /// `needles`, oldest first: how the outbox finds what it may already have posted.
+    pub async fn find_updates(
+        &self,
+        item_id: &str,
+        needles: &[&str],
+    ) -> Result<Vec<String>, MondayError> {
+        let Some(item) = self.client.item_with_updates(item_id, &[]).await? else {
+            return Ok(Vec::new());
+        };
+        let matches = |body: &str, text: Option<&str>| {
+            needles
+                .iter()
+                .all(|n| body.contains(n) || text.is_some_and(|t| t.contains(n)))
+        };
+        let mut found: Vec<(String, String)> = Vec::new();
+        for update in item.updates.unwrap_or_default() {
+            if matches(&update.body, update.text_body.as_deref()) {
+                found.push((
+                    update.created_at.clone().unwrap_or_default(),
+                    update.id.clone(),
+                ));
+            }
+            for reply in update.replies.iter().flatten() {
+                if matches(&reply.body, reply.text_body.as_deref()) {
+                    found.push((
+                        reply.created_at.clone().unwrap_or_default(),
+                        reply.id.clone(),
+                    ));
+                }
+            }
+        }
+        found.sort();
+        Ok(found.into_iter().map(|(_, id)| id).collect())
+    }
+
     pub async fn create_ticket(
         &self,
         portal_id: &str,
         email: &str,
         ticket: &NewTicket,
+        reference: &str,
         idempotency_key: uuid::Uuid,
     ) -> Result<Ticket, MondayError> {
-        let columns = self.mapping.new_ticket_columns(portal_id, email, ticket);
+        let columns = self
+            .mapping
+            .new_ticket_columns(portal_id, email, ticket, reference);
         let item = self
             .client
             .create_item(
@@ -324,6 +568,24 @@ impl TicketBoard {
         self.client
             .create_update(item_id, body_html, idempotency_key)
             .await
+    }
+
+    /// A reply in the thread of update `parent_id` on item `item_id`.
+    pub async fn add_reply(
+        &self,
+        item_id: &str,
+        parent_id: &str,
+        body_html: &str,
+        idempotency_key: uuid::Uuid,
+    ) -> Result<UpdateNode, MondayError> {
+        self.client
+            .create_reply(item_id, parent_id, body_html, idempotency_key)
+            .await
+    }
+
+    /// The names of team members by user id.
+    pub async fn users(&self, ids: &[&str]) -> Result<Vec<UserRef>, MondayError> {
+        self.client.users(ids).await
     }
 
     /// Sets column values on a ticket's item and returns the ticket as it now stands.
@@ -433,11 +695,47 @@ mod tests {
     #[test]
     fn new_ticket_columns_use_monday_formats() {
         let ticket = NewTicket::validate("T", "line one\nline two", "high").unwrap();
-        let values = mapping().new_ticket_columns("acme", "a@acme.test", &ticket);
-        assert_eq!(values["description"], json!({"text": "line one\nline two"}));
+        let reference = reference_for("3f2a9c1e-0000-4000-8000-000000000001");
+        let values = mapping().new_ticket_columns("acme", "a@acme.test", &ticket, &reference);
+        assert_eq!(
+            values["description"],
+            json!({"text": format!("line one\nline two\n\n{REFERENCE_LABEL}{reference}")})
+        );
         assert_eq!(values["portal_id"], json!("acme"));
         assert_eq!(values["status"], json!({"label": "Open"}));
         assert_eq!(values["priority"], json!({"label": "High"}));
         assert_eq!(values["client_email"]["email"], json!("a@acme.test"));
+    }
+
+    #[test]
+    fn a_long_description_fits_the_column_with_a_pointer_and_reads_back() {
+        let reference = reference_for("3f2a9c1e-0000-4000-8000-000000000002");
+        for description in ["x".repeat(2_500), "é".repeat(2_500), "😀".repeat(1_500)] {
+            let column = description_column(&description, &reference);
+            assert!(
+                monday_length(&column) <= LONG_TEXT_MAX_CHARS,
+                "{}",
+                monday_length(&column)
+            );
+            let read = read_description(&column);
+            assert!(read.cut);
+            assert_eq!(read.reference.as_deref(), Some(reference.as_str()));
+            assert!(description.starts_with(&read.text));
+            assert!(
+                read.text.chars().count() > 900,
+                "most of the column is text"
+            );
+        }
+        let short = description_column("Printer on fire", &reference);
+        assert_eq!(
+            read_description(&short),
+            Description {
+                text: "Printer on fire".into(),
+                cut: false,
+                reference: Some(reference.clone())
+            }
+        );
+        // Written by the team, without a reference: read as it is.
+        assert_eq!(read_description("Plain text").text, "Plain text");
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use monday::{BoardNode, MondayError, status_column_labels};
+use monday::{BoardNode, MondayError, NewStatusLabel, status_labels};
 
 use super::TicketBoard;
 use crate::model::{Priority, Status};
@@ -11,13 +11,16 @@ use crate::server::config::Config;
 use crate::server::db::Db;
 
 /// The webhook subscriptions the portal needs, by monday's event names.
-pub const WEBHOOK_EVENTS: [&str; 6] = [
+pub const WEBHOOK_EVENTS: [&str; 9] = [
     "create_item",
     "change_column_value",
     "change_name",
     "create_update",
+    "edit_update",
+    "delete_update",
     "item_archived",
     "item_deleted",
+    "item_restored",
 ];
 
 /// One column the portal needs: its role, the configured id and monday's type.
@@ -136,8 +139,33 @@ pub async fn doctor(
     expected_webhook_url: Option<&str>,
 ) -> Vec<Finding> {
     let mut findings = Vec::new();
+    let calls = check_calls(config, db).await;
+    let spent = !calls.ok;
+    findings.push(calls);
     match client.ping().await {
         Ok(()) => findings.push(pass("token", "monday accepts the API token")),
+        Err(MondayError::DailyLimit { .. }) if spent => return findings,
+        Err(MondayError::DailyLimit { retry_in }) => {
+            findings.push(fail(
+                "token",
+                format!(
+                    "monday answers that the account's daily call limit is spent (it asks to wait {} s)",
+                    retry_in.map_or(0, |d| d.as_secs())
+                ),
+                "wait for the reset at midnight UTC (pages show saved data, the outbox waits); \
+                 other apps on the account share the limit, and a larger plan raises it",
+            ));
+            return findings;
+        }
+        Err(MondayError::Forbidden { code, message }) => {
+            findings.push(fail(
+                "token",
+                format!("the token works, but its user may not do this ({code}: {message})"),
+                "use a token of a user who can see and edit the board (not a viewer or guest), \
+                 with a confirmed email address; an account IP allow-list must include this server",
+            ));
+            return findings;
+        }
         Err(MondayError::Unauthorized) => {
             findings.push(fail(
                 "token",
@@ -187,6 +215,31 @@ pub async fn doctor(
     findings
 }
 
+/// Today's monday calls against the daily cap, as the running portal last saved them.
+async fn check_calls(config: &Config, db: &Db) -> Finding {
+    let limit = config.monday.daily_call_limit;
+    let today = monday::format_utc(time::OffsetDateTime::now_utc());
+    let used = match super::usage::saved(db).await {
+        Some((day, calls)) if today.starts_with(&day) => calls,
+        _ => 0.0,
+    };
+    let left = (f64::from(limit) - used).max(0.0);
+    let detail = format!(
+        "{used:.1} of {limit} monday calls used today (UTC), {left:.1} left (MONDAY_DAILY_CALL_LIMIT)"
+    );
+    if used >= f64::from(limit) * monday::READ_SHARE {
+        fail(
+            "daily calls",
+            detail,
+            "the portal now sends only clients' tickets and replies, and waits for the reset at \
+             midnight UTC; if your monday plan allows more calls, raise MONDAY_DAILY_CALL_LIMIT \
+             (Pro: 10000, Enterprise: 25000)",
+        )
+    } else {
+        pass("daily calls", detail)
+    }
+}
+
 fn check_columns(config: &Config, client: &TicketBoard, board: &BoardNode) -> Vec<Finding> {
     let mut findings = Vec::new();
     for role in required_columns(config, client) {
@@ -217,26 +270,58 @@ fn check_columns(config: &Config, client: &TicketBoard, board: &BoardNode) -> Ve
             continue;
         }
         if !role.labels.is_empty() {
-            let present = status_column_labels(column.settings.as_ref());
-            let missing: Vec<&String> = role
-                .labels
-                .iter()
-                .filter(|l| !present.contains(l))
-                .collect();
-            if !missing.is_empty() {
-                let names = missing
+            let labels = status_labels(column.settings.as_ref());
+            let variable = if role.role == "status" {
+                "MONDAY_STATUS_LABELS"
+            } else {
+                "MONDAY_PRIORITY_LABELS"
+            };
+            let quoted = |names: &[&String]| {
+                names
                     .iter()
                     .map(|l| format!("`{l}`"))
                     .collect::<Vec<_>>()
-                    .join(", ");
-                let variable = if role.role == "status" {
-                    "MONDAY_STATUS_LABELS"
-                } else {
-                    "MONDAY_PRIORITY_LABELS"
-                };
+                    .join(", ")
+            };
+            // A deactivated label is still listed by monday but cannot be chosen: the portal
+            // could not write it, so it does not count.
+            let deactivated: Vec<&String> = role
+                .labels
+                .iter()
+                .filter(|l| {
+                    labels.iter().any(|p| &p.label == *l && p.deactivated)
+                        && !labels.iter().any(|p| &p.label == *l && !p.deactivated)
+                })
+                .collect();
+            if !deactivated.is_empty() {
                 findings.push(fail(
                     check,
-                    format!("column `{}` lacks the label(s) {names}", role.id),
+                    format!(
+                        "column `{}` has the label(s) {} but they are deactivated",
+                        role.id,
+                        quoted(&deactivated)
+                    ),
+                    format!(
+                        "reactivate them in monday (column menu → Settings → Edit labels → \
+                         deactivated labels), or map other labels with {variable}, e.g. \
+                         {variable}='Done=resolved'"
+                    ),
+                ));
+                continue;
+            }
+            let missing: Vec<&String> = role
+                .labels
+                .iter()
+                .filter(|l| !labels.iter().any(|p| &p.label == *l))
+                .collect();
+            if !missing.is_empty() {
+                findings.push(fail(
+                    check,
+                    format!(
+                        "column `{}` lacks the label(s) {}",
+                        role.id,
+                        quoted(&missing)
+                    ),
                     format!(
                         "add them in monday (column menu → Settings → Edit labels), or map your \
                          labels with {variable}, e.g. {variable}='Done=resolved'"
@@ -349,6 +434,32 @@ pub enum SetupError {
     Database(#[from] sqlx::Error),
 }
 
+/// The colours new labels get, in order (values of monday's `StatusColumnColors`).
+const LABEL_COLORS: [&str; 6] = [
+    "bright_blue",
+    "working_orange",
+    "done_green",
+    "american_gray",
+    "stuck_red",
+    "purple",
+];
+
+/// Labels for a new status column: indexes 0, 1, 2, … skipping 5, which monday keeps for the
+/// empty label.
+pub fn typed_labels(labels: &[String]) -> Vec<NewStatusLabel> {
+    let indexes = (0u32..).filter(|i| *i != 5);
+    labels
+        .iter()
+        .zip(indexes)
+        .enumerate()
+        .map(|(n, (label, index))| NewStatusLabel {
+            label: label.clone(),
+            color: LABEL_COLORS[n % LABEL_COLORS.len()],
+            index,
+        })
+        .collect()
+}
+
 /// What `setup-board` did.
 #[derive(Debug, Default)]
 pub struct SetupReport {
@@ -432,18 +543,17 @@ pub async fn setup_board(
             ));
             continue;
         }
-        let defaults = (!role.labels.is_empty()).then(|| {
-            let labels: serde_json::Map<String, serde_json::Value> = role
-                .labels
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (i.to_string(), serde_json::json!(l)))
-                .collect();
-            serde_json::json!({ "labels": labels })
-        });
-        client
-            .create_column(&board_id, &role.id, role.title, role.kind, defaults)
-            .await?;
+        if role.kind == "status" {
+            // monday's typed defaults (2025-10+): labels with a colour and an index each.
+            client
+                .client()
+                .create_status_column(&board_id, &role.id, role.title, &typed_labels(&role.labels))
+                .await?;
+        } else {
+            client
+                .create_column(&board_id, &role.id, role.title, role.kind, None)
+                .await?;
+        }
         report
             .columns_created
             .push(format!("`{}` ({})", role.id, role.kind));

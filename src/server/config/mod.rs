@@ -80,6 +80,11 @@ pub struct MondayConfig {
     /// Hosts team replies may load images from; other images become links, so a reply cannot
     /// tell a third party who read it and when.
     pub reply_image_hosts: Vec<String>,
+    /// A reply in a client's thread is public unless it begins with this marker.
+    pub internal_marker: String,
+    /// monday's daily call cap for the account (1,000 on Standard): the portal counts its
+    /// calls against it.
+    pub daily_call_limit: u32,
 }
 
 /// Which monday column plays which role; real boards have generated ids like `text_mkx1ab`.
@@ -138,6 +143,8 @@ pub struct LocalBoardConfig {
     pub listen_addr: SocketAddr,
     /// monday retries a failed webhook once a minute; tests shorten it.
     pub webhook_retry_interval: Duration,
+    /// Whose limits the local board enforces: `free`, `standard`, `pro` or `enterprise`.
+    pub plan: monday_local::Plan,
 }
 
 #[derive(Debug, Clone)]

@@ -183,6 +183,12 @@ impl MondayConfig {
             max_retry_wait: vars.seconds("MONDAY_MAX_RETRY_WAIT_SECONDS", 20)?,
             public_marker: vars.string("PUBLIC_REPLY_MARKER", "@client"),
             reply_image_hosts: host_list(vars, "REPLY_IMAGE_HOSTS")?,
+            internal_marker: vars.string("INTERNAL_REPLY_MARKER", "@internal"),
+            daily_call_limit: vars.parse(
+                "MONDAY_DAILY_CALL_LIMIT",
+                1000u32,
+                "a whole number of calls a day, such as 1000 (Standard) or 10000 (Pro)",
+            )?,
         })
     }
 }
@@ -255,6 +261,11 @@ impl LocalBoardConfig {
                 "host:port with an IP address, such as 127.0.0.1:3002",
             )?,
             webhook_retry_interval: vars.seconds("LOCAL_BOARD_WEBHOOK_RETRY_SECONDS", 60)?,
+            plan: vars.parse(
+                "LOCAL_BOARD_PLAN",
+                monday_local::Plan::Standard,
+                "free, standard, pro or enterprise",
+            )?,
         })
     }
 }

@@ -37,10 +37,14 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261123000003, "auth"),
     migration!("sqlite", 20261123000004, "outbox"),
     migration!("sqlite", 20261124000005, "sessions_and_leases"),
+    migration!("sqlite", 20261124000006, "threads_and_calls"),
 ];
 
 /// Every PostgreSQL migration.
-pub const POSTGRES: &[Migration] = &[migration!("postgres", 20261124000001, "schema")];
+pub const POSTGRES: &[Migration] = &[
+    migration!("postgres", 20261124000001, "schema"),
+    migration!("postgres", 20261124000002, "threads_and_calls"),
+];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.
 const MIGRATION_LOCK: i64 = 0x706f_7274_616c;

@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use monday_local::store::{API_USER_ID, BoardError, BoardState, Item, ItemState};
+use monday_local::store::{API_USER_ID, BoardError, BoardState, Item, ItemState, Update};
 use monday_local::{Failure, Faults};
 use serde::Deserialize;
 use serde_json::json;
@@ -17,6 +17,7 @@ use serde_json::json;
 use super::{board, page};
 use crate::server::html::{escape, query_value as urlencode};
 use crate::server::http::state::AppState;
+use crate::server::tickets::conversation;
 
 fn status_labels(snap: &BoardState, board_id: u64, column: &str) -> Vec<String> {
     snap.board(board_id)
@@ -105,26 +106,60 @@ async fn board_page(State(state): State<AppState>, Query(notice): Query<Notice>)
         None if faults.latency_ms > 0 => format!("slow ({} ms per request)", faults.latency_ms),
         None => "answering normally".to_owned(),
         Some(Failure::Down) => "down (connections refused)".to_owned(),
-        Some(Failure::RateLimited { .. }) => "rate-limiting every request".to_owned(),
+        Some(Failure::RateLimited { .. }) => {
+            "refusing requests: minute rate limit (429 MINUTE_RATE_LIMIT_EXCEEDED)".to_owned()
+        }
+        Some(Failure::ConcurrencyExceeded { .. }) => {
+            "refusing requests: concurrency limit (429 MAX_CONCURRENCY_EXCEEDED)".to_owned()
+        }
+        Some(Failure::DailyLimitExceeded { .. }) => {
+            "refusing requests: daily limit (429 DAILY_LIMIT_EXCEEDED)".to_owned()
+        }
         Some(Failure::ComplexityExhausted { .. }) => "out of complexity budget".to_owned(),
+        Some(Failure::SubgraphThrottle) => {
+            "throttling every other request (200 with tooManyRequests)".to_owned()
+        }
+        Some(Failure::PartialSuccess) => {
+            "answering writes with their result and an error (partial success)".to_owned()
+        }
+        Some(Failure::LostResponse) => "doing writes, then losing the answer (HTTP 500)".to_owned(),
         Some(Failure::ServerError) => "answering HTTP 500".to_owned(),
         Some(Failure::MalformedJson) => "answering broken JSON".to_owned(),
         Some(Failure::ExpiredCursor) => "expiring cursors".to_owned(),
     };
+    let stats = board.stats();
+    let limits = board.limits();
     let _ = write!(
         body,
         r#"<section aria-labelledby="sim" class="rounded-lg bg-white p-4 shadow-sm">
 <h2 id="sim" class="font-semibold">Simulate monday</h2>
-<p class="text-sm text-slate-600">The board's API at <code>{url}</code> is <strong>{fault}</strong>.</p>
+<p class="text-sm text-slate-600">The board's API at <code>{url}</code> is <strong data-testid="fault">{fault}</strong>.
+Calls today: <strong data-testid="calls-today">{calls:.1}</strong> of {daily} (a refused call counts a tenth); {minute} a minute; {concurrency} at once.</p>
 <form method="post" action="/local-board/faults" class="mt-2 flex flex-wrap gap-2">
 <button class="{BUTTON}" name="mode" value="normal">Normal</button>
 <button class="{BUTTON}" name="mode" value="slow">Slow (2 s)</button>
-<button class="{BUTTON}" name="mode" value="rate_limited">Rate-limited</button>
+<button class="{BUTTON}" name="mode" value="rate_limited">Minute limit</button>
+<button class="{BUTTON}" name="mode" value="concurrency">Concurrency limit</button>
+<button class="{BUTTON}" name="mode" value="spend_day">Spend today's calls</button>
+<button class="{BUTTON}" name="mode" value="new_day">New day</button>
+<button class="{BUTTON}" name="mode" value="throttle">Subgraph throttle</button>
+<button class="{BUTTON}" name="mode" value="partial">Partial success</button>
+<button class="{BUTTON}" name="mode" value="lost">Lose answers</button>
+<button class="{BUTTON}" name="mode" value="server_error">HTTP 500</button>
 <button class="{BUTTON}" name="mode" value="down">Down</button>
+</form>
+<form method="post" action="/local-board/plan" class="mt-2 flex flex-wrap items-end gap-2">
+<div class="flex flex-col gap-1"><label for="plan" class="text-sm">monday plan (its limits)</label>
+<select id="plan" name="plan" class="{INPUT}"><option value="free">Free (200 calls a day)</option><option value="standard" selected>Standard (1,000 a day)</option><option value="pro">Pro (10,000 a day)</option><option value="enterprise">Enterprise (25,000 a day)</option></select></div>
+<button class="{BUTTON}">Apply plan</button>
 </form>
 </section>"#,
         url = escape(&board.url().await),
         fault = escape(&fault_name),
+        calls = stats.daily_call_tenths as f64 / 10.0,
+        daily = limits.daily_calls,
+        minute = limits.minute_calls,
+        concurrency = limits.concurrency,
     );
 
     let _ = write!(
@@ -191,6 +226,35 @@ async fn board_page(State(state): State<AppState>, Query(notice): Query<Notice>)
         );
     }
     body.push_str("</tbody></table></div></section>");
+
+    // monday keeps archived and deleted items for 30 days; restoring one fires item_restored.
+    let mut gone: Vec<_> = snap
+        .items
+        .values()
+        .filter(|i| i.board_id == board_id && i.state != ItemState::Active)
+        .collect();
+    gone.sort_by_key(|item| std::cmp::Reverse(item.id));
+    if !gone.is_empty() {
+        let _ = write!(
+            body,
+            r#"<section aria-labelledby="gone" class="rounded-lg bg-white p-4 shadow-sm">
+<h2 id="gone" class="font-semibold">Archived and deleted ({count})</h2><ul class="mt-2 space-y-2 text-sm">"#,
+            count = gone.len()
+        );
+        for item in gone {
+            let _ = write!(
+                body,
+                r#"<li class="flex items-center gap-3" data-gone-item-id="{id}"><span>{name} <span class="text-slate-500">#{id} · {state}</span></span>
+<form method="post" action="/local-board/items/{id}/restore"><input type="hidden" name="user_id" value="{user}">
+<button class="{BUTTON}">Restore<span class="sr-only"> {name}</span></button></form></li>"#,
+                id = item.id,
+                name = escape(&item.name),
+                state = item.state.as_str(),
+                user = default_team_member(&snap),
+            );
+        }
+        body.push_str("</ul></section>");
+    }
     page("Board", &body).into_response()
 }
 
@@ -222,7 +286,6 @@ async fn item_page(
         )
             .into_response();
     };
-    let marker = &state.config.monday.public_marker;
     let statuses = status_labels(&snap, item.board_id, "status");
     let priorities = status_labels(&snap, item.board_id, "priority");
     let mut body = notice_html(&notice);
@@ -258,45 +321,64 @@ async fn item_page(
         team = team_select(&snap, "columns-user"),
     );
 
+    let markers = state.tickets.markers();
     let _ = write!(
         body,
         r#"<section class="rounded-lg bg-white p-4 shadow-sm space-y-3" aria-labelledby="updates">
 <h2 id="updates" class="font-semibold">Updates</h2>
-<p class="text-sm text-slate-600">Clients see messages written through the portal and team updates that start with <code>{marker}</code>. Everything else is an internal note.</p>
+<p class="text-sm text-slate-600">Clients see messages written through the portal, team updates that start with <code>{marker}</code>, and replies in the thread of a client's message (or of a public update) unless they start with <code>{internal}</code>. Everything else is an internal note.</p>
 <form method="post" action="/local-board/items/{id}/updates" class="space-y-2">
 <label for="update-body" class="text-sm">Message</label>
 <textarea id="update-body" name="body" rows="3" required class="{INPUT} w-full"></textarea>
 <div class="flex flex-wrap items-center gap-2">{team}
 <button class="{BUTTON}" name="visibility" value="public">Reply to client</button>
 <button class="{BUTTON}" name="visibility" value="internal">Add internal note</button></div>
-</form><ol class="space-y-3">"#,
+</form><ol class="space-y-3" data-testid="updates">"#,
         id = item.id,
-        marker = escape(marker),
+        marker = escape(&markers.public),
+        internal = escape(&markers.internal),
         team = team_select(&snap, "update-user"),
     );
+    let user = default_team_member(&snap);
     for update in snap.item_updates(item.id) {
-        let author = snap
-            .user(update.creator_id)
-            .map(|u| u.name.clone())
-            .unwrap_or_else(|| "Unknown".into());
         let text = monday_local::graphql::html_to_text(&update.body);
-        let public = text
-            .trim_start()
-            .to_lowercase()
-            .starts_with(&marker.to_lowercase());
-        let kind = if update.creator_id == API_USER_ID {
+        let from_portal = update.creator_id == API_USER_ID;
+        let public = !from_portal && conversation::reply_is_public(&text, false, markers);
+        let kind = if from_portal {
             "from the portal"
         } else if public {
             "public reply"
         } else {
             "internal note"
         };
+        // The client takes part in the thread of its own messages and of public updates.
+        let thread_open = from_portal || public;
+        body.push_str(&message_html(&snap, &update, kind, user));
+        body.push_str(r#"<ol class="ml-6 mt-2 space-y-2 border-l-2 border-slate-200 pl-3">"#);
+        for reply in snap.replies(update.id) {
+            let text = monday_local::graphql::html_to_text(&reply.body);
+            let kind = if reply.creator_id == API_USER_ID {
+                "from the portal"
+            } else if conversation::reply_is_public(&text, thread_open, markers) {
+                "public reply"
+            } else {
+                "internal note"
+            };
+            body.push_str(&message_html(&snap, &reply, kind, user));
+            body.push_str("</li>");
+        }
         let _ = write!(
             body,
-            r#"<li class="rounded border border-slate-200 p-3"><div class="text-xs text-slate-500">{author} · {at} · <strong>{kind}</strong></div><div class="mt-1 whitespace-pre-wrap text-sm">{text}</div></li>"#,
-            author = escape(&author),
-            at = escape(&crate::model::exact_time(&update.created_at)),
-            text = escape(&text),
+            r#"</ol>
+<form method="post" action="/local-board/items/{item}/updates/{parent}/replies" class="mt-2 flex flex-wrap items-end gap-2">
+<label class="sr-only" for="reply-{parent}">Reply in the thread of {parent}</label>
+<textarea id="reply-{parent}" name="body" rows="1" required class="{INPUT} min-w-64 flex-1" placeholder="Reply in this thread"></textarea>
+<input type="hidden" name="user_id" value="{user}">
+<button class="{BUTTON}" name="visibility" value="thread">Reply</button>
+<button class="{BUTTON}" name="visibility" value="internal">Reply internally</button>
+</form></li>"#,
+            item = item.id,
+            parent = update.id,
         );
     }
     let _ = write!(
@@ -315,6 +397,47 @@ async fn item_page(
     page(&item.name, &body).into_response()
 }
 
+/// One message in the console: who, when, whether the client sees it, the text, and the
+/// team's edit and delete. Leaves the `<li>` open for its thread.
+fn message_html(snap: &BoardState, update: &Update, kind: &str, user: u64) -> String {
+    let author = snap
+        .user(update.creator_id)
+        .map(|u| u.name.clone())
+        .unwrap_or_else(|| "Unknown".into());
+    let text = monday_local::graphql::html_to_text(&update.body);
+    let edited = if update.edited_at.is_some() {
+        " · edited"
+    } else {
+        ""
+    };
+    format!(
+        r#"<li class="rounded border border-slate-200 p-3" data-update-id="{id}"><div class="text-xs text-slate-500">{author} · {at}{edited} · <strong>{kind}</strong></div><div class="mt-1 whitespace-pre-wrap text-sm" data-testid="update-text">{text}</div>
+<details class="mt-1 text-sm"><summary class="cursor-pointer text-slate-600">Edit or delete</summary>
+<form method="post" action="/local-board/items/{item}/updates/{id}/edit" class="mt-1 flex flex-wrap items-end gap-2">
+<label class="sr-only" for="edit-{id}">New text of {id}</label>
+<textarea id="edit-{id}" name="body" rows="2" required class="{INPUT} min-w-64 flex-1" placeholder="The new text (replaces the message)"></textarea>
+<input type="hidden" name="user_id" value="{user}">
+<button class="{BUTTON}">Save edit</button>
+</form>
+<form method="post" action="/local-board/items/{item}/updates/{id}/delete" class="mt-1">
+<input type="hidden" name="user_id" value="{user}">
+<button class="{BUTTON}">Delete</button>
+</form></details>"#,
+        id = update.id,
+        item = update.item_id,
+        author = escape(&author),
+        at = escape(&crate::model::exact_time(&update.created_at)),
+        text = escape(&text),
+    )
+}
+
+/// Plain text typed in the console as monday's update HTML: one paragraph a line.
+fn text_html(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("<p>{}</p>", escape(line)))
+        .collect()
+}
+
 fn back_to(path: &str, result: Result<String, BoardError>) -> Response {
     let query = match result {
         Ok(done) => format!("done={}", urlencode(&done)),
@@ -331,8 +454,22 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/local-board/items/{id}", get(item_page))
         .route("/local-board/items/{id}/columns", post(change_columns))
         .route("/local-board/items/{id}/updates", post(add_update))
+        .route(
+            "/local-board/items/{id}/updates/{update}/replies",
+            post(add_reply),
+        )
+        .route(
+            "/local-board/items/{id}/updates/{update}/edit",
+            post(edit_update),
+        )
+        .route(
+            "/local-board/items/{id}/updates/{update}/delete",
+            post(delete_update),
+        )
+        .route("/local-board/items/{id}/restore", post(restore_item))
         .route("/local-board/items/{id}/state", post(change_state))
         .route("/local-board/faults", post(set_faults))
+        .route("/local-board/plan", post(set_plan))
 }
 
 #[derive(Deserialize)]
@@ -459,10 +596,7 @@ async fn add_update(
     } else {
         text.to_owned()
     };
-    let html: String = text
-        .lines()
-        .map(|line| format!("<p>{}</p>", escape(line)))
-        .collect();
+    let html = text_html(&text);
     let result = board
         .store()
         .mutate(|txn| txn.create_update(id, &html, form.user_id, None))
@@ -475,6 +609,105 @@ async fn add_update(
             }
         });
     back_to(&format!("/local-board/items/{id}"), result)
+}
+
+#[derive(Deserialize)]
+struct ReplyForm {
+    body: String,
+    visibility: String,
+    user_id: u64,
+}
+
+/// "Reply" under a message: a monday reply in its thread, as the team makes one on monday.
+/// "Reply internally" starts it with the internal marker.
+async fn add_reply(
+    State(state): State<AppState>,
+    Path((id, parent)): Path<(u64, u64)>,
+    Form(form): Form<ReplyForm>,
+) -> Response {
+    let board = match board(&state) {
+        Ok(board) => board,
+        Err(not_in_use) => return not_in_use.into_response(),
+    };
+    let text = form.body.trim();
+    let internal = &state.tickets.markers().internal;
+    let text = if form.visibility == "internal"
+        && !text.to_lowercase().starts_with(&internal.to_lowercase())
+    {
+        format!("{internal} {text}")
+    } else {
+        text.to_owned()
+    };
+    let html = text_html(&text);
+    let result = board
+        .store()
+        .mutate(|txn| txn.create_reply(parent, &html, form.user_id, None))
+        .await
+        .map(|_| "Reply posted in the thread".to_owned());
+    back_to(&format!("/local-board/items/{id}"), result)
+}
+
+#[derive(Deserialize)]
+struct EditForm {
+    body: String,
+    user_id: u64,
+}
+
+async fn edit_update(
+    State(state): State<AppState>,
+    Path((id, update)): Path<(u64, u64)>,
+    Form(form): Form<EditForm>,
+) -> Response {
+    let board = match board(&state) {
+        Ok(board) => board,
+        Err(not_in_use) => return not_in_use.into_response(),
+    };
+    let html = text_html(form.body.trim());
+    let result = board
+        .store()
+        .mutate(|txn| txn.edit_update(update, &html, form.user_id))
+        .await
+        .map(|_| "Update edited".to_owned());
+    back_to(&format!("/local-board/items/{id}"), result)
+}
+
+#[derive(Deserialize)]
+struct UserForm {
+    user_id: u64,
+}
+
+async fn delete_update(
+    State(state): State<AppState>,
+    Path((id, update)): Path<(u64, u64)>,
+    Form(form): Form<UserForm>,
+) -> Response {
+    let board = match board(&state) {
+        Ok(board) => board,
+        Err(not_in_use) => return not_in_use.into_response(),
+    };
+    let result = board
+        .store()
+        .mutate(|txn| txn.delete_update(update, form.user_id))
+        .await
+        .map(|_| "Update deleted".to_owned());
+    back_to(&format!("/local-board/items/{id}"), result)
+}
+
+async fn restore_item(
+    State(state): State<AppState>,
+    Path(id): Path<u64>,
+    Form(form): Form<UserForm>,
+) -> Response {
+    let board = match board(&state) {
+        Ok(board) => board,
+        Err(not_in_use) => return not_in_use.into_response(),
+    };
+    let result = board
+        .store()
+        .mutate(|txn| txn.restore_item(id, form.user_id))
+        .await
+        .map(|item| format!("{} is back on the board", item.name));
+    back_to("/local-board", result)
 }
 
 #[derive(Deserialize)]
@@ -506,6 +739,28 @@ async fn change_state(
 }
 
 #[derive(Deserialize)]
+struct PlanForm {
+    plan: String,
+}
+
+/// Switches the limits the board enforces to another monday plan's.
+async fn set_plan(State(state): State<AppState>, Form(form): Form<PlanForm>) -> Response {
+    let board = match board(&state) {
+        Ok(board) => board,
+        Err(not_in_use) => return not_in_use.into_response(),
+    };
+    let result = form
+        .plan
+        .parse::<monday_local::Plan>()
+        .map(|plan| {
+            board.set_limits(plan.limits());
+            format!("The board now enforces monday's {plan} limits")
+        })
+        .map_err(|e| BoardError::new("InvalidArgumentException", e));
+    back_to("/local-board", result)
+}
+
+#[derive(Deserialize)]
 struct FaultForm {
     mode: String,
 }
@@ -515,21 +770,38 @@ async fn set_faults(State(state): State<AppState>, Form(form): Form<FaultForm>) 
         Ok(board) => board,
         Err(not_in_use) => return not_in_use.into_response(),
     };
+    let failing = |failure: Failure| Faults {
+        failure: Some(failure),
+        ..Faults::default()
+    };
     let faults = match form.mode.as_str() {
         "slow" => Faults {
             latency_ms: 2000,
             ..Faults::default()
         },
-        "rate_limited" => Faults {
-            failure: Some(Failure::RateLimited {
-                retry_in_seconds: 30,
-            }),
-            ..Faults::default()
+        "rate_limited" => failing(Failure::RateLimited {
+            retry_in_seconds: 30,
+        }),
+        "concurrency" => failing(Failure::ConcurrencyExceeded {
+            retry_in_seconds: 15,
+        }),
+        // The real daily limit, not a fault: the board counts the day as spent until "New day".
+        "spend_day" => {
+            board.spend_day();
+            Faults::default()
+        }
+        "new_day" => {
+            board.new_day();
+            Faults::default()
+        }
+        "throttle" => Faults {
+            every: Some(2),
+            ..failing(Failure::SubgraphThrottle)
         },
-        "down" => Faults {
-            failure: Some(Failure::Down),
-            ..Faults::default()
-        },
+        "partial" => failing(Failure::PartialSuccess),
+        "lost" => failing(Failure::LostResponse),
+        "server_error" => failing(Failure::ServerError),
+        "down" => failing(Failure::Down),
         _ => Faults::default(),
     };
     let result = board

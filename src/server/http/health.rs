@@ -53,15 +53,26 @@ pub async fn metrics(
         );
     }
     let waiting = state.tickets.waiting_in_outbox().await.unwrap_or(-1);
+    let budget = state.board.client().budget().snapshot();
     let body = format!(
         "# TYPE portal_monday_requests_total counter\nportal_monday_requests_total {}\n\
          # TYPE portal_monday_loads_total counter\nportal_monday_loads_total {}\n\
          # TYPE portal_live_sockets gauge\nportal_live_sockets {}\n\
-         # TYPE portal_outbox_waiting gauge\nportal_outbox_waiting {}\n",
+         # TYPE portal_outbox_waiting gauge\nportal_outbox_waiting {}\n\
+         # HELP portal_monday_calls_today monday calls today (UTC) as monday counts them\n\
+         # TYPE portal_monday_calls_today gauge\nportal_monday_calls_today {}\n\
+         # TYPE portal_monday_daily_limit gauge\nportal_monday_daily_limit {}\n\
+         # TYPE portal_monday_calls_remaining gauge\nportal_monday_calls_remaining {}\n\
+         # HELP portal_monday_day_spent 1 while monday says the day's calls are spent\n\
+         # TYPE portal_monday_day_spent gauge\nportal_monday_day_spent {}\n",
         state.board.requests_sent(),
         state.tickets.cache_loads(),
         state.live.connected(),
         waiting,
+        budget.calls,
+        budget.limit,
+        budget.remaining,
+        u8::from(budget.spent_until.is_some()),
     );
     (
         StatusCode::OK,

@@ -28,7 +28,7 @@ impl MondayProbe {
         {
             return result.clone();
         }
-        let result = board.ping().await.map_err(|e| e.to_string());
+        let result = board.ready().await.map_err(|e| e.to_string());
         *last = Some((Instant::now(), result.clone()));
         result
     }

@@ -2,6 +2,12 @@
 //! changed (or a time-to-live passes, in case a webhook was lost). One request to monday at a
 //! time per portal: concurrent page loads wait for the same answer. When monday fails, the
 //! last known data is served with its age.
+//!
+//! The time-to-live is a safety net (webhooks keep the data right), so it is paid for out of
+//! monday's daily call cap with care: refreshes of the cached keys are spaced so that lists and
+//! tickets together take at most a quarter of the day's calls ([`SAFETY_NET_SHARE`]: lists
+//! [`LIST_SHARE`], ticket pages [`DETAIL_SHARE`]), and stop altogether once 80% of the cap is
+//! used.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -10,10 +16,38 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::model::Ticket;
-use monday::{MondayError, UpdateNode, now_utc_string};
+use monday::{CallBudget, MondayError, UpdateNode, now_utc_string};
 
 /// After monday fails, serve saved data this long before asking again.
 const FAILURE_BACKOFF: Duration = Duration::from_secs(10);
+
+/// The share of the daily call cap the time-to-live refreshes may take, all caches together.
+pub const SAFETY_NET_SHARE: f64 = LIST_SHARE + DETAIL_SHARE;
+/// The lists' part of it.
+pub const LIST_SHARE: f64 = 0.15;
+/// The ticket pages' part of it.
+pub const DETAIL_SHARE: f64 = 0.10;
+
+/// How long data may be kept before a refresh, given the configured time-to-live, the number
+/// of cached keys, the daily cap and this cache's `share` of it: never sooner than `ttl`, and
+/// spaced so that refreshing every key takes at most that share of the cap in a day. `None`:
+/// do not refresh.
+pub fn refresh_after(
+    ttl: Duration,
+    keys: usize,
+    budget: Option<&CallBudget>,
+    share: f64,
+) -> Option<Duration> {
+    let Some(budget) = budget else {
+        return Some(ttl);
+    };
+    if !budget.background_allowed() {
+        return None;
+    }
+    let per_day = (f64::from(budget.limit()) * share).max(1.0);
+    let spacing = Duration::from_secs_f64(86_400.0 * keys.max(1) as f64 / per_day);
+    Some(ttl.max(spacing))
+}
 
 /// What a read returns: the data, and when it was fetched if it is not fresh.
 #[derive(Debug, Clone)]
@@ -44,6 +78,8 @@ pub struct Keyed<T> {
     max_keys: usize,
     clock: AtomicU64,
     loads: AtomicU64,
+    budget: Option<Arc<CallBudget>>,
+    share: f64,
 }
 
 impl<T: Clone> Keyed<T> {
@@ -54,7 +90,17 @@ impl<T: Clone> Keyed<T> {
             max_keys: max_keys.max(1),
             clock: AtomicU64::new(0),
             loads: AtomicU64::new(0),
+            budget: None,
+            share: SAFETY_NET_SHARE,
         }
+    }
+
+    /// Spaces time-to-live refreshes so they take at most `share` of monday's daily call cap
+    /// (see [`refresh_after`]).
+    pub fn with_budget(mut self, budget: Arc<CallBudget>, share: f64) -> Self {
+        self.budget = Some(budget);
+        self.share = share;
+        self
     }
 
     /// How many times a loader ran (each is at least one request to monday).
@@ -103,7 +149,10 @@ impl<T: Clone> Keyed<T> {
         let slot = self.slot(key);
         let mut entry = slot.entry.lock().await;
         if let Some(current) = entry.as_ref() {
-            let fresh = !current.invalidated && current.fetched.elapsed() < self.ttl;
+            let keys = self.slots.lock().map(|s| s.len()).unwrap_or(1);
+            let refresh = refresh_after(self.ttl, keys, self.budget.as_deref(), self.share);
+            let fresh = !current.invalidated
+                && refresh.is_none_or(|after| current.fetched.elapsed() < after);
             if fresh {
                 return Ok(Cached {
                     value: current.value.clone(),
@@ -172,6 +221,13 @@ impl<T: Clone> Keyed<T> {
                 true
             }
             None => false,
+        }
+    }
+
+    /// Forgets `key` altogether (an archived or deleted ticket's detail).
+    pub async fn forget(&self, key: &str) {
+        if let Some(slot) = self.existing(key) {
+            *slot.entry.lock().await = None;
         }
     }
 
@@ -249,5 +305,30 @@ mod tests {
             cache.get(key, || async { Ok(1) }).await.unwrap();
         }
         assert_eq!(cache.keys().len(), 3);
+    }
+
+    #[test]
+    fn refreshes_are_spaced_by_the_daily_cap_and_stop_near_it() {
+        let ttl = Duration::from_secs(300);
+        assert_eq!(refresh_after(ttl, 50, None, LIST_SHARE), Some(ttl));
+        let standard = CallBudget::new(1000);
+        // 50 lists, 15% of 1,000 calls a day: each may refresh 3 times a day.
+        assert_eq!(
+            refresh_after(ttl, 50, Some(&standard), LIST_SHARE),
+            Some(Duration::from_secs(86_400 / 3))
+        );
+        let pro = CallBudget::new(10_000);
+        assert_eq!(
+            refresh_after(ttl, 2, Some(&pro), LIST_SHARE),
+            Some(ttl),
+            "a few keys on a large cap keep the configured time-to-live"
+        );
+        let (day, _, _) = standard.usage();
+        standard.counted_elsewhere(&day, 8_000, None);
+        assert_eq!(
+            refresh_after(ttl, 50, Some(&standard), LIST_SHARE),
+            None,
+            "80% used"
+        );
     }
 }

@@ -1,14 +1,24 @@
 //! Which monday updates a client may read, and how they are shown.
 //!
 //! monday updates have no visibility flag and the team writes internal notes on the same
-//! items, so the rule is: a client sees the messages written through the portal (recorded in
-//! the outbox when they were sent) and the team's updates that *begin* with the public marker
-//! (`@client` by default). Everything else is internal. The marker is removed and the HTML
-//! goes through an allow-list sanitiser before it reaches a page.
+//! items, so the rule (the README's table) is:
+//!
+//! - messages written through the portal are the client's (recorded in the outbox when sent);
+//! - a team update at the top of the item is public only when it *begins* with the public
+//!   marker (`@client`);
+//! - a reply in a thread the client takes part in (under one of the client's messages, or under
+//!   a public team update) answers the client, unless it begins with the internal marker
+//!   (`@internal`): the team answers by pressing "Reply" under the message, as it would anywhere
+//!   in monday;
+//! - a reply under an internal note follows the top-level rule (`@client` or nothing).
+//!
+//! The marker is removed and the HTML goes through an allow-list sanitiser before it reaches a
+//! page.
 
-use monday::{UpdateNode, normalize_timestamp};
+use monday::{ReplyNode, UpdateNode, normalize_timestamp};
 
 use crate::model::{Delivery, Reply};
+use crate::server::board::is_description_update;
 use crate::server::html::{escape, text_to_html};
 
 /// A message the client wrote, as the outbox keeps it.
@@ -19,7 +29,18 @@ pub struct ClientMessage {
     pub body: String,
     pub created_at: String,
     pub monday_update_id: Option<String>,
+    /// The monday update whose thread the message answers.
+    pub parent_update_id: Option<String>,
     pub delivery: Delivery,
+}
+
+/// The markers the team's rule uses.
+#[derive(Debug, Clone)]
+pub struct Markers {
+    /// A top-level team update beginning with this is public (`@client`).
+    pub public: String,
+    /// A reply in the client's thread beginning with this is internal (`@internal`).
+    pub internal: String,
 }
 
 /// The update the portal posts on monday for a client's message: who wrote it, then the text.
@@ -36,18 +57,30 @@ pub fn monday_body(author_name: Option<&str>, author_email: &str, text: &str) ->
 
 fn starts_with_marker(text: &str, marker: &str) -> bool {
     let text = text.trim_start();
-    text.len() >= marker.len()
+    !marker.is_empty()
+        && text.len() >= marker.len()
         && text.is_char_boundary(marker.len())
         && text[..marker.len()].eq_ignore_ascii_case(marker)
 }
 
-/// Whether a team update is meant for the client.
+/// The plain text of an update or reply: monday's `text_body`, or the HTML without tags.
+pub fn text_of(body: &str, text_body: Option<&str>) -> String {
+    text_body.map_or_else(|| strip_tags(body), str::to_owned)
+}
+
+/// Whether a top-level team update is meant for the client.
 pub fn is_public(update: &UpdateNode, marker: &str) -> bool {
-    let text = update
-        .text_body
-        .clone()
-        .unwrap_or_else(|| strip_tags(&update.body));
-    !marker.is_empty() && starts_with_marker(&text, marker)
+    starts_with_marker(&text_of(&update.body, update.text_body.as_deref()), marker)
+}
+
+/// Whether a reply is meant for the client: in a thread the client takes part in, unless
+/// marked internal; elsewhere only with the public marker.
+pub fn reply_is_public(text: &str, thread_open: bool, markers: &Markers) -> bool {
+    if thread_open {
+        !starts_with_marker(text, &markers.internal)
+    } else {
+        starts_with_marker(text, &markers.public)
+    }
 }
 
 fn strip_tags(html: &str) -> String {
@@ -57,7 +90,10 @@ fn strip_tags(html: &str) -> String {
 /// Removes the first occurrence of the marker (it is the start of the text) and sanitises.
 pub fn public_body_html(body: &str, marker: &str) -> String {
     let lower = body.to_lowercase();
-    let without_marker = match lower.find(&marker.to_lowercase()) {
+    let found = (!marker.is_empty())
+        .then(|| lower.find(&marker.to_lowercase()))
+        .flatten();
+    let without_marker = match found {
         Some(at) if body.is_char_boundary(at) && body.is_char_boundary(at + marker.len()) => {
             let rest = body[at + marker.len()..].trim_start_matches([' ', ':', ',', '\u{a0}']);
             let rest = rest.strip_prefix("&nbsp;").unwrap_or(rest);
@@ -78,50 +114,193 @@ pub fn sanitize(html: &str) -> String {
         .to_string()
 }
 
-/// The public conversation, oldest first.
+fn author_of(creator: Option<&monday::UserRef>) -> String {
+    creator.map_or_else(|| "Support team".to_owned(), |c| c.name.clone())
+}
+
+fn was_edited(created_at: Option<&str>, updated_at: Option<&str>) -> bool {
+    matches!((created_at, updated_at), (Some(c), Some(u)) if normalize_timestamp(Some(c)) != normalize_timestamp(Some(u)))
+}
+
+fn client_reply(message: &ClientMessage, in_reply_to: Option<String>) -> Reply {
+    Reply {
+        id: message.id.clone(),
+        author: message.author.clone(),
+        from_client: true,
+        body_html: text_to_html(&message.body),
+        created_at: message.created_at.clone(),
+        delivery: message.delivery.clone(),
+        in_reply_to,
+        thread: message.monday_update_id.clone(),
+        edited: false,
+    }
+}
+
+fn team_reply(reply: &ReplyNode, body_html: String, root: &str, shown_root: &str) -> Reply {
+    Reply {
+        id: reply.id.clone(),
+        author: author_of(reply.creator.as_ref()),
+        from_client: false,
+        body_html,
+        created_at: normalize_timestamp(reply.created_at.as_deref()),
+        delivery: Delivery::Delivered,
+        in_reply_to: Some(shown_root.to_owned()),
+        thread: Some(root.to_owned()),
+        edited: was_edited(reply.created_at.as_deref(), reply.updated_at.as_deref()),
+    }
+}
+
+/// A public team message built from a webhook's payload (no read): at the top level without
+/// its marker, in a thread as written.
+pub fn team_post(
+    id: &str,
+    author: String,
+    body: &str,
+    created_at: String,
+    thread: Option<&str>,
+    shown_root: Option<String>,
+    markers: &Markers,
+) -> Reply {
+    let body_html = match thread {
+        None => public_body_html(body, &markers.public),
+        Some(_) => sanitize(body),
+    };
+    Reply {
+        id: id.to_owned(),
+        author,
+        from_client: false,
+        body_html,
+        created_at,
+        delivery: Delivery::Delivered,
+        in_reply_to: shown_root,
+        thread: Some(thread.unwrap_or(id).to_owned()),
+        edited: false,
+    }
+}
+
+/// The public conversation: threads in the order they started, each message followed by the
+/// replies in its thread, oldest first.
 pub fn conversation(
     updates: &[UpdateNode],
     client_messages: &[ClientMessage],
-    marker: &str,
+    markers: &Markers,
 ) -> Vec<Reply> {
-    let mut replies: Vec<Reply> = client_messages
-        .iter()
-        .map(|m| Reply {
-            id: m.id.clone(),
-            author: m.author.clone(),
-            from_client: true,
-            body_html: text_to_html(&m.body),
-            created_at: m.created_at.clone(),
-            delivery: m.delivery.clone(),
-        })
-        .collect();
-    for update in updates {
-        let written_by_portal = client_messages
+    let written_by_portal = |id: &str| {
+        client_messages
             .iter()
-            .any(|m| m.monday_update_id.as_deref() == Some(update.id.as_str()));
-        if written_by_portal || !is_public(update, marker) {
-            continue;
+            .find(|m| m.monday_update_id.as_deref() == Some(id))
+    };
+    // Each thread: its first message (or None when the client cannot see it) and its replies.
+    let mut threads: Vec<(String, Option<Reply>, Vec<Reply>)> = Vec::new();
+    for update in updates {
+        let mine = written_by_portal(&update.id);
+        // The item's first update holding a long description is the client's words too: the
+        // team replying under it answers the client. It is not repeated in the conversation
+        // (the page shows the description).
+        let description = mine.is_none()
+            && is_description_update(&text_of(&update.body, update.text_body.as_deref()));
+        let first = match mine {
+            // A client's message reads from the outbox, where its words are exactly kept.
+            Some(message) if message.parent_update_id.is_none() => {
+                Some(client_reply(message, None))
+            }
+            Some(_) => None,
+            None if is_public(update, &markers.public) => Some(Reply {
+                id: update.id.clone(),
+                author: author_of(update.creator.as_ref()),
+                from_client: false,
+                body_html: public_body_html(&update.body, &markers.public),
+                created_at: normalize_timestamp(update.created_at.as_deref()),
+                delivery: Delivery::Delivered,
+                in_reply_to: None,
+                thread: Some(update.id.clone()),
+                edited: was_edited(update.created_at.as_deref(), update.updated_at.as_deref()),
+            }),
+            None => None,
+        };
+        let thread_open = first.is_some() || description;
+        let shown_root = first.as_ref().map_or(update.id.clone(), |r| r.id.clone());
+        let mut replies = Vec::new();
+        for reply in update.replies.iter().flatten() {
+            if let Some(message) = written_by_portal(&reply.id) {
+                replies.push(client_reply(message, Some(shown_root.clone())));
+                continue;
+            }
+            let text = text_of(&reply.body, reply.text_body.as_deref());
+            if !reply_is_public(&text, thread_open, markers) {
+                continue;
+            }
+            // A reply made public by `@client` under an internal note shows without the marker.
+            let html = if thread_open {
+                sanitize(&reply.body)
+            } else {
+                public_body_html(&reply.body, &markers.public)
+            };
+            let mut shown = team_reply(reply, html, &update.id, &shown_root);
+            if first.is_none() {
+                // Its thread's first message is not shown (the description).
+                shown.in_reply_to = None;
+            }
+            replies.push(shown);
         }
-        replies.push(Reply {
-            id: update.id.clone(),
-            author: update
-                .creator
-                .as_ref()
-                .map_or_else(|| "Support team".to_owned(), |c| c.name.clone()),
-            from_client: false,
-            body_html: public_body_html(&update.body, marker),
-            created_at: normalize_timestamp(update.created_at.as_deref()),
-            delivery: Delivery::Delivered,
-        });
+        let start = first
+            .as_ref()
+            .map(|r| r.created_at.clone())
+            .or_else(|| replies.first().map(|r| r.created_at.clone()))
+            .unwrap_or_default();
+        if first.is_some() || !replies.is_empty() {
+            threads.push((start, first, replies));
+        }
     }
-    replies.sort_by(|a, b| a.created_at.cmp(&b.created_at));
-    replies
+    // The client's messages monday does not list yet (still in the outbox, or just sent).
+    let listed = |message: &ClientMessage| {
+        message.monday_update_id.as_deref().is_some_and(|id| {
+            updates
+                .iter()
+                .any(|u| u.id == id || u.replies.iter().flatten().any(|r| r.id == id))
+        })
+    };
+    for message in client_messages.iter().filter(|m| !listed(m)) {
+        let thread = message.parent_update_id.as_deref().and_then(|parent| {
+            threads.iter_mut().find(|(_, first, _)| {
+                first
+                    .as_ref()
+                    .is_some_and(|f| f.thread.as_deref() == Some(parent))
+            })
+        });
+        match thread {
+            Some((_, first, replies)) => {
+                let root = first.as_ref().map(|f| f.id.clone());
+                replies.push(client_reply(message, root));
+            }
+            None => threads.push((
+                message.created_at.clone(),
+                Some(client_reply(message, None)),
+                Vec::new(),
+            )),
+        }
+    }
+    threads.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = Vec::new();
+    for (_, first, mut replies) in threads {
+        replies.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        out.extend(first);
+        out.extend(replies);
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use monday::UserRef;
+    use monday::{ReplyNode, UserRef};
+
+    fn markers() -> Markers {
+        Markers {
+            public: "@client".into(),
+            internal: "@internal".into(),
+        }
+    }
 
     fn update(id: &str, body: &str, at: &str) -> UpdateNode {
         UpdateNode {
@@ -134,6 +313,8 @@ mod tests {
                 id: "2".into(),
                 name: "Sam".into(),
             }),
+            updated_at: None,
+            replies: None,
         }
     }
 
@@ -159,9 +340,10 @@ mod tests {
             body: "Help <please>".into(),
             created_at: "2024-01-01T00:00:00Z".into(),
             monday_update_id: Some("4".into()),
+            parent_update_id: None,
             delivery: Delivery::Delivered,
         }];
-        let shown = conversation(&updates, &mine, "@client");
+        let shown = conversation(&updates, &mine, &markers());
         let ids: Vec<&str> = shown.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, vec!["m1", "1"]);
         assert_eq!(shown[0].body_html, "<p>Help &lt;please&gt;</p>");
@@ -201,5 +383,114 @@ mod tests {
         assert!(monday_body(Some("Jane <J>"), "j@x.test", "hi").starts_with(
             "<p><strong>Jane &lt;J&gt; (j@x.test)</strong> wrote via the client portal:</p>"
         ));
+    }
+
+    fn reply(id: &str, body: &str, at: &str) -> ReplyNode {
+        ReplyNode {
+            id: id.into(),
+            body: body.into(),
+            text_body: Some(strip_tags(body)),
+            created_at: Some(at.into()),
+            updated_at: None,
+            creator_id: Some("3".into()),
+            creator: Some(UserRef {
+                id: "3".into(),
+                name: "Kim".into(),
+            }),
+        }
+    }
+
+    fn message(id: &str, monday_id: &str, parent: Option<&str>, at: &str) -> ClientMessage {
+        ClientMessage {
+            id: id.into(),
+            author: "Jane".into(),
+            body: format!("client text {id}"),
+            created_at: at.into(),
+            monday_update_id: Some(monday_id.into()),
+            parent_update_id: parent.map(str::to_owned),
+            delivery: Delivery::Delivered,
+        }
+    }
+
+    #[test]
+    fn replies_in_the_clients_thread_answer_the_client_unless_marked_internal() {
+        let mut from_client = update("10", "<p>client wrote</p>", "2024-01-01T00:00:00Z");
+        from_client.replies = Some(vec![
+            reply(
+                "11",
+                "<p>We are looking into it</p>",
+                "2024-01-01T01:00:00Z",
+            ),
+            reply(
+                "12",
+                "<p>@internal they broke it themselves</p>",
+                "2024-01-01T02:00:00Z",
+            ),
+        ]);
+        let mut note = update("20", "<p>Internal: VIP client</p>", "2024-01-02T00:00:00Z");
+        note.replies = Some(vec![
+            reply("21", "<p>agreed, hurry</p>", "2024-01-02T01:00:00Z"),
+            reply("22", "<p>@client Fixed now</p>", "2024-01-02T02:00:00Z"),
+        ]);
+        let shown = conversation(
+            &[note, from_client],
+            &[message("m1", "10", None, "2024-01-01T00:00:00Z")],
+            &markers(),
+        );
+        let ids: Vec<&str> = shown.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["m1", "11", "22"]);
+        assert_eq!(shown[1].in_reply_to.as_deref(), Some("m1"));
+        assert_eq!(
+            shown[1].thread.as_deref(),
+            Some("10"),
+            "a reply goes under update 10"
+        );
+        assert_eq!(shown[1].author, "Kim");
+        assert_eq!(
+            shown[2].body_html, "<p>Fixed now</p>",
+            "the marker is removed"
+        );
+    }
+
+    #[test]
+    fn the_clients_answer_to_a_team_message_sits_in_that_thread() {
+        let mut team = update(
+            "30",
+            "<p>@client Can you send a screenshot?</p>",
+            "2024-01-03T00:00:00Z",
+        );
+        team.replies = Some(vec![reply(
+            "32",
+            "<p>Thanks, got it</p>",
+            "2024-01-03T02:00:00Z",
+        )]);
+        // Delivered (monday lists it as reply 31) and one still waiting in the outbox.
+        team.replies.as_mut().unwrap().push(reply(
+            "31",
+            "<p>Jane wrote via the client portal</p>",
+            "2024-01-03T01:00:00Z",
+        ));
+        let mut waiting = message("m3", "", Some("30"), "2024-01-03T03:00:00Z");
+        waiting.monday_update_id = None;
+        waiting.delivery = Delivery::Waiting {
+            attempts: 0,
+            last_error: None,
+        };
+        let shown = conversation(
+            &[team],
+            &[
+                message("m2", "31", Some("30"), "2024-01-03T01:00:00Z"),
+                waiting,
+            ],
+            &markers(),
+        );
+        let ids: Vec<&str> = shown.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, vec!["30", "m2", "32", "m3"]);
+        assert!(shown[1].from_client && shown[3].from_client);
+        assert!(
+            shown[1..]
+                .iter()
+                .all(|r| r.in_reply_to.as_deref() == Some("30"))
+        );
     }
 }

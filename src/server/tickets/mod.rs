@@ -14,10 +14,10 @@ use super::db::Db;
 use tokio::sync::{Notify, oneshot};
 
 use self::cache::{ItemDetail, Keyed, TicketList};
-use self::conversation::ClientMessage;
+use self::conversation::{ClientMessage, Markers};
 use super::auth::Member;
 use super::auth::rate_limit::Limiter;
-use super::board::TicketBoard;
+use super::board::{CONTINUED, TicketBoard, description_from_update};
 use super::db::now_unix;
 use super::live_hub::LiveHub;
 use crate::model::{
@@ -72,6 +72,9 @@ struct OutboxRow {
     attempts: i64,
     last_error: Option<String>,
     created_at: i64,
+    parent_update_id: Option<String>,
+    uncertain: i64,
+    description_update_id: Option<String>,
 }
 
 impl OutboxRow {
@@ -127,14 +130,53 @@ impl OutboxRow {
                 .unwrap_or_else(|| self.author_email.clone()),
             body: self.body.clone().unwrap_or_default(),
             created_at: self.created_at(),
-            monday_update_id: self.monday_id.clone(),
+            monday_update_id: self.monday_id.clone().filter(|_| self.kind == "reply"),
+            parent_update_id: self.parent_update_id.clone(),
             delivery: self.delivery(),
         }
     }
 }
 
 const OUTBOX_COLUMNS: &str = "id, kind, portal_id, author_email, author_name, item_id, title, \
-    description, priority, body, monday_id, state, attempts, last_error, created_at";
+    description, priority, body, monday_id, state, attempts, last_error, created_at, \
+    parent_update_id, uncertain, description_update_id";
+
+/// Puts the whole text back into descriptions the board holds only the start of, from the
+/// outbox (the client's own words, exactly). One query for the lot.
+async fn complete_descriptions(db: &Db, tickets: &mut [Ticket]) {
+    let cut: Vec<String> = tickets
+        .iter()
+        .filter(|t| t.description.ends_with(CONTINUED))
+        .map(|t| t.id.clone())
+        .collect();
+    if cut.is_empty() {
+        return;
+    }
+    let placeholders: Vec<String> = (1..=cut.len()).map(|n| format!("${n}")).collect();
+    let sql = format!(
+        "SELECT monday_id, description FROM outbox WHERE kind = 'ticket' AND monday_id IN ({})",
+        placeholders.join(", ")
+    );
+    let rows = crate::on_db!(db, pool => {
+        let mut query = sqlx::query_as::<_, (String, Option<String>)>(&sql);
+        for id in &cut {
+            query = query.bind(id);
+        }
+        query.fetch_all(pool).await
+    });
+    match rows {
+        Ok(rows) => {
+            for (item_id, description) in rows {
+                if let (Some(ticket), Some(description)) =
+                    (tickets.iter_mut().find(|t| t.id == item_id), description)
+                {
+                    ticket.description = description;
+                }
+            }
+        }
+        Err(error) => tracing::warn!(%error, "could not complete long descriptions"),
+    }
+}
 
 /// A value bound to an outbox query: the columns are text or integers, and PostgreSQL wants
 /// each with its own type.
@@ -150,7 +192,9 @@ pub struct TicketService {
     live: Arc<LiveHub>,
     lists: Keyed<TicketList>,
     details: Keyed<Arc<ItemDetail>>,
-    marker: String,
+    markers: Markers,
+    /// Team members' names by monday user id, for replies built from webhook payloads.
+    users: Mutex<HashMap<String, String>>,
     wakeup: Notify,
     waiters: Mutex<HashMap<String, Vec<oneshot::Sender<Delivery>>>>,
     /// While monday is failing, the outbox waits instead of trying every row.
@@ -167,10 +211,13 @@ pub struct TicketSettings {
     pub cache_ttl: Duration,
     pub cache_max_portals: usize,
     pub public_marker: String,
+    pub internal_marker: String,
     /// Unknown ticket ids a member may look up in an hour.
     pub misses_per_hour: u32,
     /// How long an instance holds an outbox row it is delivering (see [`TicketService`]).
     pub outbox_lease: Duration,
+    /// This process, as outbox leases name it.
+    pub instance: String,
 }
 
 impl TicketService {
@@ -181,19 +228,26 @@ impl TicketService {
             Duration::from_secs(3600),
             &db,
         );
+        let budget = board.client().budget().clone();
         Self {
             db,
-            board,
             live,
-            lists: Keyed::new(settings.cache_ttl, settings.cache_max_portals),
+            lists: Keyed::new(settings.cache_ttl, settings.cache_max_portals)
+                .with_budget(budget.clone(), cache::LIST_SHARE),
             // Details are small and per ticket: allow many more of them than portals.
-            details: Keyed::new(settings.cache_ttl, settings.cache_max_portals * 50),
-            marker: settings.public_marker,
+            details: Keyed::new(settings.cache_ttl, settings.cache_max_portals * 50)
+                .with_budget(budget, cache::DETAIL_SHARE),
+            board,
+            markers: Markers {
+                public: settings.public_marker,
+                internal: settings.internal_marker,
+            },
+            users: Mutex::new(HashMap::new()),
             wakeup: Notify::new(),
             waiters: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(None),
             misses,
-            instance: uuid::Uuid::new_v4().simple().to_string(),
+            instance: settings.instance,
             lease: settings.outbox_lease,
         }
     }
@@ -209,6 +263,10 @@ impl TicketService {
     /// Loads of ticket lists and details from monday since start-up.
     pub fn cache_loads(&self) -> u64 {
         self.lists.loads() + self.details.loads()
+    }
+
+    pub fn markers(&self) -> &Markers {
+        &self.markers
     }
 
     /// Outbox rows matching `filter` (with `$1`… for `binds`), oldest first.
@@ -243,10 +301,13 @@ impl TicketService {
     pub async fn list(&self, member: &Member) -> Result<Fresh<Vec<Ticket>>, TicketError> {
         let portal = member.portal_id.clone();
         let board = self.board.clone();
+        let db = self.db.clone();
         let cached = self
             .lists
             .get(&member.portal_id, || async move {
-                board.portal_tickets(&portal).await.map(Arc::new)
+                let mut tickets = board.portal_tickets(&portal).await?;
+                complete_descriptions(&db, &mut tickets).await;
+                Ok(Arc::new(tickets))
             })
             .await?;
         // Tickets still in the outbox, and ones delivered so recently that the cached list
@@ -266,16 +327,16 @@ impl TicketService {
             .collect();
         for row in &outbox {
             match &row.monday_id {
-                Some(item_id) if row.state == "delivered" => {
-                    if !tickets.iter().any(|t| &t.id == item_id) {
-                        tickets.push(Ticket {
-                            id: item_id.clone(),
-                            delivery: Delivery::Delivered,
-                            ..row.pending_ticket()
-                        });
-                    }
-                }
-                _ => tickets.push(row.pending_ticket()),
+                // On the board (a long description may still be on its way to the item's first
+                // update): shown once, under the item's id.
+                Some(item_id) => match tickets.iter_mut().find(|t| &t.id == item_id) {
+                    Some(ticket) => ticket.delivery = row.delivery(),
+                    None => tickets.push(Ticket {
+                        id: item_id.clone(),
+                        ..row.pending_ticket()
+                    }),
+                },
+                None => tickets.push(row.pending_ticket()),
             }
         }
         Ok(Fresh {
@@ -289,15 +350,20 @@ impl TicketService {
         item_id: &str,
     ) -> Result<Fresh<Option<Arc<ItemDetail>>>, TicketError> {
         let board = self.board.clone();
+        let db = self.db.clone();
         let id = item_id.to_owned();
         let result = self
             .details
             .get(item_id, || async move {
                 let item = board.item_with_updates(&id).await?;
-                let detail = item.map(|item| ItemDetail {
+                let mut detail = item.map(|item| ItemDetail {
                     ticket: board.mapping().ticket_from(&item),
                     updates: item.updates.unwrap_or_default(),
                 });
+                if let Some(detail) = &mut detail {
+                    complete_descriptions(&db, std::slice::from_mut(&mut detail.ticket)).await;
+                    complete_from_updates(detail);
+                }
                 // A missing item is cached too, as an empty detail for no portal.
                 Ok(Arc::new(detail.unwrap_or_else(|| ItemDetail {
                     ticket: missing_ticket(),
@@ -305,6 +371,7 @@ impl TicketService {
                 })))
             })
             .await?;
+        self.learn_users(&result.value.updates);
         let detail = Some(result.value).filter(|d| !d.ticket.portal_id.is_empty());
         Ok(Fresh {
             value: detail,
@@ -369,7 +436,7 @@ impl TicketService {
             )
             .await?;
         let messages: Vec<ClientMessage> = mine.iter().map(OutboxRow::client_message).collect();
-        let replies = conversation::conversation(&detail.updates, &messages, &self.marker);
+        let replies = conversation::conversation(&detail.updates, &messages, &self.markers);
         let timeline = self.timeline(&detail.ticket).await?;
         Ok(Fresh {
             value: TicketDetail {
@@ -448,13 +515,15 @@ impl TicketService {
         Ok(row.pending_ticket())
     }
 
-    /// Saves a client's reply and hands it to the outbox.
+    /// Saves a client's reply and hands it to the outbox. With `reply_to` (a team message's
+    /// thread, as the page offers it) it is posted as a monday reply in that thread.
     pub async fn reply(
         &self,
         member: &Member,
         author_name: Option<&str>,
         ticket_id: &str,
         body: &str,
+        reply_to: Option<&str>,
     ) -> Result<Reply, TicketError> {
         let body = crate::model::validate_reply(body).map_err(TicketError::Invalid)?;
         if ticket_id.starts_with(PENDING_PREFIX) {
@@ -466,12 +535,32 @@ impl TicketService {
         }
         // The ticket must be this portal's: the same check as reading it.
         let detail = self.detail(member, ticket_id).await?;
+        // Only a thread the client can see on this ticket: never another item's update.
+        let parent = match reply_to.filter(|r| !r.is_empty()) {
+            None => None,
+            Some(thread) => {
+                let offered = detail
+                    .value
+                    .replies
+                    .iter()
+                    .any(|r| !r.from_client && r.thread.as_deref() == Some(thread));
+                if !offered {
+                    return Err(TicketError::Invalid(FieldError {
+                        field: "reply_to",
+                        message:
+                            "That message is no longer on this ticket. Send a new message instead."
+                                .into(),
+                    }));
+                }
+                Some(thread.to_owned())
+            }
+        };
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();
         crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, item_id, body,
-                                 next_attempt_at, created_at)
-             VALUES ($1, 'reply', $2, $3, $4, $5, $6, $7, $8)",
+                                 parent_update_id, next_attempt_at, created_at)
+             VALUES ($1, 'reply', $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&id)
         .bind(&member.portal_id)
@@ -479,6 +568,7 @@ impl TicketService {
         .bind(author_name)
         .bind(ticket_id)
         .bind(&body)
+        .bind(&parent)
         .bind(now)
         .bind(now)
         .execute(pool)
@@ -487,7 +577,7 @@ impl TicketService {
         self.wakeup.notify_one();
         let rows = self.outbox_rows("id = $1", &[Bind::Text(&id)]).await?;
         let message = rows.first().ok_or(TicketError::NotFound)?.client_message();
-        let reply = conversation::conversation(&[], &[message], &self.marker)
+        let reply = conversation::conversation(&[], &[message], &self.markers)
             .pop()
             .ok_or(TicketError::NotFound)?;
         self.live.publish(
@@ -534,6 +624,217 @@ impl TicketService {
         self.details.invalidate(item_id).await;
     }
 
+    /// Changes a ticket wherever the caches hold it (its detail and its portal's list), with
+    /// what a webhook said; returns the ticket as it now stands, or `None` when no cache holds
+    /// it. No call to monday.
+    pub async fn patch_ticket(
+        &self,
+        item_id: &str,
+        change: impl Fn(&mut Ticket),
+    ) -> Option<Ticket> {
+        let mut patched = None;
+        self.details
+            .update(item_id, |detail| {
+                if !detail.ticket.portal_id.is_empty() {
+                    let mut changed = (**detail).clone();
+                    change(&mut changed.ticket);
+                    patched = Some(changed.ticket.clone());
+                    *detail = Arc::new(changed);
+                }
+            })
+            .await;
+        for portal in self.lists.keys() {
+            self.lists
+                .update(&portal, |list| {
+                    if let Some(at) = list.iter().position(|t| t.id == item_id) {
+                        let mut tickets = (**list).clone();
+                        change(&mut tickets[at]);
+                        patched.get_or_insert_with(|| tickets[at].clone());
+                        *list = Arc::new(tickets);
+                    }
+                })
+                .await;
+        }
+        patched
+    }
+
+    /// Takes a ticket out of every cached list and detail (archived, deleted, or moved to
+    /// another portal's list by [`TicketService::put_ticket`]).
+    pub async fn drop_ticket(&self, item_id: &str) {
+        self.details.forget(item_id).await;
+        for portal in self.lists.keys() {
+            self.lists
+                .update(&portal, |list| {
+                    if list.iter().any(|t| t.id == item_id) {
+                        *list =
+                            Arc::new(list.iter().filter(|t| t.id != item_id).cloned().collect());
+                    }
+                })
+                .await;
+        }
+    }
+
+    /// Puts a ticket read from monday into its portal's cached list (replacing an older copy),
+    /// and refreshes its cached detail's fields.
+    pub async fn put_ticket(&self, ticket: &Ticket) {
+        let mut ticket = ticket.clone();
+        complete_descriptions(&self.db, std::slice::from_mut(&mut ticket)).await;
+        for portal in self
+            .lists
+            .keys()
+            .into_iter()
+            .filter(|p| *p != ticket.portal_id)
+        {
+            self.lists
+                .update(&portal, |list| {
+                    if list.iter().any(|t| t.id == ticket.id) {
+                        *list =
+                            Arc::new(list.iter().filter(|t| t.id != ticket.id).cloned().collect());
+                    }
+                })
+                .await;
+        }
+        self.lists
+            .update(&ticket.portal_id, |list| {
+                let mut tickets: Vec<Ticket> =
+                    list.iter().filter(|t| t.id != ticket.id).cloned().collect();
+                tickets.push(ticket.clone());
+                *list = Arc::new(tickets);
+            })
+            .await;
+        self.details
+            .update(&ticket.id, |detail| {
+                let mut changed = (**detail).clone();
+                changed.ticket = ticket.clone();
+                *detail = Arc::new(changed);
+            })
+            .await;
+    }
+
+    /// The cached updates of an item, if its detail is cached.
+    pub async fn cached_updates(&self, item_id: &str) -> Option<Vec<monday::UpdateNode>> {
+        self.details
+            .peek(item_id)
+            .await
+            .filter(|d| !d.ticket.portal_id.is_empty())
+            .map(|d| d.updates.clone())
+    }
+
+    /// Changes the cached updates of an item (a webhook said one was posted, edited or
+    /// deleted); false when the detail is not cached.
+    pub async fn patch_updates(
+        &self,
+        item_id: &str,
+        change: impl FnOnce(&mut Vec<monday::UpdateNode>),
+    ) -> bool {
+        let mut done = false;
+        self.details
+            .update(item_id, |detail| {
+                if !detail.ticket.portal_id.is_empty() {
+                    let mut changed = (**detail).clone();
+                    change(&mut changed.updates);
+                    *detail = Arc::new(changed);
+                    done = true;
+                }
+            })
+            .await;
+        done
+    }
+
+    /// The outbox row of the portal's message posted as monday update `update_id`, if any:
+    /// `(outbox id, the update whose thread it answered)`.
+    pub async fn portal_message(&self, update_id: &str) -> Option<(String, Option<String>)> {
+        crate::on_db!(&self.db, pool => sqlx::query_as::<_, (String, Option<String>)>(
+            "SELECT id, parent_update_id FROM outbox WHERE kind = 'reply' AND monday_id = $1",
+        )
+        .bind(update_id)
+        .fetch_optional(pool)
+        .await)
+        .ok()
+        .flatten()
+    }
+
+    /// A team member's name, from what the portal has seen or (once per member) from monday.
+    pub async fn user_name(&self, user_id: &str) -> String {
+        let known = self
+            .users
+            .lock()
+            .ok()
+            .and_then(|users| users.get(user_id).cloned());
+        if let Some(name) = known {
+            return name;
+        }
+        match self.board.users(&[user_id]).await {
+            Ok(users) => {
+                let mut known = self.users.lock().unwrap_or_else(|p| p.into_inner());
+                for user in users {
+                    known.insert(user.id, user.name);
+                }
+                known
+                    .get(user_id)
+                    .cloned()
+                    .unwrap_or_else(|| "Support team".into())
+            }
+            Err(error) => {
+                tracing::info!(%error, "could not read a team member's name");
+                "Support team".into()
+            }
+        }
+    }
+
+    /// A name the portal already knows (no call).
+    pub fn known_user(&self, user_id: &str) -> Option<String> {
+        self.users.lock().ok()?.get(user_id).cloned()
+    }
+
+    /// A ticket the outbox delivered, as the client wrote it: what a `create_pulse` webhook
+    /// for the portal's own item needs, without asking monday.
+    pub async fn delivered_ticket(&self, item_id: &str) -> Option<Ticket> {
+        let rows = self
+            .outbox_rows("kind = 'ticket' AND monday_id = $1", &[Bind::Text(item_id)])
+            .await
+            .ok()?;
+        rows.first().map(|row| Ticket {
+            id: item_id.to_owned(),
+            delivery: Delivery::Delivered,
+            ..row.pending_ticket()
+        })
+    }
+
+    /// Update `update_id` of item `item_id` as its portal's client sees it (with the ticket),
+    /// or `None` when the client does not see it. Reads the item only when its detail is not
+    /// cached.
+    pub async fn public_message(&self, item_id: &str, update_id: &str) -> Option<(Ticket, Reply)> {
+        let detail = self.item_detail(item_id).await.ok()?.value?;
+        let rows = self
+            .outbox_rows(
+                "item_id = $1 AND kind = 'reply' AND portal_id = $2",
+                &[Bind::Text(item_id), Bind::Text(&detail.ticket.portal_id)],
+            )
+            .await
+            .ok()?;
+        let messages: Vec<ClientMessage> = rows.iter().map(OutboxRow::client_message).collect();
+        let reply = conversation::conversation(&detail.updates, &messages, &self.markers)
+            .into_iter()
+            .find(|r| r.id == update_id && !r.from_client)?;
+        Some((detail.ticket.clone(), reply))
+    }
+
+    /// Remembers names seen in updates read from monday, so webhooks need not ask for them.
+    pub fn learn_users(&self, updates: &[monday::UpdateNode]) {
+        let mut known = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        for update in updates {
+            if let Some(creator) = &update.creator {
+                known.insert(creator.id.clone(), creator.name.clone());
+            }
+            for reply in update.replies.iter().flatten() {
+                if let Some(creator) = &reply.creator {
+                    known.insert(creator.id.clone(), creator.name.clone());
+                }
+            }
+        }
+    }
+
     /// Records a status change for the ticket's timeline.
     pub async fn record_status(&self, portal_id: &str, item_id: &str, status: Status, at: &str) {
         let result = crate::on_db!(&self.db, pool => sqlx::query(
@@ -549,6 +850,23 @@ impl TicketService {
         if let Err(error) = result {
             tracing::error!(%error, "could not record a status change");
         }
+    }
+}
+
+/// The whole description from the item's first update written by the portal, when the board
+/// holds only its start and the outbox does not have it (another instance created it).
+fn complete_from_updates(detail: &mut ItemDetail) {
+    if !detail.ticket.description.ends_with(CONTINUED) {
+        return;
+    }
+    // The reference is gone from the mapped text; find it again in the updates' header.
+    let whole = detail.updates.iter().rev().find_map(|update| {
+        let text = update.text_body.as_deref()?;
+        let reference = text.split_once("reference ")?.1.get(..34)?;
+        description_from_update(update, reference)
+    });
+    if let Some(whole) = whole {
+        detail.ticket.description = whole;
     }
 }
 

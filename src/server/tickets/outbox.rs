@@ -1,6 +1,15 @@
 //! The outbox: what clients wrote, sent to monday row by row with the row id as the
 //! `Idempotency-Key`, retried with back-off while monday is down or limiting (also after a
 //! restart), and announced to the author's browsers once delivered or refused for good.
+//!
+//! monday replays an `Idempotency-Key`'s answer for 30 minutes only, and an outage can last
+//! longer. So when an attempt may have reached monday without the portal learning the outcome
+//! (a lost answer, a timeout, a partial answer), the row is marked *uncertain* and the next
+//! attempt first looks on the board: a ticket by the reference written into its description, a
+//! message by its text among the item's updates not claimed by another row. Only what is not
+//! there is sent again. A ticket whose description is longer than monday's long-text column
+//! holds is delivered in two steps, each recorded: the item (the description's start), then the
+//! item's first update with the whole text.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,9 +20,15 @@ use tokio::sync::oneshot;
 use super::conversation;
 use super::{Bind, OUTBOX_COLUMNS, OutboxRow, PENDING_PREFIX, TicketService};
 use crate::model::{Delivery, LiveEvent, NewTicket, Priority, Ticket};
-use crate::server::auth::Member;
+use crate::server::board::{
+    description_column, description_update_body, read_description, reference_for,
+};
 use crate::server::db::Backend;
 use crate::server::db::now_unix;
+
+/// Mixed into a row's key for its second write (the description's update, or a reply moved to
+/// the item), so each write has a key of its own that is the same on every attempt.
+const DESCRIPTION_KEY: u128 = 0x6465_7363_7269_7074_696f_6e00_0000_0001;
 
 /// Waits between outbox attempts: 1 s, 2 s, 4 s ... capped at five minutes.
 fn outbox_backoff(attempts: i64) -> Duration {
@@ -196,38 +211,12 @@ impl TicketService {
     /// Sends one row; returns a pause when monday is failing for everyone.
     async fn deliver(&self, row: &OutboxRow) -> Option<Duration> {
         let key = uuid::Uuid::parse_str(&row.id).unwrap_or_else(|_| uuid::Uuid::new_v4());
-        let member = Member {
-            email: row.author_email.clone(),
-            portal_id: row.portal_id.clone(),
-        };
         let outcome = match row.kind.as_str() {
-            "ticket" => {
-                let ticket = NewTicket {
-                    title: row.title.clone().unwrap_or_default(),
-                    description: row.description.clone().unwrap_or_default(),
-                    priority: row
-                        .priority
-                        .as_deref()
-                        .and_then(Priority::parse)
-                        .unwrap_or(Priority::Medium),
-                };
-                self.board
-                    .create_ticket(&member.portal_id, &member.email, &ticket, key)
-                    .await
-                    .map(Delivered::Ticket)
-            }
-            _ => {
-                let body = conversation::monday_body(
-                    row.author_name.as_deref(),
-                    &row.author_email,
-                    row.body.as_deref().unwrap_or_default(),
-                );
-                let item_id = row.item_id.clone().unwrap_or_default();
-                self.board
-                    .add_update(&item_id, &body, key)
-                    .await
-                    .map(|update| Delivered::Reply(item_id, update.id))
-            }
+            "ticket" => self.deliver_ticket(row, key).await.map(Delivered::Ticket),
+            _ => self
+                .deliver_reply(row, key)
+                .await
+                .map(|(item_id, update_id)| Delivered::Reply(item_id, update_id)),
         };
         match outcome {
             Ok(delivered) => {
@@ -240,20 +229,32 @@ impl TicketService {
                 let wait = error
                     .retry_in()
                     .unwrap_or_else(|| outbox_backoff(row.attempts));
-                let message = "monday is not answering; retrying automatically";
+                let message = match &error {
+                    MondayError::DailyLimit { .. } => {
+                        "monday's daily call limit is reached; sending when it resets"
+                    }
+                    MondayError::RateLimited { .. } => {
+                        "monday is limiting requests; retrying automatically"
+                    }
+                    _ => "monday is not answering; retrying automatically",
+                };
+                // Once uncertain, a row stays so until a step succeeds: a later failure that
+                // never reached monday does not make the earlier one certain.
+                let uncertain = row.uncertain != 0 || error.may_have_been_done();
                 let _ = crate::on_db!(&self.db, pool => sqlx::query(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = $1, next_attempt_at = $2,
-                                       claimed_by = NULL, lease_until = NULL
-                     WHERE id = $3 AND claimed_by = $4",
+                                       uncertain = $3, claimed_by = NULL, lease_until = NULL
+                     WHERE id = $4 AND claimed_by = $5",
                 )
                 .bind(message)
                 .bind(now_unix() + wait.as_secs().max(1) as i64)
+                .bind(i64::from(uncertain))
                 .bind(&row.id)
                 .bind(&self.instance)
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected()));
-                tracing::warn!(%error, id = %row.id, wait_s = wait.as_secs(), "outbox: monday failed; will retry");
+                tracing::warn!(%error, id = %row.id, uncertain, wait_s = wait.as_secs(), "outbox: monday failed; will retry");
                 Some(wait)
             }
             Err(error) => {
@@ -277,6 +278,166 @@ impl TicketService {
                 None
             }
         }
+    }
+
+    /// A ticket: the item (found by its reference when an earlier attempt may have made it),
+    /// then, for a description longer than the column holds, the update with all of it.
+    async fn deliver_ticket(
+        &self,
+        row: &OutboxRow,
+        key: uuid::Uuid,
+    ) -> Result<Ticket, MondayError> {
+        let reference = reference_for(&row.id);
+        let new = NewTicket {
+            title: row.title.clone().unwrap_or_default(),
+            description: row.description.clone().unwrap_or_default(),
+            priority: row
+                .priority
+                .as_deref()
+                .and_then(Priority::parse)
+                .unwrap_or(Priority::Medium),
+        };
+        let ticket = match &row.monday_id {
+            // The item exists from an earlier attempt; only the description's update is left.
+            Some(item_id) => Ticket {
+                id: item_id.clone(),
+                ..row.pending_ticket()
+            },
+            None => {
+                let found = if row.uncertain != 0 {
+                    self.board
+                        .find_by_reference(&row.portal_id, &reference)
+                        .await?
+                } else {
+                    None
+                };
+                let ticket = match found {
+                    Some(ticket) => {
+                        tracing::info!(id = %row.id, item = %ticket.id, "outbox: the ticket is already on the board; not creating it again");
+                        ticket
+                    }
+                    None => {
+                        self.board
+                            .create_ticket(&row.portal_id, &row.author_email, &new, &reference, key)
+                            .await?
+                    }
+                };
+                self.record_step(
+                    "UPDATE outbox SET monday_id = $1, item_id = $2, uncertain = 0 WHERE id = $3",
+                    &[&ticket.id, &ticket.id, &row.id],
+                )
+                .await?;
+                ticket
+            }
+        };
+        let cut = read_description(&description_column(&new.description, &reference)).cut;
+        if cut && row.description_update_id.is_none() {
+            let step_uncertain = row.uncertain != 0 && row.monday_id.is_some();
+            let found = if step_uncertain {
+                self.board
+                    .find_updates(&ticket.id, &[&reference])
+                    .await?
+                    .into_iter()
+                    .next()
+            } else {
+                None
+            };
+            let update_id = match found {
+                Some(id) => id,
+                None => {
+                    // A key of its own, derived from the row's, so a resend is replayed too.
+                    let key = uuid::Uuid::from_u128(key.as_u128() ^ DESCRIPTION_KEY);
+                    self.board
+                        .add_update(
+                            &ticket.id,
+                            &description_update_body(&new.description, &reference),
+                            key,
+                        )
+                        .await?
+                        .id
+                }
+            };
+            self.record_step(
+                "UPDATE outbox SET description_update_id = $1, uncertain = 0 WHERE id = $2",
+                &[&update_id, &row.id],
+            )
+            .await?;
+        }
+        Ok(Ticket {
+            // The client's whole text, not the column's start.
+            description: new.description,
+            ..ticket
+        })
+    }
+
+    /// Writes a step's result. If the database fails here the row stays as it was, and the
+    /// next attempt goes through the step again: it must be told to look first, so the error
+    /// is one that marks the row uncertain.
+    async fn record_step(&self, sql: &str, binds: &[&str]) -> Result<(), MondayError> {
+        let done = crate::on_db!(&self.db, pool => {
+            let mut query = sqlx::query(sql);
+            for value in binds {
+                query = query.bind(*value);
+            }
+            query.execute(pool).await.map(|done| done.rows_affected())
+        });
+        done.map(|_| ()).map_err(|error| {
+            tracing::error!(%error, "outbox: could not record a step");
+            MondayError::Interrupted("the outbox could not record a step".into())
+        })
+    }
+
+    /// A message: posted in its thread when it answers a team message, on the item otherwise;
+    /// first looked for on the item when an earlier attempt may have posted it.
+    async fn deliver_reply(
+        &self,
+        row: &OutboxRow,
+        key: uuid::Uuid,
+    ) -> Result<(String, String), MondayError> {
+        let body = conversation::monday_body(
+            row.author_name.as_deref(),
+            &row.author_email,
+            row.body.as_deref().unwrap_or_default(),
+        );
+        let item_id = row.item_id.clone().unwrap_or_default();
+        if row.uncertain != 0 {
+            let text = row.body.as_deref().unwrap_or_default();
+            let first_line = text.lines().next().unwrap_or_default();
+            let candidates = self
+                .board
+                .find_updates(&item_id, &[first_line, &row.author_email])
+                .await?;
+            for candidate in candidates {
+                let claimed = crate::on_db!(&self.db, pool => sqlx::query_as::<_, (i64,)>(
+                    "SELECT 1 FROM outbox WHERE monday_id = $1 AND id <> $2",
+                )
+                    .bind(&candidate)
+                    .bind(&row.id)
+                    .fetch_optional(pool)
+                    .await)
+                .ok()
+                .flatten()
+                .is_some();
+                if !claimed {
+                    tracing::info!(id = %row.id, update = %candidate, "outbox: the message is already on the board; not posting it again");
+                    return Ok((item_id, candidate));
+                }
+            }
+        }
+        let posted = match &row.parent_update_id {
+            Some(parent) => match self.board.add_reply(&item_id, parent, &body, key).await {
+                // The thread is gone (the team deleted the message): the words are not lost,
+                // they go on the item instead.
+                Err(MondayError::Api { code, .. }) => {
+                    tracing::warn!(%code, id = %row.id, "outbox: the thread is gone; posting on the item");
+                    let key = uuid::Uuid::from_u128(key.as_u128() ^ DESCRIPTION_KEY);
+                    self.board.add_update(&item_id, &body, key).await?
+                }
+                other => other?,
+            },
+            None => self.board.add_update(&item_id, &body, key).await?,
+        };
+        Ok((item_id, posted.id))
     }
 
     async fn mark_delivered(
@@ -316,8 +477,9 @@ impl TicketService {
                     .await;
                 self.announce_delivery(row, Some(ticket.id.clone()), Delivery::Delivered);
             }
-            Delivered::Reply(item_id, _) => {
-                self.details.invalidate(&item_id).await;
+            // The page shows the client's messages from the outbox: the cached detail stays
+            // right without reading the item again.
+            Delivered::Reply(..) => {
                 self.announce_delivery(row, None, Delivery::Delivered);
             }
         }
