@@ -112,6 +112,7 @@ impl Application {
                 outbox_lease: config.limits.outbox_lease,
                 instance: instance.clone(),
                 internal_marker: config.monday.internal_marker.clone(),
+                reply_image_hosts: config.monday.reply_image_hosts.clone(),
             },
         ));
         let board_events = Arc::new(BoardEvents::new(db.clone(), tickets.clone(), live.clone()));

@@ -642,6 +642,53 @@ async fn the_timeline_shows_only_this_portals_history() {
 }
 
 #[tokio::test]
+async fn a_team_reply_cannot_make_the_clients_browser_call_a_tracker() {
+    let app = spawn_app_with(&[("REPLY_IMAGE_HOSTS", "files.monday.test")]).await;
+    let client = app.signed_in("demo", "jordan@demo.example").await;
+    let dashboard: Dashboard = app
+        .call(
+            &client,
+            server_fn::<LoadDashboard>(),
+            &[("query[page]", "1")],
+        )
+        .await
+        .json()
+        .await
+        .expect("dashboard");
+    let ticket = &dashboard.page.tickets[0];
+    let item_id: u64 = ticket.id.parse().expect("a numeric item id");
+    app.local_board()
+        .store()
+        .mutate(|txn| {
+            txn.create_update(
+                item_id,
+                r#"<p>@client See <img src="https://tracker.test/open.gif?who=1" alt="the chart"> and <img src="https://files.monday.test/shot.png" alt="shot"></p>"#,
+                2,
+                None,
+            )
+        })
+        .await
+        .expect("a team update");
+    app.state.tickets.invalidate("demo", &ticket.id).await;
+    let page = app
+        .page_text(&client, &format!("/tickets/{}", ticket.id))
+        .await;
+    assert!(page.contains("the chart"), "the reply is shown");
+    assert!(
+        !page.contains(r#"<img src="https://tracker.test"#),
+        "an image from an unlisted host never loads"
+    );
+    assert!(
+        page.contains(r#"<a href="https://tracker.test/open.gif?who=1" rel="noopener noreferrer nofollow" class="image-link">the chart</a>"#),
+        "it is a link the client may choose to open"
+    );
+    assert!(
+        page.contains(r#"<img src="https://files.monday.test/shot.png" alt="shot">"#),
+        "images from REPLY_IMAGE_HOSTS still show"
+    );
+}
+
+#[tokio::test]
 async fn sessions_end_after_their_absolute_lifetime() {
     let app = spawn_app_with(&[("SESSION_MAX_AGE_SECONDS", "1")]).await;
     let client = app.signed_in("demo", "jordan@demo.example").await;

@@ -15,7 +15,10 @@
 //! The marker is removed and the HTML goes through an allow-list sanitiser before it reaches a
 //! page.
 
+use std::sync::LazyLock;
+
 use monday::{ReplyNode, UpdateNode, normalize_timestamp};
+use regex::Regex;
 
 use crate::model::{Delivery, Reply};
 use crate::server::board::is_description_update;
@@ -41,6 +44,9 @@ pub struct Markers {
     pub public: String,
     /// A reply in the client's thread beginning with this is internal (`@internal`).
     pub internal: String,
+    /// Hosts whose images a team message may show (`REPLY_IMAGE_HOSTS`); other images become
+    /// links, so opening a ticket tells no third party who read it, or when.
+    pub image_hosts: Vec<String>,
 }
 
 /// The update the portal posts on monday for a client's message: who wrote it, then the text.
@@ -88,7 +94,7 @@ fn strip_tags(html: &str) -> String {
 }
 
 /// Removes the first occurrence of the marker (it is the start of the text) and sanitises.
-pub fn public_body_html(body: &str, marker: &str) -> String {
+pub fn public_body_html(body: &str, marker: &str, image_hosts: &[String]) -> String {
     let lower = body.to_lowercase();
     let found = (!marker.is_empty())
         .then(|| lower.find(&marker.to_lowercase()))
@@ -101,17 +107,66 @@ pub fn public_body_html(body: &str, marker: &str) -> String {
         }
         _ => body.to_owned(),
     };
-    sanitize(&without_marker)
+    sanitize(&without_marker, image_hosts)
 }
 
 /// monday's update HTML through an allow-list: formatting and links stay, scripts, styles,
-/// event handlers and unknown elements go; links open safely.
-pub fn sanitize(html: &str) -> String {
-    ammonia::Builder::default()
+/// event handlers and unknown elements go; links open safely; images load only from
+/// `image_hosts` (the rest become links to them).
+pub fn sanitize(html: &str, image_hosts: &[String]) -> String {
+    let clean = ammonia::Builder::default()
         .link_rel(Some("noopener noreferrer nofollow"))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .clean(html)
-        .to_string()
+        .to_string();
+    images_from(&clean, image_hosts)
+}
+
+/// An `<img>` as ammonia writes it: every attribute double-quoted, with `"` and `&` escaped
+/// inside, so the pattern cannot be fooled by an attribute's value.
+static IMG_TAG: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"<img((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*="[^"]*")*)\s*/?>"#)
+        .expect("a valid pattern")
+});
+static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"([a-zA-Z_:][-a-zA-Z0-9_:.]*)="([^"]*)""#).expect("a valid pattern")
+});
+
+/// Replaces each image whose source is not on an allowed host with a link to it, named by
+/// its `alt` text. `html` is ammonia's output.
+fn images_from(html: &str, image_hosts: &[String]) -> String {
+    if !html.contains("<img") {
+        return html.to_owned();
+    }
+    IMG_TAG
+        .replace_all(html, |tag: &regex::Captures<'_>| {
+            let attribute = |name: &str| {
+                ATTRIBUTE
+                    .captures_iter(&tag[1])
+                    .find(|a| a[1].eq_ignore_ascii_case(name))
+                    .map(|a| a[2].to_owned())
+            };
+            let Some(src) = attribute("src") else {
+                return String::new();
+            };
+            // Attribute text escapes `&` and `"` only: unescape `&amp;` to read the URL.
+            let host = reqwest::Url::parse(&src.replace("&amp;", "&"))
+                .ok()
+                .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
+            if host.is_some_and(|host| image_hosts.iter().any(|allowed| *allowed == host)) {
+                return tag[0].to_owned();
+            }
+            // In text, `<` and `>` must be escaped too; `&` and `"` already are.
+            let label = attribute("alt")
+                .filter(|alt| !alt.trim().is_empty())
+                .unwrap_or_else(|| "Image".to_owned())
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            format!(
+                r#"<a href="{src}" rel="noopener noreferrer nofollow" class="image-link">{label}</a>"#
+            )
+        })
+        .into_owned()
 }
 
 fn author_of(creator: Option<&monday::UserRef>) -> String {
@@ -162,8 +217,8 @@ pub fn team_post(
     markers: &Markers,
 ) -> Reply {
     let body_html = match thread {
-        None => public_body_html(body, &markers.public),
-        Some(_) => sanitize(body),
+        None => public_body_html(body, &markers.public, &markers.image_hosts),
+        Some(_) => sanitize(body, &markers.image_hosts),
     };
     Reply {
         id: id.to_owned(),
@@ -209,7 +264,7 @@ pub fn conversation(
                 id: update.id.clone(),
                 author: author_of(update.creator.as_ref()),
                 from_client: false,
-                body_html: public_body_html(&update.body, &markers.public),
+                body_html: public_body_html(&update.body, &markers.public, &markers.image_hosts),
                 created_at: normalize_timestamp(update.created_at.as_deref()),
                 delivery: Delivery::Delivered,
                 in_reply_to: None,
@@ -232,9 +287,9 @@ pub fn conversation(
             }
             // A reply made public by `@client` under an internal note shows without the marker.
             let html = if thread_open {
-                sanitize(&reply.body)
+                sanitize(&reply.body, &markers.image_hosts)
             } else {
-                public_body_html(&reply.body, &markers.public)
+                public_body_html(&reply.body, &markers.public, &markers.image_hosts)
             };
             let mut shown = team_reply(reply, html, &update.id, &shown_root);
             if first.is_none() {
@@ -299,6 +354,7 @@ mod tests {
         Markers {
             public: "@client".into(),
             internal: "@internal".into(),
+            image_hosts: vec!["files.monday.com".into()],
         }
     }
 
@@ -355,7 +411,7 @@ mod tests {
     fn the_marker_is_case_insensitive_and_removed() {
         let u = update("1", "<p>@Client: Fixed!</p>", "2024-01-01T00:00:00Z");
         assert!(is_public(&u, "@client"));
-        assert_eq!(public_body_html(&u.body, "@client"), "<p>Fixed!</p>");
+        assert_eq!(public_body_html(&u.body, "@client", &[]), "<p>Fixed!</p>");
     }
 
     #[test]
@@ -363,6 +419,7 @@ mod tests {
         let html = public_body_html(
             r#"<p>@client <a href="javascript:alert(1)">x</a><img src=x onerror=alert(1)><script>alert(1)</script><b>ok</b> <a href="https://example.com">site</a></p>"#,
             "@client",
+            &[],
         );
         assert!(!html.contains("javascript:"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
@@ -370,6 +427,37 @@ mod tests {
         assert!(html.contains("<b>ok</b>"), "{html}");
         assert!(
             html.contains(r#"rel="noopener noreferrer nofollow""#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn images_load_only_from_allowed_hosts_and_the_rest_become_links() {
+        let hosts = markers().image_hosts;
+        let html = sanitize(
+            r#"<p><img src="https://files.monday.com/a.png" alt="ok"><img src="https://tracker.test/p.gif?u=1&amp;t=2" alt="<b>chart</b> &quot;x&quot;"><img src="//tracker.test/q.gif"><img src="https://FILES.monday.com.tracker.test/r.gif" alt=""></p>"#,
+            &hosts,
+        );
+        assert!(
+            html.contains(r#"<img src="https://files.monday.com/a.png" alt="ok">"#),
+            "{html}"
+        );
+        assert_eq!(
+            html.matches("<img").count(),
+            1,
+            "only the allowed image loads: {html}"
+        );
+        assert!(
+            html.contains(r#"<a href="https://tracker.test/p.gif?u=1&amp;t=2" rel="noopener noreferrer nofollow" class="image-link">&lt;b&gt;chart&lt;/b&gt; &quot;x&quot;</a>"#),
+            "{html}"
+        );
+        assert!(
+            html.contains(">Image</a>"),
+            "an image without alt text is named: {html}"
+        );
+        // A look-alike host is not the allowed one.
+        assert!(
+            html.contains(r#"<a href="https://FILES.monday.com.tracker.test/r.gif" rel="noopener noreferrer nofollow" class="image-link">Image</a>"#),
             "{html}"
         );
     }

@@ -212,6 +212,8 @@ pub struct TicketSettings {
     pub cache_max_portals: usize,
     pub public_marker: String,
     pub internal_marker: String,
+    /// Hosts team messages may show images from.
+    pub reply_image_hosts: Vec<String>,
     /// Unknown ticket ids a member may look up in an hour.
     pub misses_per_hour: u32,
     /// How long an instance holds an outbox row it is delivering (see [`TicketService`]).
@@ -241,6 +243,7 @@ impl TicketService {
             markers: Markers {
                 public: settings.public_marker,
                 internal: settings.internal_marker,
+                image_hosts: settings.reply_image_hosts,
             },
             users: Mutex::new(HashMap::new()),
             wakeup: Notify::new(),
