@@ -1,7 +1,7 @@
 // Starting servers for the browser tests: the built portal on a free port with a fresh data
 // directory (the suite's shared one is started by global-setup; some specs start their own
 // behind a proxy), and Debian's nginx as a reverse proxy in front of portals.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -162,4 +162,82 @@ ${servers}
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`nginx did not listen on ${port}: ${fs.readFileSync(path.join(dir, "error.log"), "utf8")}`);
+}
+
+export const localBoardBinary = process.env.MONDAY_LOCAL_BINARY ?? path.join(root, "target", "debug", "monday-local");
+
+export interface LocalBoardProcess {
+  /** The GraphQL endpoint, as MONDAY_API_URL. */
+  url: string;
+  token: string;
+  board: string;
+  /** The control API: faults, counters, and the team's actions (`POST /team`). */
+  control: string;
+  stop(): void;
+}
+
+/** Starts `monday-local` (seeded with the demo portals' tickets) as a shared board service. */
+export async function startLocalBoard(): Promise<LocalBoardProcess> {
+  if (!fs.existsSync(localBoardBinary)) {
+    throw new Error(`${localBoardBinary} is missing: run \`cargo build -p monday-local\` first`);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "monday-local-e2e-"));
+  const child = spawn(localBoardBinary, ["--data", dir, "--seed", "demo", "--webhook-retry-seconds", "1"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const log = fs.createWriteStream(path.join(dir, "board.log"));
+  child.stderr!.pipe(log);
+  const printed = await new Promise<Record<string, string>>((resolve, reject) => {
+    let seen = "";
+    const timer = setTimeout(() => reject(new Error(`monday-local did not start:\n${seen}`)), 30_000);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      const values = Object.fromEntries(
+        seen
+          .split("\n")
+          .map((line) => line.split("="))
+          .filter((parts) => parts.length >= 2)
+          .map(([key, ...rest]) => [key, rest.join("=")]),
+      );
+      if (values.url && values.token && values.board && values.control) {
+        clearTimeout(timer);
+        resolve(values);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`monday-local exited with ${code}:\n${seen}`)));
+  });
+  return {
+    url: printed.url,
+    token: printed.token,
+    board: printed.board,
+    control: printed.control,
+    stop() {
+      child.kill("SIGTERM");
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A fresh database on the suite's throw-away PostgreSQL (`PORTAL_TEST_POSTGRES`, started by
+ * ./scripts/test), made with Debian's `createdb`; `undefined` without one.
+ */
+export function freshPostgresDatabase(): string | undefined {
+  const server = process.env.PORTAL_TEST_POSTGRES;
+  if (!server) return undefined;
+  const url = new URL(server);
+  const versions = fs.readdirSync("/usr/lib/postgresql").sort((a, b) => Number(a) - Number(b));
+  const createdb = path.join("/usr/lib/postgresql", versions[versions.length - 1], "bin", "createdb");
+  const name = `e2e_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
+  execFileSync(createdb, ["-h", url.hostname, "-p", url.port, "-U", url.username || "postgres", name]);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Runs a `client-portal` command with `env` (and nothing of this process's but PATH). */
+export function portalCommand(args: string[], env: Record<string, string>): string {
+  return execFileSync(binary, args, {
+    cwd: root,
+    env: { PATH: process.env.PATH ?? "", RUST_LOG: "warn", ...env },
+  }).toString();
 }

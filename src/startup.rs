@@ -23,6 +23,7 @@ use crate::server::auth::store::DbSessionStore;
 use crate::server::auth::{Auth, AuthError, LinkLimits};
 use crate::server::board::TicketBoard;
 use crate::server::board_events::BoardEvents;
+use crate::server::cluster::{Cluster, ClusterMessage};
 use crate::server::config::{Config, ConfigError, RunMode, Secret};
 use crate::server::db::Db;
 use crate::server::http::limits::WriteLimits;
@@ -100,22 +101,37 @@ impl Application {
         // Names this process wherever instances share the database: outbox leases, the
         // shared call count, the cluster's event stream.
         let instance = uuid::Uuid::new_v4().simple().to_string();
+        let cluster = Cluster::new(db.clone(), instance.clone());
+        {
+            let cluster = cluster.clone();
+            live.relay_to(Box::new(move |portal_id, event| {
+                cluster.send(ClusterMessage::Live {
+                    portal_id: portal_id.to_owned(),
+                    event: event.clone(),
+                });
+            }));
+        }
         let tickets = Arc::new(TicketService::new(
             db.clone(),
             board.clone(),
             live.clone(),
+            cluster.clone(),
             TicketSettings {
                 cache_ttl: config.limits.cache_ttl,
                 cache_max_portals: config.limits.cache_max_portals,
                 public_marker: config.monday.public_marker.clone(),
                 misses_per_hour: config.limits.ticket_misses_per_hour_per_member,
                 outbox_lease: config.limits.outbox_lease,
-                instance: instance.clone(),
                 internal_marker: config.monday.internal_marker.clone(),
                 reply_image_hosts: config.monday.reply_image_hosts.clone(),
             },
         ));
-        let board_events = Arc::new(BoardEvents::new(db.clone(), tickets.clone(), live.clone()));
+        let board_events = Arc::new(BoardEvents::new(
+            db.clone(),
+            tickets.clone(),
+            live.clone(),
+            cluster.clone(),
+        ));
         let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
         // Today's monday calls across every instance and earlier runs, shared from now on.
         if let Err(error) = board::usage::share(&db, &instance, board.client().budget()).await {
@@ -128,9 +144,11 @@ impl Application {
             shutdown_rx.clone(),
         );
         tickets.spawn_outbox(shutdown_rx.clone());
+        cluster.listen(board_events.clone(), shutdown_rx.clone());
         spawn_housekeeping(
             auth.clone(),
             board_events.clone(),
+            cluster,
             db.clone(),
             config.auth.audit_retention,
             shutdown_rx.clone(),
@@ -257,6 +275,7 @@ const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 fn spawn_housekeeping(
     auth: Arc<Auth>,
     board_events: Arc<BoardEvents>,
+    cluster: Cluster,
     db: Db,
     audit_retention: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
@@ -280,6 +299,9 @@ fn spawn_housekeeping(
             }
             if let Err(error) = crate::server::board::usage::prune(&db).await {
                 tracing::warn!(%error, "could not prune monday's call counts");
+            }
+            if let Err(error) = cluster.prune().await {
+                tracing::warn!(%error, "could not prune the cluster's messages");
             }
             tokio::select! {
                 () = tokio::time::sleep(HOUSEKEEPING_EVERY) => {}

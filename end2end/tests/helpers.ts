@@ -9,6 +9,8 @@ const root = path.resolve(__dirname, "..", "..");
 export interface Server {
   url: string;
   dataDir: string;
+  /** More configuration for `invite` (a shared database's DATABASE_URL, say). */
+  env?: Record<string, string>;
 }
 
 /** The portal global-setup started for the whole suite. */
@@ -27,6 +29,7 @@ export function invite(portal: string, email: string, name?: string, server: Ser
       DATA_DIR: server.dataDir,
       PORTAL_PUBLIC_URL: server.url,
       RUST_LOG: "warn",
+      ...server.env,
     },
   }).toString();
   const lines = out.trim().split("\n");

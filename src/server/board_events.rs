@@ -14,9 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use monday::{ItemNode, ReplyNode, UpdateNode, UserRef, normalize_timestamp, now_utc_string};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
+use super::cluster::{Cluster, ClusterMessage, ClusterReceiver};
 use super::db::{Db, now_unix};
 use super::live_hub::LiveHub;
 use super::tickets::{TicketService, conversation};
@@ -29,14 +31,14 @@ const RECEIPT_SECONDS: i64 = 24 * 3600;
 /// names is not documented: the only captured reply suggests the thread's update (`updateId`)
 /// and the new reply (`replyId`), and the portal also accepts the other way round (it checks
 /// which of the two it knows as a thread).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UpdateRef {
     pub update_id: String,
     pub reply_id: Option<String>,
 }
 
 /// What a payload says was posted or edited.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Post {
     pub body: String,
     pub text: Option<String>,
@@ -45,7 +47,7 @@ pub struct Post {
 }
 
 /// What a webhook says happened, in the portal's terms, with the values the payload carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BoardChange {
     Created,
     ColumnChanged {
@@ -195,17 +197,37 @@ pub struct BoardEvents {
     db: Db,
     tickets: Arc<TicketService>,
     live: Arc<LiveHub>,
+    cluster: Cluster,
     reads: mpsc::UnboundedSender<ReadRequest>,
 }
 
+/// What processing one webhook did, for this instance's sockets and the other instances.
+#[derive(Default)]
+struct Outcome {
+    /// Live events, published once the caches are right.
+    events: Vec<(String, LiveEvent)>,
+    /// Set when the ticket's fields changed: the ticket as it now stands, or `None` when it
+    /// belongs to no portal any more.
+    ticket: Option<Option<Ticket>>,
+}
+
+impl Outcome {
+    fn publish(&mut self, portal_id: &str, event: LiveEvent) {
+        if !portal_id.is_empty() {
+            self.events.push((portal_id.to_owned(), event));
+        }
+    }
+}
+
 impl BoardEvents {
-    pub fn new(db: Db, tickets: Arc<TicketService>, live: Arc<LiveHub>) -> Self {
+    pub fn new(db: Db, tickets: Arc<TicketService>, live: Arc<LiveHub>, cluster: Cluster) -> Self {
         let (reads, queue) = mpsc::unbounded_channel();
         tokio::spawn(batch_reads(tickets.clone(), queue));
         Self {
             db,
             tickets,
             live,
+            cluster,
             reads,
         }
     }
@@ -235,34 +257,138 @@ impl BoardEvents {
         .map(|done| done.rows_affected()))
     }
 
-    /// Brings the caches up to date with what happened and tells the item's portal.
+    /// Brings the caches up to date with what happened, tells the other instances (what
+    /// changed, so they need not ask monday), then the item's portal.
     pub async fn process(&self, event: ParsedEvent) {
         let item_id = event.item_id.as_str();
-        match event.change {
-            BoardChange::Created => self.appeared(item_id, true).await,
-            BoardChange::Restored => self.appeared(item_id, false).await,
+        let mut out = Outcome::default();
+        match &event.change {
+            BoardChange::Created => self.appeared(item_id, true, &mut out).await,
+            BoardChange::Restored => self.appeared(item_id, false, &mut out).await,
             BoardChange::ColumnChanged { column_id, value } => {
-                self.column_changed(item_id, &column_id, value.as_ref())
+                self.column_changed(item_id, column_id, value.as_ref(), &mut out)
                     .await;
             }
-            BoardChange::Renamed { name } => self.renamed(item_id, name).await,
+            BoardChange::Renamed { name } => self.renamed(item_id, name.clone(), &mut out).await,
             BoardChange::UpdatePosted { update, post } => {
-                self.update_posted(item_id, &update, &post).await;
+                self.update_posted(item_id, update, post, &mut out).await;
             }
             BoardChange::UpdateEdited { update, post } => {
-                self.update_edited(item_id, &update, &post).await;
+                self.update_edited(item_id, update, post, &mut out).await;
             }
             BoardChange::UpdateDeleted { update, post } => {
-                self.update_deleted(item_id, &update, &post).await;
+                self.update_deleted(item_id, update, post, &mut out).await;
             }
-            BoardChange::Archived | BoardChange::Deleted => self.gone(item_id).await,
+            BoardChange::Archived | BoardChange::Deleted => self.gone(item_id, &mut out).await,
+        }
+        if self.cluster.is_shared() {
+            self.tell_the_others(item_id, &event.change, &out);
+        }
+        for (portal, event) in out.events {
+            self.live.publish_local(&portal, event);
         }
     }
 
-    fn publish(&self, portal_id: &str, event: LiveEvent) {
-        if !portal_id.is_empty() {
-            self.live.publish(portal_id, event);
+    fn tell_the_others(&self, item_id: &str, change: &BoardChange, out: &Outcome) {
+        let change_json = match serde_json::to_value(change) {
+            Ok(value) => value,
+            Err(error) => {
+                tracing::error!(%error, "a board change could not be written for the cluster");
+                return;
+            }
+        };
+        let users = match change {
+            BoardChange::UpdatePosted { post, .. } | BoardChange::UpdateEdited { post, .. } => post
+                .user_id
+                .as_ref()
+                .and_then(|id| Some((id.clone(), self.tickets.known_user(id)?)))
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        };
+        self.cluster.send(ClusterMessage::BoardChanged {
+            item_id: item_id.to_owned(),
+            change: change_json,
+            ticket: out.ticket.clone(),
+            users,
+            events: out.events.clone(),
+        });
+    }
+
+    /// Another instance processed a webhook: take in its result, with no call to monday.
+    async fn apply_elsewhere(
+        &self,
+        item_id: &str,
+        change: Value,
+        ticket: Option<Option<Ticket>>,
+        users: Vec<(String, String)>,
+    ) {
+        for (id, name) in users {
+            self.tickets.learn_user(&id, &name);
         }
+        match ticket {
+            Some(Some(ticket)) => self.tickets.put_ticket(&ticket).await,
+            Some(None) => self.tickets.drop_ticket(item_id).await,
+            None => {}
+        }
+        match serde_json::from_value::<BoardChange>(change) {
+            Ok(change) => {
+                self.patch_cached_updates(item_id, &change).await;
+            }
+            Err(error) => tracing::warn!(%error, "cluster: a board change was not understood"),
+        }
+    }
+
+    /// Applies a posted, edited or deleted update to the item's cached updates, from the
+    /// payload alone. Returns `(thread, the update changed, whether the detail was cached)`.
+    async fn patch_cached_updates(
+        &self,
+        item_id: &str,
+        change: &BoardChange,
+    ) -> Option<(Option<String>, String, bool)> {
+        let tickets = &self.tickets;
+        let (update, post) = match change {
+            BoardChange::UpdatePosted { update, post }
+            | BoardChange::UpdateEdited { update, post }
+            | BoardChange::UpdateDeleted { update, post } => (update, post),
+            _ => return None,
+        };
+        let (thread, target) = self.thread_of(item_id, update).await;
+        let patched = match change {
+            BoardChange::UpdatePosted { .. } => {
+                let creator = post.user_id.as_ref().map(|id| UserRef {
+                    id: id.clone(),
+                    name: tickets
+                        .known_user(id)
+                        .unwrap_or_else(|| "Support team".into()),
+                });
+                let at = post.at.as_deref().map(|t| normalize_timestamp(Some(t)));
+                let node = ReplyNode {
+                    id: target.clone(),
+                    body: post.body.clone(),
+                    text_body: post.text.clone(),
+                    created_at: at.clone(),
+                    updated_at: at,
+                    creator_id: post.user_id.clone(),
+                    creator,
+                };
+                tickets
+                    .patch_updates(item_id, |updates| insert(updates, thread.as_deref(), node))
+                    .await
+            }
+            BoardChange::UpdateEdited { .. } => {
+                let now = now_utc_string();
+                tickets
+                    .patch_updates(item_id, |updates| edit(updates, &target, post, &now))
+                    .await
+            }
+            _ => {
+                tickets
+                    .patch_updates(item_id, |updates| remove(updates, &target))
+                    .await
+            }
+        };
+        Some((thread, target, patched))
     }
 
     /// Reads the item from monday and puts it into the caches. Reads from webhooks that arrive
@@ -283,7 +409,7 @@ impl BoardEvents {
     }
 
     /// A new item (read, unless it is one the outbox just delivered), or a restored one.
-    async fn appeared(&self, item_id: &str, created: bool) {
+    async fn appeared(&self, item_id: &str, created: bool, out: &mut Outcome) {
         let known = if created {
             match self.tickets.cached_ticket(item_id).await {
                 Some(ticket) => Some(ticket),
@@ -300,18 +426,21 @@ impl BoardEvents {
             None => self.read(item_id).await,
         };
         if let Some(ticket) = ticket {
+            out.ticket = Some(Some(ticket.clone()));
             let portal = ticket.portal_id.clone();
-            self.publish(&portal, LiveEvent::TicketCreated { ticket });
+            out.publish(&portal, LiveEvent::TicketCreated { ticket });
         }
     }
 
-    async fn gone(&self, item_id: &str) {
+    async fn gone(&self, item_id: &str, out: &mut Outcome) {
+        // Another instance may hold it even when this one does not.
+        out.ticket = Some(None);
         // An item no cache holds was never shown since start-up: nothing to take back.
         let Some(old) = self.tickets.cached_ticket(item_id).await else {
             return;
         };
         self.tickets.drop_ticket(item_id).await;
-        self.publish(
+        out.publish(
             &old.portal_id,
             LiveEvent::Removed {
                 ticket_id: old.id,
@@ -320,7 +449,7 @@ impl BoardEvents {
         );
     }
 
-    async fn renamed(&self, item_id: &str, name: Option<String>) {
+    async fn renamed(&self, item_id: &str, name: Option<String>, out: &mut Outcome) {
         let now = now_utc_string();
         let ticket = match name {
             Some(name) => {
@@ -340,7 +469,8 @@ impl BoardEvents {
         let Some(ticket) = ticket else {
             return;
         };
-        self.publish(
+        out.ticket = Some(Some(ticket.clone()));
+        out.publish(
             &ticket.portal_id,
             LiveEvent::Renamed {
                 ticket_id: ticket.id.clone(),
@@ -349,7 +479,13 @@ impl BoardEvents {
         );
     }
 
-    async fn column_changed(&self, item_id: &str, column_id: &str, value: Option<&Value>) {
+    async fn column_changed(
+        &self,
+        item_id: &str,
+        column_id: &str,
+        value: Option<&Value>,
+        out: &mut Outcome,
+    ) {
         let tickets = &self.tickets;
         let mapping = tickets.board().mapping();
         let columns = &mapping.columns;
@@ -380,7 +516,7 @@ impl BoardEvents {
                 None => None,
             }
         } else if column_id == columns.portal_id {
-            return self.moved(item_id, value).await;
+            return self.moved(item_id, value, out).await;
         } else if column_id == columns.description || column_id == columns.client_email {
             // monday documents no webhook value for long text or email: read the item.
             None
@@ -396,6 +532,7 @@ impl BoardEvents {
         let Some(ticket) = patched else {
             return;
         };
+        out.ticket = Some(Some(ticket.clone()));
         let event = if column_id == columns.status {
             tickets
                 .record_status(
@@ -422,11 +559,11 @@ impl BoardEvents {
                 title: ticket.title.clone(),
             }
         };
-        self.publish(&ticket.portal_id, event);
+        out.publish(&ticket.portal_id, event);
     }
 
     /// The portal column changed: the ticket moves from one portal's list to another's.
-    async fn moved(&self, item_id: &str, value: Option<&Value>) {
+    async fn moved(&self, item_id: &str, value: Option<&Value>, out: &mut Outcome) {
         let old = self.tickets.cached_ticket(item_id).await;
         let new_portal = value
             .and_then(|v| v.get("value"))
@@ -452,10 +589,11 @@ impl BoardEvents {
                 self.read(item_id).await
             }
         };
+        out.ticket = Some(ticket.clone());
         if let Some(old) =
             old.filter(|o| ticket.as_ref().is_none_or(|t| t.portal_id != o.portal_id))
         {
-            self.publish(
+            out.publish(
                 &old.portal_id,
                 LiveEvent::Removed {
                     ticket_id: old.id.clone(),
@@ -465,7 +603,7 @@ impl BoardEvents {
         }
         if let Some(ticket) = ticket {
             let portal = ticket.portal_id.clone();
-            self.publish(&portal, LiveEvent::TicketCreated { ticket });
+            out.publish(&portal, LiveEvent::TicketCreated { ticket });
         }
     }
 
@@ -496,28 +634,21 @@ impl BoardEvents {
         }
     }
 
-    async fn update_posted(&self, item_id: &str, update: &UpdateRef, post: &Post) {
+    async fn update_posted(
+        &self,
+        item_id: &str,
+        update: &UpdateRef,
+        post: &Post,
+        out: &mut Outcome,
+    ) {
         let tickets = &self.tickets;
-        let (thread, new) = self.thread_of(item_id, update).await;
-        let creator = post.user_id.as_ref().map(|id| UserRef {
-            id: id.clone(),
-            name: tickets
-                .known_user(id)
-                .unwrap_or_else(|| "Support team".into()),
-        });
-        let at = post.at.as_deref().map(|t| normalize_timestamp(Some(t)));
-        let node = ReplyNode {
-            id: new.clone(),
-            body: post.body.clone(),
-            text_body: post.text.clone(),
-            created_at: at.clone(),
-            updated_at: at,
-            creator_id: post.user_id.clone(),
-            creator,
+        let change = BoardChange::UpdatePosted {
+            update: update.clone(),
+            post: post.clone(),
         };
-        let patched = tickets
-            .patch_updates(item_id, |updates| insert(updates, thread.as_deref(), node))
-            .await;
+        let Some((thread, new, patched)) = self.patch_cached_updates(item_id, &change).await else {
+            return;
+        };
         // The portal's own message: its page shows it from the outbox already.
         if tickets.portal_message(&new).await.is_some() {
             return;
@@ -556,7 +687,7 @@ impl BoardEvents {
                         shown_root,
                         tickets.markers(),
                     );
-                    self.publish(
+                    out.publish(
                         &ticket.portal_id,
                         LiveEvent::ReplyAdded {
                             ticket_id: ticket.id.clone(),
@@ -584,7 +715,7 @@ impl BoardEvents {
                 .await;
             reply.author = name;
         }
-        self.publish(
+        out.publish(
             &ticket.portal_id,
             LiveEvent::ReplyAdded {
                 ticket_id: ticket.id.clone(),
@@ -594,7 +725,13 @@ impl BoardEvents {
         );
     }
 
-    async fn update_edited(&self, item_id: &str, update: &UpdateRef, post: &Post) {
+    async fn update_edited(
+        &self,
+        item_id: &str,
+        update: &UpdateRef,
+        post: &Post,
+        out: &mut Outcome,
+    ) {
         let tickets = &self.tickets;
         let (_, target) = self.thread_of(item_id, update).await;
         let cached = tickets.cached_updates(item_id).await.is_some();
@@ -605,10 +742,11 @@ impl BoardEvents {
         } else {
             false
         };
-        let now = now_utc_string();
-        tickets
-            .patch_updates(item_id, |updates| edit(updates, &target, post, &now))
-            .await;
+        let change = BoardChange::UpdateEdited {
+            update: update.clone(),
+            post: post.clone(),
+        };
+        self.patch_cached_updates(item_id, &change).await;
         let shown = tickets.public_message(item_id, &target).await;
         let ticket = match (&shown, was_public) {
             (Some((ticket, _)), _) => Some(ticket.clone()),
@@ -616,7 +754,7 @@ impl BoardEvents {
             (None, false) => None,
         };
         if let Some(ticket) = ticket {
-            self.publish(
+            out.publish(
                 &ticket.portal_id,
                 LiveEvent::ReplyEdited {
                     ticket_id: ticket.id.clone(),
@@ -626,7 +764,13 @@ impl BoardEvents {
         }
     }
 
-    async fn update_deleted(&self, item_id: &str, update: &UpdateRef, post: &Post) {
+    async fn update_deleted(
+        &self,
+        item_id: &str,
+        update: &UpdateRef,
+        post: &Post,
+        out: &mut Outcome,
+    ) {
         let tickets = &self.tickets;
         let (thread, target) = self.thread_of(item_id, update).await;
         let was_public = if tickets.cached_updates(item_id).await.is_some() {
@@ -643,20 +787,49 @@ impl BoardEvents {
                 }
             }
         };
-        tickets
-            .patch_updates(item_id, |updates| remove(updates, &target))
-            .await;
+        let change = BoardChange::UpdateDeleted {
+            update: update.clone(),
+            post: post.clone(),
+        };
+        self.patch_cached_updates(item_id, &change).await;
         if !was_public {
             return;
         }
         if let Some(ticket) = tickets.cached_ticket(item_id).await {
-            self.publish(
+            out.publish(
                 &ticket.portal_id,
                 LiveEvent::ReplyRemoved {
                     ticket_id: ticket.id,
                     title: ticket.title,
                 },
             );
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ClusterReceiver for BoardEvents {
+    async fn receive(&self, message: ClusterMessage) {
+        match message {
+            ClusterMessage::Live { portal_id, event } => {
+                self.live.publish_local(&portal_id, event);
+            }
+            ClusterMessage::BoardChanged {
+                item_id,
+                change,
+                ticket,
+                users,
+                events,
+            } => {
+                self.apply_elsewhere(&item_id, change, ticket, users).await;
+                for (portal, event) in events {
+                    self.live.publish_local(&portal, event);
+                }
+            }
+            ClusterMessage::Delivered {
+                outbox_id,
+                delivery,
+            } => self.tickets.wake_waiters(&outbox_id, delivery),
         }
     }
 }

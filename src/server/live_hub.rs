@@ -1,9 +1,11 @@
 //! The live hub: one broadcast channel per portal. A socket subscribes to its session's portal
 //! only, so an event can never reach another portal's browsers. The sockets themselves are the
-//! HTTP layer's (`server::http::live`).
+//! HTTP layer's (`server::http::live`). When several instances share a database, every event
+//! is also relayed to the others (`server::cluster`), whose sockets receive it through
+//! [`LiveHub::publish_local`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::broadcast;
 
@@ -12,12 +14,23 @@ use crate::model::LiveEvent;
 /// How many events a slow socket may fall behind before it is dropped.
 pub const SOCKET_BUFFER: usize = 64;
 
+/// Passes an event on to the other instances.
+pub type Relay = Box<dyn Fn(&str, &LiveEvent) + Send + Sync>;
+
 #[derive(Default)]
 pub struct LiveHub {
     channels: Mutex<HashMap<String, broadcast::Sender<Arc<LiveEvent>>>>,
+    relay: OnceLock<Relay>,
 }
 
 impl LiveHub {
+    /// Sends every event published from now on to `relay` as well (set once, at start-up).
+    pub fn relay_to(&self, relay: Relay) {
+        if self.relay.set(relay).is_err() {
+            tracing::error!("the live hub's relay was set twice; keeping the first");
+        }
+    }
+
     pub fn subscribe(&self, portal_id: &str) -> broadcast::Receiver<Arc<LiveEvent>> {
         let mut channels = self
             .channels
@@ -29,8 +42,17 @@ impl LiveHub {
             .subscribe()
     }
 
-    /// Sends `event` to the sockets of `portal_id`; returns how many received it.
+    /// Sends `event` to the sockets of `portal_id` on every instance; returns how many of this
+    /// instance's sockets received it.
     pub fn publish(&self, portal_id: &str, event: LiveEvent) -> usize {
+        if let Some(relay) = self.relay.get() {
+            relay(portal_id, &event);
+        }
+        self.publish_local(portal_id, event)
+    }
+
+    /// Sends `event` to this instance's sockets of `portal_id` only.
+    pub fn publish_local(&self, portal_id: &str, event: LiveEvent) -> usize {
         let mut channels = self
             .channels
             .lock()

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod board;
 pub mod board_events;
+pub mod cluster;
 pub mod config;
 pub mod db;
 pub mod demo;

@@ -795,3 +795,116 @@ impl Drop for Nginx {
         let _ = self.child.start_kill();
     }
 }
+
+/// The portal binary as its own process (one a test can SIGKILL), configured by `env` alone;
+/// its log goes to [`test_log_dir`] like every server log of the suite.
+pub struct PortalProcess {
+    pub base_url: String,
+    child: tokio::process::Child,
+    _dir: TempDir,
+}
+
+impl PortalProcess {
+    pub async fn start(name: &str, env: &[(&str, &str)]) -> PortalProcess {
+        let port = free_port();
+        let dir = TempDir::new(name);
+        let log_path = test_log_dir().join(format!("{name}-{}.log", uuid::Uuid::new_v4().simple()));
+        let log = std::fs::File::create(&log_path).expect("a log file");
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_client-portal"));
+        command
+            // Away from the repository, so no `.env` of a developer's is read.
+            .current_dir(&dir.0)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env("DATA_DIR", dir.0.display().to_string())
+            .env("RUST_LOG", "info")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .kill_on_drop(true);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.spawn().expect("the portal binary starts");
+        let base_url = format!("http://127.0.0.1:{port}");
+        let client = plain_client();
+        for _ in 0..300 {
+            if let Ok(response) = client.get(format!("{base_url}/healthz")).send().await
+                && response.status().is_success()
+            {
+                return PortalProcess {
+                    base_url,
+                    child,
+                    _dir: dir,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        panic!("the portal process did not answer /healthz: {log}");
+    }
+
+    /// SIGKILL: no shutdown, no chance to release anything it holds.
+    pub async fn kill(&mut self) {
+        self.child.start_kill().expect("SIGKILL sent");
+        let _ = self.child.wait().await;
+    }
+}
+
+/// Posts a server function's form to the portal at `base_url` (any instance) as `client`.
+pub async fn call_at(
+    base_url: &str,
+    client: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(format!("{base_url}{path}"))
+        .header("origin", base_url)
+        .form(form)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// A client signed in at the instance at `base_url` with a link `links` issued (instances
+/// sharing a database honour each other's links and sessions).
+pub async fn sign_in_at(
+    base_url: &str,
+    links: &TestApp,
+    portal: &str,
+    email: &str,
+) -> reqwest::Client {
+    use client_portal::api::auth::ContinueSignIn;
+    let token = links.link_for(portal, email).await;
+    let client = browser();
+    let response = call_at(
+        base_url,
+        &client,
+        server_fn::<ContinueSignIn>(),
+        &[("portal_id", portal), ("token", &token)],
+    )
+    .await;
+    assert!(
+        response.status().is_success() || response.status().is_redirection(),
+        "{}",
+        response.status()
+    );
+    client
+}
+
+/// A client that sends `cookie` (`name=value`) with every request and follows no redirect.
+pub fn client_with_cookie(cookie: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        "cookie",
+        cookie.parse().expect("a cookie that fits in a header"),
+    );
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .default_headers(headers)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}

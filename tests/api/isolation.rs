@@ -13,6 +13,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
+use monday_local::LocalBoard;
+
 use crate::helpers::{NO_WRITE_LIMITS, TestApp, server_fn, spawn_app_with};
 
 const PORTALS: [&str; 4] = ["iso_a", "iso_b", "iso_c", "iso_d"];
@@ -56,9 +58,9 @@ fn assert_clean(
 }
 
 /// Learns which portal every item on the board belongs to (tickets created along the way too).
-fn learn_ids(app: &TestApp, ids: &mut HashMap<String, &'static str>) {
-    let snap = app.local_board().store().snapshot();
-    let Some(board) = snap.board(app.local_board().board_id()) else {
+fn learn_ids(local_board: &LocalBoard, ids: &mut HashMap<String, &'static str>) {
+    let snap = local_board.store().snapshot();
+    let Some(board) = snap.board(local_board.board_id()) else {
         return;
     };
     let column = board.column("portal_id").unwrap();
@@ -91,13 +93,17 @@ async fn no_path_ever_crosses_portals() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(2000);
-    let mut rng = StdRng::seed_from_u64(seed);
     // Under a Standard account's limits (the local board's default), as a real agency.
     let app = spawn_app_with(NO_WRITE_LIMITS).await;
     app.webhooks_registered().await;
+    run(&[&app], app.local_board(), seed, operations).await;
+}
 
+/// The property over `apps` (instances sharing one database and `board`): each operation goes
+/// to one of them at random, and sockets are spread over all of them.
+pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: usize) {
+    let mut rng = StdRng::seed_from_u64(seed);
     // Each portal owns tickets on the board, tagged with its name.
-    let board = app.local_board();
     let board_id = board.board_id();
     let mut ids: HashMap<String, &'static str> = HashMap::new();
     for portal in PORTALS {
@@ -131,18 +137,11 @@ async fn no_path_ever_crosses_portals() {
     let mut sockets: Vec<(&'static str, crate::helpers::LiveSocket)> = Vec::new();
     for portal in PORTALS {
         for n in 0..2 {
+            // Signed in and listening on one instance, served by any.
+            let app = apps[n % apps.len()];
             let email = format!("m{n}@{portal}.test");
             let cookie = app.session_cookie(portal, &email).await;
-            let client = reqwest::Client::builder()
-                .timeout(crate::helpers::REQUEST_TIMEOUT)
-                .default_headers({
-                    let mut headers = reqwest::header::HeaderMap::new();
-                    headers.insert("cookie", cookie.parse().unwrap());
-                    headers
-                })
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap();
+            let client = crate::helpers::client_with_cookie(&cookie);
             let token = app.link_for(portal, &email).await;
             let auth: serde_json::Value = crate::helpers::plain_client()
                 .get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
@@ -186,11 +185,12 @@ async fn no_path_ever_crosses_portals() {
         .collect();
 
     let all_ids: Vec<String> = ids.keys().cloned().collect();
-    let webhook = app.webhook_url();
     let plain = crate::helpers::plain_client();
     let mut counts: HashMap<&str, usize> = HashMap::new();
 
     for step in 0..operations {
+        let app = apps[rng.gen_range(0..apps.len())];
+        let webhook = app.webhook_url();
         let member = &members[rng.gen_range(0..members.len())];
         let target = &all_ids[rng.gen_range(0..all_ids.len())];
         let op = rng.gen_range(0..9);
@@ -309,10 +309,10 @@ async fn no_path_ever_crosses_portals() {
 
         assert_clean(member.portal, &body, &ids, what, seed);
         if step % 50 == 0 {
-            learn_ids(&app, &mut ids);
+            learn_ids(board, &mut ids);
         }
     }
-    learn_ids(&app, &mut ids);
+    learn_ids(board, &mut ids);
 
     // Every event every socket received belongs to its portal.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -331,6 +331,7 @@ async fn no_path_ever_crosses_portals() {
     );
     assert!(counts.len() == 9, "every kind of operation ran: {counts:?}");
     eprintln!(
-        "isolation: seed {seed}, {operations} operations {counts:?}, {events} live events checked"
+        "isolation: seed {seed}, {} instance(s), {operations} operations {counts:?}, {events} live events checked",
+        apps.len()
     );
 }

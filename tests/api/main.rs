@@ -5,6 +5,7 @@ mod architecture;
 mod attacks;
 mod auth;
 mod board_setup;
+mod cluster;
 mod deploy;
 mod foundation;
 mod fuzz;

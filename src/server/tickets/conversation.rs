@@ -153,7 +153,7 @@ fn images_from(html: &str, image_hosts: &[String]) -> String {
             let host = reqwest::Url::parse(&src.replace("&amp;", "&"))
                 .ok()
                 .and_then(|url| url.host_str().map(str::to_ascii_lowercase));
-            if host.is_some_and(|host| image_hosts.iter().any(|allowed| *allowed == host)) {
+            if host.is_some_and(|host| image_hosts.contains(&host)) {
                 return tag[0].to_owned();
             }
             // In text, `<` and `>` must be escaped too; `&` and `"` already are.

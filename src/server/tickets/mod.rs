@@ -18,6 +18,7 @@ use self::conversation::{ClientMessage, Markers};
 use super::auth::Member;
 use super::auth::rate_limit::Limiter;
 use super::board::{CONTINUED, TicketBoard, description_from_update};
+use super::cluster::Cluster;
 use super::db::now_unix;
 use super::live_hub::LiveHub;
 use crate::model::{
@@ -203,6 +204,8 @@ pub struct TicketService {
     misses: Limiter,
     /// This instance, as the outbox records who holds a row's lease.
     instance: String,
+    /// The other instances, told when a delivery finishes.
+    cluster: Cluster,
     /// How long a claimed outbox row stays this instance's before another may take it over.
     lease: Duration,
 }
@@ -218,12 +221,16 @@ pub struct TicketSettings {
     pub misses_per_hour: u32,
     /// How long an instance holds an outbox row it is delivering (see [`TicketService`]).
     pub outbox_lease: Duration,
-    /// This process, as outbox leases name it.
-    pub instance: String,
 }
 
 impl TicketService {
-    pub fn new(db: Db, board: TicketBoard, live: Arc<LiveHub>, settings: TicketSettings) -> Self {
+    pub fn new(
+        db: Db,
+        board: TicketBoard,
+        live: Arc<LiveHub>,
+        cluster: Cluster,
+        settings: TicketSettings,
+    ) -> Self {
         let misses = Limiter::new(
             "ticket misses per member",
             settings.misses_per_hour,
@@ -250,7 +257,8 @@ impl TicketService {
             waiters: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(None),
             misses,
-            instance: settings.instance,
+            instance: cluster.instance().to_owned(),
+            cluster,
             lease: settings.outbox_lease,
         }
     }
@@ -266,6 +274,11 @@ impl TicketService {
     /// Loads of ticket lists and details from monday since start-up.
     pub fn cache_loads(&self) -> u64 {
         self.lists.loads() + self.details.loads()
+    }
+
+    /// This instance's name in outbox leases.
+    pub fn instance(&self) -> &str {
+        &self.instance
     }
 
     pub fn markers(&self) -> &Markers {
@@ -821,6 +834,12 @@ impl TicketService {
             .into_iter()
             .find(|r| r.id == update_id && !r.from_client)?;
         Some((detail.ticket.clone(), reply))
+    }
+
+    /// Remembers a team member's name another instance learnt.
+    pub fn learn_user(&self, user_id: &str, name: &str) {
+        let mut known = self.users.lock().unwrap_or_else(|p| p.into_inner());
+        known.insert(user_id.to_owned(), name.to_owned());
     }
 
     /// Remembers names seen in updates read from monday, so webhooks need not ask for them.

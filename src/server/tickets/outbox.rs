@@ -23,6 +23,7 @@ use crate::model::{Delivery, LiveEvent, NewTicket, Priority, Ticket};
 use crate::server::board::{
     description_column, description_update_body, read_description, reference_for,
 };
+use crate::server::cluster::ClusterMessage;
 use crate::server::db::Backend;
 use crate::server::db::now_unix;
 
@@ -500,7 +501,22 @@ impl TicketService {
                 delivery: delivery.clone(),
             },
         );
-        if let Some(waiters) = self.waiters.lock().ok().and_then(|mut w| w.remove(&row.id)) {
+        // The request waiting for this row may be on another instance.
+        self.cluster.send(ClusterMessage::Delivered {
+            outbox_id: row.id.clone(),
+            delivery: delivery.clone(),
+        });
+        self.wake_waiters(&row.id, delivery);
+    }
+
+    /// Answers the requests on this instance waiting for outbox row `outbox_id`.
+    pub fn wake_waiters(&self, outbox_id: &str, delivery: Delivery) {
+        if let Some(waiters) = self
+            .waiters
+            .lock()
+            .ok()
+            .and_then(|mut w| w.remove(outbox_id))
+        {
             for waiter in waiters {
                 let _ = waiter.send(delivery.clone());
             }
