@@ -74,7 +74,7 @@ pub enum BoardChange {
     Restored,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ParsedEvent {
     pub trigger_uuid: String,
     pub item_id: String,
@@ -255,6 +255,30 @@ impl BoardEvents {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))
+    }
+
+    /// Takes a webhook's event: processed here in the background, or, when instances share a
+    /// database, queued for the one that processes them all (see `server::cluster`).
+    pub async fn accept(self: &Arc<Self>, event: ParsedEvent) {
+        if self.cluster.is_shared() {
+            let queued = match serde_json::to_value(&event) {
+                Ok(value) => self
+                    .cluster
+                    .queue_board_event(value)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(error) => Err(error.to_string()),
+            };
+            match queued {
+                Ok(()) => return,
+                // Better processed here, at the price of a batch of its own, than lost.
+                Err(error) => {
+                    tracing::warn!(%error, "could not queue a webhook; processing it here")
+                }
+            }
+        }
+        let events = self.clone();
+        tokio::spawn(async move { events.process(event).await });
     }
 
     /// Brings the caches up to date with what happened, tells the other instances (what
@@ -830,6 +854,15 @@ impl ClusterReceiver for BoardEvents {
                 outbox_id,
                 delivery,
             } => self.tickets.wake_waiters(&outbox_id, delivery),
+        }
+    }
+
+    async fn process_queued(&self, event: Value) {
+        match serde_json::from_value::<ParsedEvent>(event) {
+            Ok(event) => self.process(event).await,
+            Err(error) => {
+                tracing::warn!(%error, "cluster: a queued board event was not understood")
+            }
         }
     }
 }

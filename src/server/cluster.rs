@@ -11,6 +11,15 @@
 //! seconds). With SQLite there is one instance and nothing to tell: [`Cluster::send`] does
 //! nothing.
 //!
+//! monday's webhooks, whichever instance receives them, are processed by one instance at a
+//! time, the leader (whoever holds a PostgreSQL advisory lock): it alone reads from monday for
+//! them, batching reads of new items as one instance does, so two instances spend no more
+//! monday calls per change than one. The receiving instance queues the event in
+//! `board_event_queue` and answers monday at once; a row leaves the queue once processed, so
+//! when the leader dies another instance takes the lock within [`LEAD_RETRY`] and processes
+//! what was left (at least once: an event the dead leader was half-way through is processed
+//! again, which only repeats a cache update and a live event).
+//!
 //! Ordering: each instance sends its messages in order over one connection, so another
 //! instance applies them in the order they were sent (a cache change before the live event that
 //! makes browsers reload). Between instances rows are read in id order; a row whose transaction
@@ -31,6 +40,13 @@ use crate::model::{Delivery, LiveEvent, Ticket};
 
 /// The PostgreSQL channel the instances listen on.
 const CHANNEL: &str = "portal_cluster";
+/// The channel announcing a queued webhook to the leader.
+const QUEUE_CHANNEL: &str = "portal_board_events";
+/// The advisory lock whose holder processes the board's webhooks (an arbitrary, fixed key).
+const LEADER_LOCK: i64 = 0x626f_6172_645f_6576;
+/// How often an instance that is not the leader tries to become it, and the leader checks
+/// that it still is.
+pub const LEAD_RETRY: Duration = Duration::from_secs(1);
 /// How often an instance looks for messages without being told (a lost notification).
 pub const POLL_EVERY: Duration = Duration::from_secs(2);
 /// How long after a higher id a row may still commit and be read.
@@ -70,6 +86,8 @@ pub enum ClusterMessage {
 #[async_trait::async_trait]
 pub trait ClusterReceiver: Send + Sync {
     async fn receive(&self, message: ClusterMessage);
+    /// Processes a queued board event (only ever called on the leader).
+    async fn process_queued(&self, event: serde_json::Value);
 }
 
 /// This instance's side of the conversation. Cheap to clone.
@@ -115,16 +133,38 @@ impl Cluster {
         }
     }
 
-    /// Hands other instances' messages to `receiver` until shut down.
+    /// Hands other instances' messages to `receiver` until shut down, and takes its turn as
+    /// the leader that processes the board's webhooks.
     pub fn listen(&self, receiver: Arc<dyn ClusterReceiver>, shutdown: watch::Receiver<bool>) {
         if let Db::Postgres(pool) = &self.db {
             tokio::spawn(receive_all(
                 pool.clone(),
                 self.instance.clone(),
-                receiver,
-                shutdown,
+                receiver.clone(),
+                shutdown.clone(),
             ));
+            tokio::spawn(lead(pool.clone(), receiver, shutdown));
         }
+    }
+
+    /// Queues a webhook's event for the leader (PostgreSQL only: returns it otherwise).
+    pub async fn queue_board_event(&self, event: serde_json::Value) -> Result<(), QueueError> {
+        let Db::Postgres(pool) = &self.db else {
+            return Err(QueueError::NotShared);
+        };
+        sqlx::query(
+            "WITH queued AS (
+                 INSERT INTO board_event_queue (payload, received_at) VALUES ($1, $2)
+                 RETURNING id)
+             SELECT pg_notify($3, (SELECT id FROM queued)::text)",
+        )
+        .bind(event.to_string())
+        .bind(now_unix())
+        .bind(QUEUE_CHANNEL)
+        .execute(pool)
+        .await
+        .map(|_| ())
+        .map_err(QueueError::Database)
     }
 
     /// Removes rows older than an hour. Returns how many.
@@ -136,6 +176,115 @@ impl Cluster {
                 .await
                 .map(|done| done.rows_affected()),
             Db::Sqlite(_) => Ok(0),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("there is one instance: nothing to queue for")]
+    NotShared,
+    #[error("the queue could not be written: {0}")]
+    Database(sqlx::Error),
+}
+
+/// Waits to become the leader, then processes queued board events (each in a task of its own,
+/// as one instance processes webhooks) until it loses the lock or shuts down.
+async fn lead(
+    pool: PgPool,
+    receiver: Arc<dyn ClusterReceiver>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        if let Some(lock) = take_the_lead(&pool).await {
+            tracing::info!("this instance now processes the board's webhooks");
+            let outcome = process_queue(&pool, lock, receiver.clone(), &mut shutdown).await;
+            if let Err(error) = outcome {
+                tracing::warn!(%error, "cluster: no longer the leader; trying again");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(LEAD_RETRY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+/// A connection of its own holding the leader's lock, when this instance got it.
+async fn take_the_lead(pool: &PgPool) -> Option<sqlx::PgConnection> {
+    use sqlx::Connection;
+    let mut connection = sqlx::PgConnection::connect_with(&pool.connect_options())
+        .await
+        .ok()?;
+    let held: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(LEADER_LOCK)
+        .fetch_one(&mut connection)
+        .await
+        .ok()?;
+    if held {
+        Some(connection)
+    } else {
+        let _ = connection.close().await;
+        None
+    }
+}
+
+async fn process_queue(
+    pool: &PgPool,
+    mut lock: sqlx::PgConnection,
+    receiver: Arc<dyn ClusterReceiver>,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Result<(), sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.ignore_pool_close_event(true);
+    listener.listen(QUEUE_CHANNEL).await?;
+    let (done, mut finished) = mpsc::unbounded_channel::<i64>();
+    let mut running: Vec<i64> = Vec::new();
+    let mut checked = Instant::now();
+    loop {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, payload FROM board_event_queue WHERE NOT (id = ANY($1))
+             ORDER BY id LIMIT 500",
+        )
+        .bind(&running)
+        .fetch_all(pool)
+        .await?;
+        for (id, payload) in rows {
+            running.push(id);
+            let (receiver, done) = (receiver.clone(), done.clone());
+            tokio::spawn(async move {
+                match serde_json::from_str(&payload) {
+                    Ok(event) => receiver.process_queued(event).await,
+                    Err(error) => {
+                        tracing::warn!(%error, id, "cluster: a queued event was not understood")
+                    }
+                }
+                let _ = done.send(id);
+            });
+        }
+        tokio::select! {
+            notified = listener.recv() => { notified?; }
+            Some(id) = finished.recv() => {
+                let mut ids = vec![id];
+                while let Ok(more) = finished.try_recv() {
+                    ids.push(more);
+                }
+                sqlx::query("DELETE FROM board_event_queue WHERE id = ANY($1)")
+                    .bind(&ids)
+                    .execute(pool)
+                    .await?;
+                running.retain(|id| !ids.contains(id));
+            }
+            () = tokio::time::sleep(POLL_EVERY) => {}
+            _ = shutdown.changed() => return Ok(()),
+        }
+        // The lock lives as long as its connection: make sure it still does.
+        if checked.elapsed() >= LEAD_RETRY {
+            sqlx::query("SELECT 1").execute(&mut lock).await?;
+            checked = Instant::now();
         }
     }
 }

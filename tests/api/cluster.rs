@@ -124,7 +124,10 @@ async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
         d.b.live_socket(Some(&cookie), Some(&d.b.base_url))
             .await
             .expect("a socket on B");
-    let calls_by_b = d.b.state.board.requests_sent();
+    // monday calls by both instances: a change costs what it costs one instance, whichever
+    // received the webhook (the leader reads, the other learns from it).
+    let calls = || d.a.state.board.requests_sent() + d.b.state.board.requests_sent();
+    let before = calls();
 
     let started = Instant::now();
     team_sets_status(&d.board, &ticket.id, "Resolved").await;
@@ -148,7 +151,7 @@ async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
         started.elapsed().as_millis()
     );
 
-    // B's next page load shows it, and B asked monday nothing: A read, B learnt from A.
+    // B's next page load shows it, with no more than one read for the change in all.
     let listed = d.b.state.tickets.list(&ana).await.expect("a list").value;
     let now = listed.iter().find(|t| t.id == ticket.id).expect("listed");
     assert_eq!(now.status, Status::Resolved);
@@ -159,13 +162,14 @@ async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
         page.contains(&ticket.title),
         "the page on B shows it resolved"
     );
-    assert_eq!(
-        d.b.state.board.requests_sent(),
-        calls_by_b,
-        "B spent no monday call on A's change"
+    assert!(
+        calls() - before <= 1,
+        "one read at most for the change, by one instance ({} calls)",
+        calls() - before
     );
 
-    // A team reply in the ticket's thread, and a rename: the same, with no call by B.
+    // A team reply on the ticket: the same.
+    let before = calls();
     let item_id: u64 = ticket.id.parse().unwrap();
     d.board
         .board
@@ -179,7 +183,7 @@ async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
         }
         other => panic!("B's socket heard {other:?}"),
     }
-    assert_eq!(d.b.state.board.requests_sent(), calls_by_b);
+    assert!(calls() - before <= 1, "{} calls", calls() - before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -27,6 +27,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod calls;
+mod cluster;
 mod flood;
 mod yardstick;
 
@@ -57,6 +58,10 @@ struct Args {
     /// Where the `client-portal` and `monday-local` binaries are (default: beside this program).
     #[arg(long)]
     binaries: Option<PathBuf>,
+    /// A PostgreSQL server (`postgres://user@host:port/db`) to measure two instances behind
+    /// nginx on, in a database of its own (`./scripts/bench` starts a throw-away one).
+    #[arg(long)]
+    postgres: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -244,6 +249,10 @@ const WEBHOOK_SECRET: &str = "bench-webhook-secret-0123456789";
 struct PortalEnv {
     data_dir: PathBuf,
     public_url: String,
+    /// Where this instance listens, when it is not the public URL (behind a proxy).
+    listen: Option<String>,
+    /// `DATABASE_URL`, when not the data directory's SQLite file.
+    database_url: Option<String>,
     board_url: String,
     board_token: String,
     board_id: String,
@@ -256,7 +265,9 @@ fn server_env(command: &mut tokio::process::Command, env: &PortalEnv) {
         .env("DATA_DIR", &env.data_dir)
         .env(
             "LEPTOS_SITE_ADDR",
-            env.public_url.trim_start_matches("http://"),
+            env.listen
+                .as_deref()
+                .unwrap_or(env.public_url.trim_start_matches("http://")),
         )
         .env("PORTAL_PUBLIC_URL", &env.public_url)
         .env("LEPTOS_OUTPUT_NAME", "client_portal")
@@ -269,6 +280,10 @@ fn server_env(command: &mut tokio::process::Command, env: &PortalEnv) {
         .env("LIMIT_REPLIES_PER_HOUR", "100000000")
         .env("LIMIT_WRITES_PER_HOUR_PER_ADDRESS", "100000000")
         .env("RUST_LOG", "warn,client_portal::startup=info");
+    if let Some(url) = &env.database_url {
+        command.env("DATABASE_URL", url);
+        command.env("TRUSTED_PROXIES", "127.0.0.1");
+    }
 }
 
 /// Starts `monday-local` with the benchmark's board and returns it with its URL, token and
@@ -348,34 +363,10 @@ async fn invite(binary: &Path, env: &PortalEnv, portal: &str) -> String {
         .to_owned()
 }
 
-async fn start_portal(binaries: &Path, portals: usize, tickets: usize) -> (Portal, Value) {
-    let binary = binaries.join("client-portal");
-    let data_dir = std::env::temp_dir().join(format!("portal-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data_dir);
-    std::fs::create_dir_all(&data_dir).expect("a data directory");
-    let (board, printed) =
-        start_board(&binaries.join("monday-local"), &data_dir, portals, tickets).await;
-    let env = PortalEnv {
-        data_dir: data_dir.clone(),
-        public_url: format!("http://127.0.0.1:{}", free_port()),
-        board_url: printed["url"].clone(),
-        board_token: printed["token"].clone(),
-        board_id: printed["board"].clone(),
-    };
-
-    // Each benchmark portal gets a member with two links: one for a browser session, one for
-    // the REST API's token.
-    let mut entries = Vec::new();
-    for portal in (0..portals).map(monday_local::bench_portal_id) {
-        let session_token = invite(&binary, &env, &portal).await;
-        let api_token = invite(&binary, &env, &portal).await;
-        entries.push(json!({
-            "portal": portal, "session_token": session_token, "api_token": api_token,
-        }));
-    }
-
-    let mut serve = tokio::process::Command::new(&binary);
-    server_env(&mut serve, &env);
+/// Starts `client-portal serve` and waits until it listens; returns it with its pid.
+async fn serve(binary: &Path, env: &PortalEnv) -> (tokio::process::Child, u32) {
+    let mut serve = tokio::process::Command::new(binary);
+    server_env(&mut serve, env);
     let mut child = serve
         .arg("serve")
         .stdout(Stdio::null())
@@ -393,6 +384,38 @@ async fn start_portal(binaries: &Path, portals: usize, tickets: usize) -> (Porta
         }
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, pid)
+}
+
+async fn start_portal(binaries: &Path, portals: usize, tickets: usize) -> (Portal, Value) {
+    let binary = binaries.join("client-portal");
+    let data_dir = std::env::temp_dir().join(format!("portal-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).expect("a data directory");
+    let (board, printed) =
+        start_board(&binaries.join("monday-local"), &data_dir, portals, tickets).await;
+    let env = PortalEnv {
+        data_dir: data_dir.clone(),
+        public_url: format!("http://127.0.0.1:{}", free_port()),
+        listen: None,
+        database_url: None,
+        board_url: printed["url"].clone(),
+        board_token: printed["token"].clone(),
+        board_id: printed["board"].clone(),
+    };
+
+    // Each benchmark portal gets a member with two links: one for a browser session, one for
+    // the REST API's token.
+    let mut entries = Vec::new();
+    for portal in (0..portals).map(monday_local::bench_portal_id) {
+        let session_token = invite(&binary, &env, &portal).await;
+        let api_token = invite(&binary, &env, &portal).await;
+        entries.push(json!({
+            "portal": portal, "session_token": session_token, "api_token": api_token,
+        }));
+    }
+
+    let (child, pid) = serve(&binary, &env).await;
     // The board checks the webhook URL with a challenge the running portal answers.
     portal_command(&binary, &env, &["setup-board"]).await;
     (
@@ -613,23 +636,23 @@ async fn a_day(
 /// as when clients have their dashboards open), and all of them together.
 async fn per_webhook(
     client: &reqwest::Client,
-    url: &str,
+    instances: &[String],
     control: &calls::Control,
     tickets: &[(String, String)],
-) -> Vec<(String, String)> {
+) -> (f64, Vec<(String, String)>) {
     let mut dice = calls::Dice::new(42);
     let mut parts = Vec::new();
     let mut total_calls = 0.0;
     let mut total_webhooks = 0;
     for kind in calls::Change::ALL {
-        let before = metric(client, url, "portal_monday_requests_total").await;
+        let before = monday_calls(client, instances).await;
         let delivered_before = control.settled().await;
         for n in 0..20 {
             calls::change(control, kind, 1_000 + n, tickets, &mut dice).await;
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let webhooks = control.settled().await - delivered_before;
-        let used = metric(client, url, "portal_monday_requests_total").await - before;
+        let used = monday_calls(client, instances).await - before;
         total_calls += used;
         total_webhooks += webhooks;
         parts.push(format!(
@@ -638,14 +661,150 @@ async fn per_webhook(
             used / webhooks.max(1) as f64
         ));
     }
-    vec![(
-        "monday calls per webhook, mixed run (20 each of status, priority, rename, create, reply; lists warm)".to_owned(),
-        format!(
-            "{:.3} ({total_calls:.0} calls over {total_webhooks} webhooks: {})",
-            total_calls / total_webhooks.max(1) as f64,
-            parts.join(", ")
-        ),
-    )]
+    let per_change = total_calls / total_webhooks.max(1) as f64;
+    let instances_named = if instances.len() == 1 {
+        String::new()
+    } else {
+        format!(", {} instances behind nginx", instances.len())
+    };
+    (
+        per_change,
+        vec![(
+            format!(
+                "monday calls per webhook, mixed run (20 each of status, priority, rename, create, reply; lists warm{instances_named})"
+            ),
+            format!(
+                "{per_change:.3} ({total_calls:.0} calls over {total_webhooks} webhooks: {})",
+                parts.join(", ")
+            ),
+        )],
+    )
+}
+
+/// monday calls the `instances` (base URLs) have made, from their `/metrics`.
+async fn monday_calls(client: &reqwest::Client, instances: &[String]) -> f64 {
+    let mut total = 0.0;
+    for url in instances {
+        total += metric(client, url, "portal_monday_requests_total").await;
+    }
+    total
+}
+
+/// What webhook-to-socket latency measured: every delivery, and those to sockets on another
+/// instance than the one the webhook reached.
+struct SocketLatency {
+    connected: usize,
+    all: Vec<Duration>,
+    elsewhere: Vec<Duration>,
+    missed: usize,
+}
+
+/// Opens `sockets` live sockets (member `n % members`, on instance `n % instances`), then
+/// fires `webhooks` status changes at `webhook_base` one at a time (as monday sends them, the
+/// new label in the payload) and times each arrival.
+async fn webhook_to_socket(
+    client: &reqwest::Client,
+    members: &[Member],
+    instances: &[String],
+    webhook_base: &str,
+    sockets: usize,
+    webhooks: usize,
+) -> SocketLatency {
+    type Arrivals = HashMap<String, Vec<(Instant, bool)>>;
+    let received: Arc<Mutex<Arrivals>> = Arc::default();
+    let mut listeners = Vec::new();
+    for n in 0..sockets {
+        let member = &members[n % members.len()];
+        let instance = &instances[n % instances.len()];
+        let Some(mut socket) = open_socket(instance, &member.cookie).await else {
+            continue;
+        };
+        let elsewhere = instance != webhook_base;
+        let received = received.clone();
+        listeners.push(tokio::spawn(async move {
+            while let Some(Ok(message)) = socket.next().await {
+                if let Message::Text(text) = message
+                    && let Ok(event) = serde_json::from_str::<Value>(&text)
+                    && event["type"] == "status_changed"
+                    && let Some(id) = event["ticket_id"].as_str()
+                {
+                    received
+                        .lock()
+                        .await
+                        .entry(id.to_owned())
+                        .or_default()
+                        .push((Instant::now(), elsewhere));
+                }
+            }
+        }));
+    }
+    let connected = listeners.len();
+    let mut ids = Vec::new();
+    for member in members {
+        let tickets: Value = match client
+            .get(format!("{webhook_base}/api/v1/tickets/{}", member.portal))
+            .bearer_auth(&member.jwt)
+            .send()
+            .await
+        {
+            Ok(response) => response.json().await.unwrap_or(Value::Null),
+            Err(_) => Value::Null,
+        };
+        for ticket in tickets.as_array().into_iter().flatten().take(5) {
+            if let Some(id) = ticket["id"]
+                .as_str()
+                .filter(|id| id.chars().all(|c| c.is_ascii_digit()))
+            {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    let per_portal = (connected / members.len().max(1)).max(1);
+    let mut result = SocketLatency {
+        connected,
+        all: Vec::new(),
+        elsewhere: Vec::new(),
+        missed: 0,
+    };
+    let sequence = AtomicU64::new(0);
+    for n in 0..webhooks.min(ids.len().max(1) * 1000) {
+        let Some(id) = ids.get(n * 7 % ids.len().max(1)) else {
+            break;
+        };
+        received.lock().await.remove(id);
+        let payload = json!({"event": {
+            "type": "update_column_value", "pulseId": id.parse::<u64>().unwrap_or_default(), "columnId": "status",
+            "columnType": "color", "value": {"label": {"index": 1, "text": "In Progress"}, "post_id": null},
+            "triggerUuid": format!("bench-{}-{}", std::process::id(), sequence.fetch_add(1, Ordering::Relaxed)),
+        }});
+        let sent = Instant::now();
+        let _ = client
+            .post(format!("{webhook_base}/webhooks/monday/{WEBHOOK_SECRET}"))
+            .json(&payload)
+            .send()
+            .await;
+        let deadline = Instant::now() + Duration::from_secs(2);
+        loop {
+            let got = received.lock().await.get(id).map_or(0, Vec::len);
+            if got >= per_portal || Instant::now() > deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+        let arrivals = received.lock().await.remove(id).unwrap_or_default();
+        result.missed += per_portal.saturating_sub(arrivals.len());
+        for (at, elsewhere) in arrivals {
+            let latency = at.duration_since(sent);
+            result.all.push(latency);
+            if elsewhere {
+                result.elsewhere.push(latency);
+            }
+        }
+    }
+    for listener in listeners {
+        listener.abort();
+    }
+    result
 }
 
 #[tokio::main]
@@ -688,7 +847,9 @@ async fn main() {
     let (day_rows, tickets) = a_day(&client, &url, &members, &control).await;
     rows.extend(day_rows);
     eprintln!("monday calls per webhook, by kind…");
-    rows.extend(per_webhook(&client, &url, &control, &tickets).await);
+    let (calls_per_change, per_webhook_rows) =
+        per_webhook(&client, std::slice::from_ref(&url), &control, &tickets).await;
+    rows.extend(per_webhook_rows);
     // The throughput measurements below load the board far beyond a day of real use; an
     // Enterprise plan's limits keep the load generator from running the board's day out.
     control
@@ -818,102 +979,29 @@ async fn main() {
     ));
 
     eprintln!("webhook-to-socket latency with {} sockets…", args.sockets);
-    let received: Arc<Mutex<HashMap<String, Vec<Instant>>>> = Arc::default();
-    let mut listeners = Vec::new();
-    for n in 0..args.sockets {
-        let member = &members[n % members.len()];
-        let Some(mut socket) = open_socket(&url, &member.cookie).await else {
-            continue;
-        };
-        let received = received.clone();
-        listeners.push(tokio::spawn(async move {
-            while let Some(Ok(message)) = socket.next().await {
-                if let Message::Text(text) = message
-                    && let Ok(event) = serde_json::from_str::<Value>(&text)
-                    && event["type"] == "status_changed"
-                    && let Some(id) = event["ticket_id"].as_str()
-                {
-                    received
-                        .lock()
-                        .await
-                        .entry(id.to_owned())
-                        .or_default()
-                        .push(Instant::now());
-                }
-            }
-        }));
-    }
-    let connected = listeners.len();
-    let ids: Vec<(String, String)> = {
-        let mut ids = Vec::new();
-        for member in members.iter() {
-            let tickets: Value = client
-                .get(format!("{url}/api/v1/tickets/{}", member.portal))
-                .bearer_auth(&member.jwt)
-                .send()
-                .await
-                .expect("tickets")
-                .json()
-                .await
-                .expect("JSON");
-            for ticket in tickets.as_array().into_iter().flatten().take(5) {
-                if let Some(id) = ticket["id"]
-                    .as_str()
-                    .filter(|id| id.chars().all(|c| c.is_ascii_digit()))
-                {
-                    ids.push((member.portal.clone(), id.to_owned()));
-                }
-            }
-        }
-        ids
-    };
-    let per_portal = (args.sockets / members.len()).max(1);
-    let mut latencies = Vec::new();
-    let mut missing = 0usize;
-    let sequence = AtomicU64::new(0);
-    for n in 0..args.webhooks {
-        let (_, id) = &ids[n * 7 % ids.len()];
-        received.lock().await.remove(id);
-        // As monday sends it: the new label is in the payload.
-        let payload = json!({"event": {
-            "type": "update_column_value", "pulseId": id.parse::<u64>().unwrap_or_default(), "columnId": "status",
-            "columnType": "color", "value": {"label": {"index": 1, "text": "In Progress"}, "post_id": null},
-            "triggerUuid": format!("bench-{}-{}", std::process::id(), sequence.fetch_add(1, Ordering::Relaxed)),
-        }});
-        let sent = Instant::now();
-        let _ = client
-            .post(format!("{url}/webhooks/monday/{WEBHOOK_SECRET}"))
-            .json(&payload)
-            .send()
-            .await;
-        let deadline = Instant::now() + Duration::from_secs(2);
-        loop {
-            let got = received.lock().await.get(id).map_or(0, Vec::len);
-            if got >= per_portal || Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_micros(200)).await;
-        }
-        let arrivals = received.lock().await.remove(id).unwrap_or_default();
-        missing += per_portal.saturating_sub(arrivals.len());
-        latencies.extend(arrivals.into_iter().map(|at| at.duration_since(sent)));
-    }
+    let latency = webhook_to_socket(
+        &client,
+        &members,
+        std::slice::from_ref(&url),
+        &url,
+        args.sockets,
+        args.webhooks,
+    )
+    .await;
     rows.push((
         format!(
-            "Webhook to socket, {connected} sockets across {} portals",
+            "Webhook to socket, {} sockets across {} portals",
+            latency.connected,
             members.len()
         ),
         format!(
             "p50 {}, p99 {} over {} deliveries ({} missed)",
-            ms(percentile(&latencies, 0.5)),
-            ms(percentile(&latencies, 0.99)),
-            latencies.len(),
-            missing
+            ms(percentile(&latency.all, 0.5)),
+            ms(percentile(&latency.all, 0.99)),
+            latency.all.len(),
+            latency.missed
         ),
     ));
-    for listener in listeners {
-        listener.abort();
-    }
 
     eprintln!("memory per idle socket with {} sockets…", args.idle_sockets);
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -999,6 +1087,26 @@ async fn main() {
             waiting
         ),
     ));
+
+    if let Some(postgres) = &args.postgres {
+        eprintln!("two instances on PostgreSQL behind nginx…");
+        rows.extend(
+            cluster::run(
+                &binaries,
+                postgres,
+                &cluster::Settings {
+                    portals: args.portals,
+                    tickets: args.tickets,
+                    clients: args.clients,
+                    seconds: args.seconds,
+                    sockets: args.sockets,
+                    webhooks: args.webhooks,
+                    single_instance_calls_per_change: calls_per_change,
+                },
+            )
+            .await,
+        );
+    }
 
     let pkg = Path::new("target/site/pkg");
     let wasm = gzip_size(&pkg.join("client_portal.wasm"));

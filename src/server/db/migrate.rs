@@ -44,6 +44,7 @@ pub const SQLITE: &[Migration] = &[
 pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261124000001, "schema"),
     migration!("postgres", 20261124000002, "threads_and_calls"),
+    migration!("postgres", 20261124000003, "board_event_queue"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

@@ -94,7 +94,6 @@ async fn receive(state: AppState, body: Bytes) -> Response {
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
     }
-    let events = state.board_events.clone();
-    tokio::spawn(async move { events.process(event).await });
+    state.board_events.accept(event).await;
     Json(json!({ "ok": true })).into_response()
 }
