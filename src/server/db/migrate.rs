@@ -38,12 +38,14 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261123000004, "outbox"),
     migration!("sqlite", 20261124000005, "sessions_and_leases"),
     migration!("sqlite", 20261124000006, "threads_and_calls"),
+    migration!("sqlite", 20261124000007, "notifications"),
 ];
 
 /// Every PostgreSQL migration.
 pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261124000001, "schema"),
     migration!("postgres", 20261124000002, "threads_and_calls"),
+    migration!("postgres", 20261124000003, "notifications"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

@@ -84,7 +84,7 @@ pub fn reply_is_public(text: &str, thread_open: bool, markers: &Markers) -> bool
 }
 
 fn strip_tags(html: &str) -> String {
-    ammonia::Builder::empty().clean(html).to_string()
+    crate::server::html::strip_tags(html)
 }
 
 /// Removes the first occurrence of the marker (it is the start of the text) and sanitises.
@@ -107,11 +107,7 @@ pub fn public_body_html(body: &str, marker: &str) -> String {
 /// monday's update HTML through an allow-list: formatting and links stay, scripts, styles,
 /// event handlers and unknown elements go; links open safely.
 pub fn sanitize(html: &str) -> String {
-    ammonia::Builder::default()
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .clean(html)
-        .to_string()
+    crate::server::html::sanitize(html)
 }
 
 fn author_of(creator: Option<&monday::UserRef>) -> String {
