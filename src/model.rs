@@ -1046,9 +1046,5 @@ pub struct NotifyPrefs {
 /// Whether `id` can stand in a `/tickets/{id}` path as it is: monday's digits, or a pending
 /// ticket's `pending-<uuid>`.
 pub fn valid_ticket_path_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 80
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }

@@ -30,6 +30,7 @@ use crate::server::http::probe::MondayProbe;
 use crate::server::http::state::{AppState, Services};
 use crate::server::live_hub::LiveHub;
 use crate::server::mail::{MailError, Mailer};
+use crate::server::notify::Notifier;
 use crate::server::tickets::{TicketService, TicketSettings};
 use crate::server::{board, demo, devtools, http};
 
@@ -100,6 +101,14 @@ impl Application {
         // Names this process wherever instances share the database: outbox leases, the
         // shared call count, the cluster's event stream.
         let instance = uuid::Uuid::new_v4().simple().to_string();
+        let notifier = Arc::new(Notifier::new(
+            db.clone(),
+            auth.clone(),
+            config.notify.clone(),
+            config.public_url().to_owned(),
+            instance.clone(),
+            config.limits.outbox_lease.max(Duration::from_secs(120)),
+        ));
         let tickets = Arc::new(TicketService::new(
             db.clone(),
             board.clone(),
@@ -112,6 +121,7 @@ impl Application {
                 outbox_lease: config.limits.outbox_lease,
                 instance: instance.clone(),
                 internal_marker: config.monday.internal_marker.clone(),
+                notifier: notifier.clone(),
             },
         ));
         let board_events = Arc::new(BoardEvents::new(db.clone(), tickets.clone(), live.clone()));
@@ -127,8 +137,10 @@ impl Application {
             shutdown_rx.clone(),
         );
         tickets.spawn_outbox(shutdown_rx.clone());
+        notifier.spawn_queue(shutdown_rx.clone());
         spawn_housekeeping(
             auth.clone(),
+            notifier.clone(),
             board_events.clone(),
             db.clone(),
             config.auth.audit_retention,
@@ -175,6 +187,7 @@ impl Application {
                 tickets,
                 live,
                 board_events,
+                notifier,
                 write_limits,
                 live_sockets: Arc::default(),
                 sessions,
@@ -251,10 +264,14 @@ impl Application {
 /// sessions) are pruned.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 
+/// How long sent notifications are kept (their unsubscribe links work that long).
+const NOTIFICATIONS_KEPT: Duration = Duration::from_secs(90 * 24 * 3600);
+
 /// Prunes what is kept only for a while, at start-up and every [`HOUSEKEEPING_EVERY`], so a
 /// flood of failed sign-ins or webhooks cannot grow the database without bound.
 fn spawn_housekeeping(
     auth: Arc<Auth>,
+    notifier: Arc<Notifier>,
     board_events: Arc<BoardEvents>,
     db: Db,
     audit_retention: Duration,
@@ -267,6 +284,9 @@ fn spawn_housekeeping(
                 Ok(0) => {}
                 Ok(rows) => tracing::info!(rows, "pruned old audit rows and links"),
                 Err(error) => tracing::warn!(%error, "could not prune the audit log"),
+            }
+            if let Err(error) = notifier.prune(NOTIFICATIONS_KEPT).await {
+                tracing::warn!(%error, "could not prune sent notifications");
             }
             if let Err(error) = board_events.prune_receipts().await {
                 tracing::warn!(%error, "could not prune webhook receipts");

@@ -19,8 +19,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::db::{Db, now_unix};
 use super::live_hub::LiveHub;
+use super::notify::{Change, Notice};
 use super::tickets::{TicketService, conversation};
-use crate::model::{LiveEvent, Ticket};
+use crate::model::{LiveEvent, Reply, Ticket};
 
 /// How long a `triggerUuid` is remembered (monday retries for 30 minutes).
 const RECEIPT_SECONDS: i64 = 24 * 3600;
@@ -259,6 +260,33 @@ impl BoardEvents {
         }
     }
 
+    /// Reports a change to the ticket's people (the notifier decides who wants a mail).
+    async fn notify(&self, ticket: &Ticket, change: Change) {
+        self.tickets
+            .notifier()
+            .record(Notice {
+                portal_id: ticket.portal_id.clone(),
+                ticket_id: ticket.id.clone(),
+                ticket_title: ticket.title.clone(),
+                raised_by: ticket.client_email.clone(),
+                actor: None,
+                change,
+            })
+            .await;
+    }
+
+    /// A public team reply: mailed (a client's own message never is).
+    async fn team_replied(&self, ticket: &Ticket, reply: &Reply) {
+        if reply.from_client {
+            return;
+        }
+        let change = Change::TeamReply {
+            author: reply.author.clone(),
+            body_html: reply.body_html.clone(),
+        };
+        self.notify(ticket, change).await;
+    }
+
     fn publish(&self, portal_id: &str, event: LiveEvent) {
         if !portal_id.is_empty() {
             self.live.publish(portal_id, event);
@@ -405,6 +433,13 @@ impl BoardEvents {
                     &ticket.updated_at,
                 )
                 .await;
+            self.notify(
+                &ticket,
+                Change::StatusChanged {
+                    status: ticket.status,
+                },
+            )
+            .await;
             LiveEvent::StatusChanged {
                 ticket_id: ticket.id.clone(),
                 title: ticket.title.clone(),
@@ -556,6 +591,7 @@ impl BoardEvents {
                         shown_root,
                         tickets.markers(),
                     );
+                    self.team_replied(&ticket, &reply).await;
                     self.publish(
                         &ticket.portal_id,
                         LiveEvent::ReplyAdded {
@@ -584,6 +620,7 @@ impl BoardEvents {
                 .await;
             reply.author = name;
         }
+        self.team_replied(&ticket, &reply).await;
         self.publish(
             &ticket.portal_id,
             LiveEvent::ReplyAdded {

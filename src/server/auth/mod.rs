@@ -121,7 +121,7 @@ pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
     }
 }
 
-fn hash_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -129,13 +129,13 @@ fn hash_token(token: &str) -> String {
 }
 
 /// 32 random bytes, URL-safe: 43 characters.
-fn new_token() -> String {
+pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn plausible_token(token: &str) -> bool {
+pub fn plausible_token(token: &str) -> bool {
     token.len() == 43
         && token
             .bytes()

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use super::vars::{ConfigError, DatabaseUrl, Vars};
 use super::{
-    AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig, LogFormat, MailConfig, NotifyConfig,
-    MondayConfig, RunMode,
+    AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig, LogFormat, MailConfig,
+    MondayConfig, NotifyConfig, RunMode,
 };
 use crate::model::{Priority, Status};
 

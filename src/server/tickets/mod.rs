@@ -20,6 +20,7 @@ use super::auth::rate_limit::Limiter;
 use super::board::{CONTINUED, TicketBoard, description_from_update};
 use super::db::now_unix;
 use super::live_hub::LiveHub;
+use super::notify::Notifier;
 use crate::model::{
     Delivery, FieldError, LiveEvent, NewTicket, Priority, Reply, Status, Ticket, TicketDetail,
     TimelineEntry,
@@ -205,6 +206,8 @@ pub struct TicketService {
     instance: String,
     /// How long a claimed outbox row stays this instance's before another may take it over.
     lease: Duration,
+    /// Told when a ticket reached the team or monday refused something for good.
+    notifier: Arc<Notifier>,
 }
 
 pub struct TicketSettings {
@@ -218,6 +221,7 @@ pub struct TicketSettings {
     pub outbox_lease: Duration,
     /// This process, as outbox leases name it.
     pub instance: String,
+    pub notifier: Arc<Notifier>,
 }
 
 impl TicketService {
@@ -249,7 +253,13 @@ impl TicketService {
             misses,
             instance: settings.instance,
             lease: settings.outbox_lease,
+            notifier: settings.notifier,
         }
+    }
+
+    /// Where changes worth a mail are reported (the webhook side reports through this too).
+    pub fn notifier(&self) -> &Arc<Notifier> {
+        &self.notifier
     }
 
     pub fn board(&self) -> &TicketBoard {
