@@ -64,7 +64,13 @@ fn parse(raw: &str) -> Received {
     let boundary = headers
         .split("boundary=")
         .nth(1)
-        .map(|b| b.trim_matches(|c| c == '"' || c == ';').split('"').next().unwrap().to_owned())
+        .map(|b| {
+            b.trim_matches(|c| c == '"' || c == ';')
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
         .expect("a multipart mail");
     let mut text = String::new();
     let mut html = String::new();
@@ -167,8 +173,12 @@ async fn portal_with(window: &str, extra: &[(&str, &str)]) -> Portal {
 /// A member of `portal` and a ticket on the board that they raised.
 async fn ticket_of(app: &TestApp, portal: &str, email: &str, title: &str) -> (Member, u64) {
     let auth = &app.state.auth;
-    auth.upsert_portal(portal, Some("Acme Support")).await.unwrap();
-    auth.upsert_member(portal, email, Some("Kim")).await.unwrap();
+    auth.upsert_portal(portal, Some("Acme Support"))
+        .await
+        .unwrap();
+    auth.upsert_member(portal, email, Some("Kim"))
+        .await
+        .unwrap();
     let board = app.local_board();
     let board_id = board.board_id();
     let item = board
@@ -221,7 +231,10 @@ async fn continue_link(app: &TestApp, client: &reqwest::Client, link: &str) -> (
         .call(
             client,
             server_fn::<ContinueSignIn>(),
-            &[("portal_id", &param("portal_id")), ("token", &param("token"))],
+            &[
+                ("portal_id", &param("portal_id")),
+                ("token", &param("token")),
+            ],
         )
         .await;
     let location = response
@@ -238,7 +251,12 @@ async fn continue_link(app: &TestApp, client: &reqwest::Client, link: &str) -> (
 async fn a_team_reply_is_mailed_once_with_a_link_that_signs_in_and_opens_the_ticket() {
     let Portal { app, mut inbox, .. } = portal_with("1", &[]).await;
     let (member, item) = ticket_of(&app, "notify_a", "kim@a.test", "Printer jam").await;
-    team_posts(&app, item, "<p>@client We replaced the <b>toner</b> &amp; rollers</p>").await;
+    team_posts(
+        &app,
+        item,
+        "<p>@client We replaced the <b>toner</b> &amp; rollers</p>",
+    )
+    .await;
 
     let mail = next_mail(&mut inbox, Duration::from_secs(10))
         .await
@@ -246,9 +264,16 @@ async fn a_team_reply_is_mailed_once_with_a_link_that_signs_in_and_opens_the_tic
     no_mail(&mut inbox, Duration::from_secs(2)).await;
     assert!(mail.subject().contains("replied"), "{}", mail.subject());
     assert!(mail.subject().contains("Printer jam"));
-    assert!(mail.text.contains("We replaced the toner & rollers"), "{}", mail.text);
+    assert!(
+        mail.text.contains("We replaced the toner & rollers"),
+        "{}",
+        mail.text
+    );
     assert!(!mail.text.contains("@client"));
-    assert!(mail.html.contains("<b>toner</b>"), "the team's formatting stays");
+    assert!(
+        mail.html.contains("<b>toner</b>"),
+        "the team's formatting stays"
+    );
     assert!(mail.html.contains("Acme Support"), "the portal's name");
     assert!(mail.header("To").unwrap().contains("kim@a.test"));
     // Threading and one-click unsubscribe.
@@ -268,7 +293,9 @@ async fn a_team_reply_is_mailed_once_with_a_link_that_signs_in_and_opens_the_tic
     let link = mail.link(&format!("{}/login?", app.base_url));
     let visitor = browser();
     for _ in 0..2 {
-        let page = app.page_text(&visitor, &link.replacen(&app.base_url, "", 1)).await;
+        let page = app
+            .page_text(&visitor, &link.replacen(&app.base_url, "", 1))
+            .await;
         assert!(page.contains("Continue as kim@a.test"), "{page}");
     }
     // Continuing signs in and opens that ticket.
@@ -281,7 +308,9 @@ async fn a_team_reply_is_mailed_once_with_a_link_that_signs_in_and_opens_the_tic
     // Twice: the link is spent.
     let (status, _) = continue_link(&app, &browser(), &link).await;
     assert!(status == 404 || status >= 300, "{status}");
-    let again = app.page_text(&browser(), &link.replacen(&app.base_url, "", 1)).await;
+    let again = app
+        .page_text(&browser(), &link.replacen(&app.base_url, "", 1))
+        .await;
     assert!(again.contains("expired or was already used"));
     let _ = member;
 }
@@ -299,7 +328,10 @@ async fn changes_within_the_window_are_one_mail_and_internal_notes_and_own_messa
         .call(
             &client,
             server_fn::<PostReply>(),
-            &[("ticket_id", &item.to_string()), ("body", "Any news on this?")],
+            &[
+                ("ticket_id", &item.to_string()),
+                ("body", "Any news on this?"),
+            ],
         )
         .await;
     assert!(response.status().is_success() || response.status().is_redirection());
@@ -363,19 +395,25 @@ async fn each_preference_is_honoured_and_the_digest_comes_at_the_chosen_hour() {
         .unwrap();
 
     // Replies only: In Progress is not mailed, Resolved is.
-    app.team_sets_status(&replies_item.to_string(), "In Progress").await;
+    app.team_sets_status(&replies_item.to_string(), "In Progress")
+        .await;
     no_mail(&mut inbox, Duration::from_secs(3)).await;
-    app.team_sets_status(&replies_item.to_string(), "Resolved").await;
-    let mail = next_mail(&mut inbox, Duration::from_secs(10)).await.unwrap();
+    app.team_sets_status(&replies_item.to_string(), "Resolved")
+        .await;
+    let mail = next_mail(&mut inbox, Duration::from_secs(10))
+        .await
+        .unwrap();
     assert!(mail.header("To").unwrap().contains("r@c.test"));
     assert_eq!(mail.subject(), "Replies only is now Resolved");
 
     // Nothing: nothing.
-    app.team_sets_status(&nothing_item.to_string(), "Resolved").await;
+    app.team_sets_status(&nothing_item.to_string(), "Resolved")
+        .await;
     team_posts(&app, nothing_item, "<p>@client Done</p>").await;
 
     // Digest: collected, not sent before the hour.
-    app.team_sets_status(&digest_item.to_string(), "In Progress").await;
+    app.team_sets_status(&digest_item.to_string(), "In Progress")
+        .await;
     team_posts(&app, digest_item_2, "<p>@client Which model is it?</p>").await;
     no_mail(&mut inbox, Duration::from_secs(4)).await;
     assert_eq!(notifier.counts().await.unwrap().collecting, 1);
@@ -386,7 +424,11 @@ async fn each_preference_is_honoured_and_the_digest_comes_at_the_chosen_hour() {
         .expect("the digest");
     no_mail(&mut inbox, Duration::from_secs(2)).await;
     assert!(mail.header("To").unwrap().contains("d@c.test"));
-    assert!(mail.subject().starts_with("Your daily summary"), "{}", mail.subject());
+    assert!(
+        mail.subject().starts_with("Your daily summary"),
+        "{}",
+        mail.subject()
+    );
     assert!(mail.text.contains("Digest one") && mail.text.contains("Digest two"));
     assert!(mail.text.contains("Which model is it?"));
     assert!(mail.text.contains("In Progress"));
@@ -399,7 +441,9 @@ async fn one_click_unsubscribe_works_by_post_and_a_get_changes_nothing() {
     let Portal { app, mut inbox, .. } = portal_with("1", &[]).await;
     let (member, item) = ticket_of(&app, "notify_d", "kim@d.test", "Email bounce").await;
     app.team_sets_status(&item.to_string(), "In Progress").await;
-    let mail = next_mail(&mut inbox, Duration::from_secs(10)).await.unwrap();
+    let mail = next_mail(&mut inbox, Duration::from_secs(10))
+        .await
+        .unwrap();
     let header = mail.header("List-Unsubscribe").unwrap();
     let url = header.trim_matches(|c| c == '<' || c == '>').to_owned();
     assert!(url.starts_with(&app.base_url), "{url}");
@@ -471,7 +515,9 @@ async fn notification_links_are_single_use_expiring_and_bound_to_their_member_an
     let moved = link.replace("portal_id=notify_e", "portal_id=notify_other");
     let (status, _) = continue_link(&app, &eve, &moved).await;
     assert!(status == 404 || (300..400).contains(&status), "{status}");
-    let page = app.page_text(&eve, &moved.replacen(&app.base_url, "", 1)).await;
+    let page = app
+        .page_text(&eve, &moved.replacen(&app.base_url, "", 1))
+        .await;
     assert!(page.contains("expired or was already used"));
     // The real link still works, signs in as its own member and opens its own ticket only.
     let (_, location) = continue_link(&app, &eve, &link).await;
@@ -486,7 +532,9 @@ async fn notification_links_are_single_use_expiring_and_bound_to_their_member_an
         .await
         .map(|d| d.rows_affected()))
     .unwrap();
-    let page = app.page_text(&browser(), &link.replacen(&app.base_url, "", 1)).await;
+    let page = app
+        .page_text(&browser(), &link.replacen(&app.base_url, "", 1))
+        .await;
     assert!(page.contains("expired or was already used"));
     let (status, location) = continue_link(&app, &browser(), &link).await;
     assert!(!location.starts_with("/tickets/"), "{status} {location}");
@@ -528,9 +576,17 @@ async fn mails_wait_while_smtp_refuses_and_go_out_once_after_a_restart() {
     refusing.store(true, Ordering::SeqCst);
     let auth = &app.state.auth;
     auth.upsert_portal("notify_f", None).await.unwrap();
-    auth.upsert_member("notify_f", "kim@f.test", None).await.unwrap();
+    auth.upsert_member("notify_f", "kim@f.test", None)
+        .await
+        .unwrap();
     for n in 0..5 {
-        assert_eq!(app.state.notifier.record(status_notice("notify_f", "kim@f.test", n)).await, 1);
+        assert_eq!(
+            app.state
+                .notifier
+                .record(status_notice("notify_f", "kim@f.test", n))
+                .await,
+            1
+        );
     }
     // Five minutes of refusals (on the queue's clock), retried with back-off.
     for _ in 0..10 {
@@ -538,12 +594,13 @@ async fn mails_wait_while_smtp_refuses_and_go_out_once_after_a_restart() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let (attempts,): (i64,) = client_portal::on_db!(&app.state.db, pool => sqlx::query_as(
-        "SELECT COALESCE(MIN(attempts), 0) FROM notify_mails",
+        "SELECT COALESCE(MAX(attempts), 0) FROM notify_mails",
     )
     .fetch_one(pool)
     .await)
     .unwrap();
-    assert!(attempts >= 1, "every mail was tried");
+    // The first in line is retried; the others wait behind it (one refusal pauses the queue).
+    assert!(attempts >= 3, "retried with back-off: {attempts}");
     assert_eq!(count(&app, "waiting").await, 5);
     assert_eq!(count(&app, "sent").await, 0);
     assert!(inbox.try_recv().is_err());
@@ -577,7 +634,9 @@ async fn instances_sharing_the_database_send_each_mail_once() {
     let Portal { app, mut inbox, .. } = portal_with("0", &[]).await;
     let auth = &app.state.auth;
     auth.upsert_portal("notify_g", None).await.unwrap();
-    auth.upsert_member("notify_g", "kim@g.test", None).await.unwrap();
+    auth.upsert_member("notify_g", "kim@g.test", None)
+        .await
+        .unwrap();
     let config = &app.state.config;
     let other = |name: &str| {
         Arc::new(Notifier::new(
@@ -619,13 +678,21 @@ async fn a_new_ticket_is_confirmed_once_it_reached_the_team() {
     let Portal { app, mut inbox, .. } = portal_with("1", &[]).await;
     let client = app.signed_in("notify_h", "kim@h.test").await;
     let response = app
-        .create_ticket(&client, "Laptop will not boot", "Black screen since the update.", "high")
+        .create_ticket(
+            &client,
+            "Laptop will not boot",
+            "Black screen since the update.",
+            "high",
+        )
         .await;
     assert!(response.status().is_success() || response.status().is_redirection());
     let mail = next_mail(&mut inbox, Duration::from_secs(10))
         .await
         .expect("the confirmation");
-    assert_eq!(mail.subject(), "We received your ticket: Laptop will not boot");
+    assert_eq!(
+        mail.subject(),
+        "We received your ticket: Laptop will not boot"
+    );
     assert!(mail.text.contains("Its reference is cp"), "{}", mail.text);
     // Straight through, so it does not say it waited.
     assert!(!mail.text.contains("could not be reached"));

@@ -110,7 +110,7 @@ pub struct QueueCounts {
 }
 
 /// One mail as the team console lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct QueuedMail {
     pub email: String,
     pub portal_id: String,
@@ -410,42 +410,17 @@ impl Notifier {
 
     /// The latest mails, newest first (the team console's list).
     pub async fn recent(&self, limit: i64) -> Result<Vec<QueuedMail>, sqlx::Error> {
-        let rows: Vec<(
-            String,
-            String,
-            Option<String>,
-            String,
-            i64,
-            i64,
-            Option<String>,
-            i64,
-        )> = crate::on_db!(&self.db, pool => sqlx::query_as(
-                "SELECT m.email, m.portal_id, m.ticket_id, m.state,
-                        (SELECT COUNT(*) FROM notify_events e
-                         WHERE e.mail_id = m.id OR (m.state = 'collecting' AND e.mail_id IS NULL AND e.channel = m.channel)),
-                        m.attempts, m.last_error, m.created_at
-                 FROM notify_mails m ORDER BY m.seq DESC LIMIT $1",
-            )
-            .bind(limit)
-            .fetch_all(pool)
-            .await)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(email, portal_id, ticket_id, state, events, attempts, last_error, created_at)| {
-                    QueuedMail {
-                        email,
-                        portal_id,
-                        ticket_id,
-                        state,
-                        events,
-                        attempts,
-                        last_error,
-                        created_at,
-                    }
-                },
-            )
-            .collect())
+        crate::on_db!(&self.db, pool => sqlx::query_as::<_, QueuedMail>(
+            "SELECT m.email, m.portal_id, m.ticket_id, m.state,
+                    (SELECT COUNT(*) FROM notify_events e
+                     WHERE e.mail_id = m.id
+                        OR (m.state = 'collecting' AND e.mail_id IS NULL AND e.channel = m.channel)) AS events,
+                    m.attempts, m.last_error, m.created_at
+             FROM notify_mails m ORDER BY m.seq DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await)
     }
 
     /// Deletes mails (and their events) sent or given up on more than `keep` ago. An

@@ -165,7 +165,7 @@ fn change_text(change: &Change) -> String {
         }
     }
     if let Some(next) = next_steps(change) {
-        out.push_str("\n");
+        out.push('\n');
         out.push_str(&next);
     }
     out
