@@ -696,4 +696,120 @@ async fn a_new_ticket_is_confirmed_once_it_reached_the_team() {
     assert!(mail.text.contains("Its reference is cp"), "{}", mail.text);
     // Straight through, so it does not say it waited.
     assert!(!mail.text.contains("could not be reached"));
+
+    // Written while monday is down: the confirmation says when it finally arrived.
+    app.take_monday_down().await;
+    let response = app
+        .create_ticket(&client, "Written while down", "", "low")
+        .await;
+    assert!(response.status().is_success() || response.status().is_redirection());
+    // The first attempt (with the client's own retries) is over before the clock is moved.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (attempts,): (i64,) = client_portal::on_db!(&app.state.db, pool => sqlx::query_as(
+            "SELECT attempts FROM outbox WHERE title = $1",
+        )
+        .bind("Written while down")
+        .fetch_one(pool)
+        .await)
+        .unwrap();
+        if attempts >= 1 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the outbox tried");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Ten minutes ago, as far as the outbox knows.
+    let moved = client_portal::on_db!(&app.state.db, pool => sqlx::query("UPDATE outbox SET created_at = created_at - 600 WHERE title = $1 AND state = 'waiting'")
+        .bind("Written while down")
+        .execute(pool)
+        .await
+        .map(|d| d.rows_affected()))
+    .unwrap();
+    assert_eq!(moved, 1, "the ticket waits in the outbox");
+    no_mail(&mut inbox, Duration::from_secs(1)).await;
+    app.local_board()
+        .set_faults(monday_local::Faults::default())
+        .await
+        .unwrap();
+    app.outbox_drained(Duration::from_secs(20)).await;
+    let mail = next_mail(&mut inbox, Duration::from_secs(10))
+        .await
+        .expect("the late confirmation");
+    assert_eq!(
+        mail.subject(),
+        "We received your ticket: Written while down"
+    );
+    assert!(mail.text.contains("could not be reached"), "{}", mail.text);
+    assert!(mail.text.contains("(UTC)"));
+}
+
+#[tokio::test]
+async fn a_ticket_monday_refuses_for_good_is_mailed_with_what_to_do() {
+    let Portal { app, mut inbox, .. } =
+        portal_with("1", &[("MONDAY_PRIORITY_LABELS", "Critical=urgent")]).await;
+    let client = app.signed_in("notify_i", "kim@i.test").await;
+    app.create_ticket(&client, "Refused by monday", "Please help", "urgent")
+        .await;
+    let mail = next_mail(&mut inbox, Duration::from_secs(15))
+        .await
+        .expect("the refusal");
+    assert_eq!(
+        mail.subject(),
+        "Your ticket could not be sent: Refused by monday"
+    );
+    assert!(mail.text.contains("The board said:"), "{}", mail.text);
+    assert!(mail.text.contains("try again"));
+    // Its link opens the kept ticket.
+    let link = mail.link(&format!("{}/login?", app.base_url));
+    let (_, location) = continue_link(&app, &browser(), &link).await;
+    assert!(location.starts_with("/tickets/pending-"), "{location}");
+}
+
+#[tokio::test]
+async fn the_demo_inbox_and_the_team_console_show_notifications() {
+    // No SMTP: the local board's demo inbox shows the mail.
+    let app = crate::helpers::spawn_app_with(&[("NOTIFY_WINDOW_SECONDS", "1")]).await;
+    app.webhooks_registered().await;
+    let (_, item) = ticket_of(&app, "notify_j", "kim@j.test", "Console ticket").await;
+    team_posts(&app, item, "<p>@client Looking into it</p>").await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while app.state.notifier.counts().await.unwrap().sent < 1 {
+        assert!(tokio::time::Instant::now() < deadline, "the mail was kept");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let local = reqwest::Client::new();
+    let inbox = local
+        .get(app.url("/local-board/mail"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        inbox.contains("Support team replied: Console ticket")
+            || inbox.contains("replied: Console ticket"),
+        "{inbox}"
+    );
+    assert!(inbox.contains(&format!(
+        r#"href="{}/login?portal_id=notify_j&amp;token="#,
+        app.base_url
+    )));
+    for token in inbox.split("token=").skip(1) {
+        record_issued_token(&token[..43.min(token.len())]);
+    }
+    let console = local
+        .get(app.url(&format!("/local-board/items/{item}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(console.contains("Notification mails"));
+    assert!(
+        console.contains("Mail to <strong>kim@j.test</strong> about a team reply: sent"),
+        "{console}"
+    );
 }

@@ -274,6 +274,21 @@ impl Auth {
         Ok(())
     }
 
+    /// Sets what a portal's members are mailed until they choose (`None`: `NOTIFY_DEFAULT`).
+    pub async fn set_notify_default(
+        &self,
+        id: &str,
+        mode: Option<crate::model::NotifyMode>,
+    ) -> Result<bool, AuthError> {
+        let changed = crate::on_db!(&self.db, pool => sqlx::query("UPDATE portals SET notify_default = $1 WHERE id = $2")
+            .bind(mode.map(crate::model::NotifyMode::as_str))
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
     pub async fn portal(&self, id: &str) -> Result<Option<PortalBrand>, AuthError> {
         let row: Option<PortalRow> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT id, name, colour, logo_url FROM portals WHERE id = $1")
                 .bind(id)

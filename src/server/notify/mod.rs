@@ -109,6 +109,17 @@ pub struct QueueCounts {
     pub dropped: i64,
 }
 
+/// One change that is (or was) on its way to a member's mailbox.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct TicketNotification {
+    pub email: String,
+    pub kind: String,
+    pub created_at: i64,
+    pub state: String,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
 /// One mail as the team console lists it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct QueuedMail {
@@ -270,7 +281,7 @@ impl Notifier {
         Ok(true)
     }
 
-    /// A portal's default (its own, or `NOTIFY_DEFAULT`).
+    /// A portal's default (its own, set with `client-portal notify-default`, or `NOTIFY_DEFAULT`).
     async fn portal_default(&self, portal_id: &str) -> Result<NotifyMode, sqlx::Error> {
         let row: Option<(Option<String>,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
             "SELECT notify_default FROM portals WHERE id = $1",
@@ -282,21 +293,6 @@ impl Notifier {
             .and_then(|(mode,)| mode)
             .and_then(|m| NotifyMode::parse(&m))
             .unwrap_or(self.config.default_mode))
-    }
-
-    /// Sets a portal's default (`None`: back to `NOTIFY_DEFAULT`).
-    pub async fn set_portal_default(
-        &self,
-        portal_id: &str,
-        mode: Option<NotifyMode>,
-    ) -> Result<(), sqlx::Error> {
-        crate::on_db!(&self.db, pool => sqlx::query("UPDATE portals SET notify_default = $1 WHERE id = $2")
-            .bind(mode.map(NotifyMode::as_str))
-            .bind(portal_id)
-            .execute(pool)
-            .await
-            .map(|done| done.rows_affected()))?;
-        Ok(())
     }
 
     /// What `member` gets mailed.
@@ -406,6 +402,23 @@ impl Notifier {
             }
         }
         Ok(counts)
+    }
+
+    /// The notifications one ticket's changes produced, newest first, each with the state of
+    /// the mail it went into (the team console shows them on the item's page).
+    pub async fn ticket_log(
+        &self,
+        ticket_id: &str,
+    ) -> Result<Vec<TicketNotification>, sqlx::Error> {
+        crate::on_db!(&self.db, pool => sqlx::query_as::<_, TicketNotification>(
+            "SELECT e.email, e.kind, e.created_at, COALESCE(m.state, 'collecting') AS state,
+                    m.sent_at, m.last_error
+             FROM notify_events e LEFT JOIN notify_mails m ON m.id = e.mail_id
+             WHERE e.ticket_id = $1 ORDER BY e.seq DESC LIMIT 20",
+        )
+        .bind(ticket_id)
+        .fetch_all(pool)
+        .await)
     }
 
     /// The latest mails, newest first (the team console's list).
