@@ -93,7 +93,9 @@ pub async fn run(changes: usize, tickets: usize) {
         "bench".into(),
         Duration::from_secs(120),
     );
-    auth.upsert_portal("bench", Some("Bench Support")).await.unwrap();
+    auth.upsert_portal("bench", Some("Bench Support"))
+        .await
+        .unwrap();
     let members = 50;
     for m in 0..members {
         auth.upsert_member("bench", &format!("member{m}@bench.test"), Some("Member"))

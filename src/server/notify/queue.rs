@@ -21,6 +21,8 @@ use crate::server::mail::{Mail, MailError, MailHeaders};
 
 /// Mails claimed at once.
 const BATCH: i64 = 32;
+/// Mails sent at once.
+const PARALLEL: usize = 8;
 
 /// A claimed mail.
 #[derive(Debug, sqlx::FromRow)]
@@ -82,10 +84,14 @@ impl Notifier {
             if claimed.is_empty() {
                 break;
             }
-            for (n, mail) in claimed.iter().enumerate() {
-                if let Some(wait) = self.attempt(mail).await {
+            // A few at a time (SMTP round trips dominate), and one failure stops the batch.
+            for (n, chunk) in claimed.chunks(PARALLEL).enumerate() {
+                let pauses =
+                    futures::future::join_all(chunk.iter().map(|mail| self.attempt(mail))).await;
+                if let Some(wait) = pauses.into_iter().flatten().max() {
                     // SMTP is failing for everyone: give the rest back and pause.
-                    self.release(&claimed[n + 1..]).await;
+                    self.release(claimed.get((n + 1) * PARALLEL..).unwrap_or_default())
+                        .await;
                     self.paused_until
                         .store(self.now() + wait.as_secs() as i64, Ordering::Relaxed);
                     return Ok(wait);
