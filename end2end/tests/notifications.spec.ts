@@ -3,7 +3,7 @@ import { freshPortal, invite } from "./helpers";
 
 test("a team reply is mailed, and the mail's link signs in and opens the ticket", async ({ browser }) => {
   const portal = freshPortal("notify");
-  const email = `kim@${portal}.example`;
+  const email = `kim.${portal}@example.com`;
   // A member, not signed in anywhere.
   invite(portal, email, "Kim Lee");
 
