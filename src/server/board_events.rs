@@ -433,13 +433,6 @@ impl BoardEvents {
                     &ticket.updated_at,
                 )
                 .await;
-            self.notify(
-                &ticket,
-                Change::StatusChanged {
-                    status: ticket.status,
-                },
-            )
-            .await;
             LiveEvent::StatusChanged {
                 ticket_id: ticket.id.clone(),
                 title: ticket.title.clone(),
@@ -458,6 +451,12 @@ impl BoardEvents {
             }
         };
         self.publish(&ticket.portal_id, event);
+        if column_id == columns.status {
+            let change = Change::StatusChanged {
+                status: ticket.status,
+            };
+            self.notify(&ticket, change).await;
+        }
     }
 
     /// The portal column changed: the ticket moves from one portal's list to another's.
@@ -591,15 +590,16 @@ impl BoardEvents {
                         shown_root,
                         tickets.markers(),
                     );
-                    self.team_replied(&ticket, &reply).await;
                     self.publish(
                         &ticket.portal_id,
                         LiveEvent::ReplyAdded {
                             ticket_id: ticket.id.clone(),
                             title: ticket.title.clone(),
-                            reply,
+                            reply: reply.clone(),
                         },
                     );
+                    // After the live event, so open pages are not kept waiting for the mail.
+                    self.team_replied(&ticket, &reply).await;
                 }
                 return;
             }
@@ -620,15 +620,15 @@ impl BoardEvents {
                 .await;
             reply.author = name;
         }
-        self.team_replied(&ticket, &reply).await;
         self.publish(
             &ticket.portal_id,
             LiveEvent::ReplyAdded {
                 ticket_id: ticket.id.clone(),
                 title: ticket.title.clone(),
-                reply,
+                reply: reply.clone(),
             },
         );
+        self.team_replied(&ticket, &reply).await;
     }
 
     async fn update_edited(&self, item_id: &str, update: &UpdateRef, post: &Post) {
