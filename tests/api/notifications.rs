@@ -813,3 +813,80 @@ async fn the_demo_inbox_and_the_team_console_show_notifications() {
         "{console}"
     );
 }
+
+#[tokio::test]
+async fn the_settings_page_saves_a_choice_and_the_portal_default_applies_until_then() {
+    use client_portal::api::notify::SaveNotifyPrefs;
+    let Portal { app, .. } = portal_with("1", &[("NOTIFY_DEFAULT", "all")]).await;
+    let client = app.signed_in("notify_k", "kim@k.test").await;
+    let member = Member {
+        email: "kim@k.test".into(),
+        portal_id: "notify_k".into(),
+    };
+    let notifier = &app.state.notifier;
+    assert_eq!(notifier.prefs(&member).await.unwrap().mode, NotifyMode::All);
+    // The portal's own default comes before NOTIFY_DEFAULT.
+    assert!(
+        app.state
+            .auth
+            .set_notify_default("notify_k", Some(NotifyMode::Replies))
+            .await
+            .unwrap()
+    );
+    let prefs = notifier.prefs(&member).await.unwrap();
+    assert_eq!((prefs.mode, prefs.is_default), (NotifyMode::Replies, true));
+    let page = app.page_text(&client, "/settings/notifications").await;
+    assert!(page.contains("Notification settings"));
+    assert!(page.contains("your portal&#x27;s default") || page.contains("portal's default"));
+
+    // The member's choice, as the plain form posts it.
+    let response = client
+        .post(app.url(server_fn::<SaveNotifyPrefs>()))
+        .header("origin", &app.base_url)
+        .header("accept", "text/html")
+        .form(&[
+            ("mode", "digest"),
+            ("digest_hour", "18"),
+            ("utc_offset_minutes", "-300"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    assert_eq!(
+        response.headers()["location"],
+        "/settings/notifications?saved=1"
+    );
+    let prefs = notifier.prefs(&member).await.unwrap();
+    assert_eq!(
+        (
+            prefs.mode,
+            prefs.is_default,
+            prefs.digest_hour,
+            prefs.utc_offset_minutes
+        ),
+        (NotifyMode::Digest, false, 18, -300)
+    );
+    // Nonsense is refused.
+    let response = app
+        .call(
+            &client,
+            server_fn::<SaveNotifyPrefs>(),
+            &[("mode", "spam"), ("digest_hour", "8")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    // Signed out: nothing.
+    let response = app
+        .call(
+            &browser(),
+            server_fn::<SaveNotifyPrefs>(),
+            &[("mode", "none")],
+        )
+        .await;
+    assert_eq!(response.status(), 401);
+    assert_eq!(
+        notifier.prefs(&member).await.unwrap().mode,
+        NotifyMode::Digest
+    );
+}

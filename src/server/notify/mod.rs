@@ -176,21 +176,7 @@ impl Notifier {
     /// Who hears about a ticket: the member who raised it, unless it was their own doing.
     /// Followers are added here when they exist.
     pub async fn recipients(&self, notice: &Notice) -> Vec<String> {
-        let mut recipients: Vec<String> = notice
-            .raised_by
-            .iter()
-            .map(|email| email.trim().to_lowercase())
-            .collect();
-        recipients.retain(|email| {
-            !email.is_empty()
-                && notice
-                    .actor
-                    .as_deref()
-                    .is_none_or(|actor| !actor.eq_ignore_ascii_case(email))
-        });
-        recipients.sort();
-        recipients.dedup();
-        recipients
+        recipients_of(notice)
     }
 
     /// Saves one event per recipient who wants it; returns how many were saved. Never fails
@@ -459,6 +445,25 @@ impl Notifier {
     }
 }
 
+/// The people a notice concerns (see [`Notifier::recipients`]), lowercased, without its actor.
+fn recipients_of(notice: &Notice) -> Vec<String> {
+    let mut recipients: Vec<String> = notice
+        .raised_by
+        .iter()
+        .map(|email| email.trim().to_lowercase())
+        .collect();
+    recipients.retain(|email| {
+        !email.is_empty()
+            && notice
+                .actor
+                .as_deref()
+                .is_none_or(|actor| !actor.eq_ignore_ascii_case(email))
+    });
+    recipients.sort();
+    recipients.dedup();
+    recipients
+}
+
 /// When a digest for a member at UTC offset `offset_minutes` goes out next: the next time their
 /// local clock shows `hour`:00 (strictly after `now`).
 pub fn next_digest(now: i64, hour: i64, offset_minutes: i64) -> i64 {
@@ -491,6 +496,26 @@ mod tests {
         assert_eq!(next_digest(now, 13, 120), now + 3600);
         // UTC-5: it is 05:00 there; 08:00 local is 13:00 UTC.
         assert_eq!(next_digest(now, 8, -300), now + 3 * 3600);
+    }
+
+    #[test]
+    fn nobody_is_told_about_their_own_doing() {
+        let notice = |actor: Option<&str>| Notice {
+            portal_id: "p".into(),
+            ticket_id: "1".into(),
+            ticket_title: "T".into(),
+            raised_by: Some(" Kim@Example.com ".into()),
+            actor: actor.map(str::to_owned),
+            change: Change::StatusChanged {
+                status: Status::Closed,
+            },
+        };
+        assert_eq!(recipients_of(&notice(None)), vec!["kim@example.com"]);
+        assert!(recipients_of(&notice(Some("KIM@example.com"))).is_empty());
+        assert_eq!(
+            recipients_of(&notice(Some("team@example.com"))),
+            vec!["kim@example.com"]
+        );
     }
 
     #[test]
