@@ -107,7 +107,12 @@ impl Application {
             config.notify.clone(),
             config.public_url().to_owned(),
             instance.clone(),
-            config.limits.outbox_lease.max(Duration::from_secs(120)),
+            // Longer than a claimed batch can take to send: four rounds of eight, each SMTP
+            // conversation capped at 30 s, with room to spare.
+            config
+                .limits
+                .outbox_lease
+                .max(crate::server::mail::SMTP_TIMEOUT * 6),
         ));
         let tickets = Arc::new(TicketService::new(
             db.clone(),

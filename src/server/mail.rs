@@ -116,6 +116,9 @@ pub enum MailError {
     File(#[from] std::io::Error),
 }
 
+/// The longest one SMTP conversation may take.
+pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 pub struct Mailer {
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
     from: Mailbox,
@@ -133,6 +136,9 @@ impl Mailer {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     // lettre's message may echo the URL, which holds the password.
                     .map_err(|_| MailError::Smtp("SMTP_URL could not be parsed".into()))?
+                    // Well inside the notification queue's lease (two minutes), so a slow server
+                    // never lets another instance take over a mail that is still being sent.
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
             None => None,
