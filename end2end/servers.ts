@@ -46,6 +46,8 @@ export async function startPortal(env: Record<string, string> = {}): Promise<Por
       LEPTOS_SITE_ADDR: "127.0.0.1:0",
       DATA_DIR: dataDir,
       LOCAL_BOARD_WEBHOOK_RETRY_SECONDS: "1",
+      // Notification mails after two seconds instead of two minutes.
+      NOTIFY_WINDOW_SECONDS: "2",
       RUST_LOG: process.env.RUST_LOG ?? "info",
       ...env,
     },

@@ -9,6 +9,7 @@ use crate::components::not_found::NotFound;
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_ticket::NewTicketPage;
+use crate::pages::settings::NotificationSettingsPage;
 use crate::pages::ticket::TicketPage;
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -45,6 +46,11 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />
+                <Route
+                    path=path!("/settings/notifications")
+                    view=NotificationSettingsPage
+                    ssr=SsrMode::Async
+                />
             </Routes>
         </Router>
     }

@@ -61,6 +61,14 @@ enum Command {
     },
     /// List portals and their members.
     Portals,
+    /// Set which notification mails a portal's members get until they choose on the portal's
+    /// notification settings page.
+    NotifyDefault {
+        #[arg(long)]
+        portal: String,
+        /// all, replies, digest, none, or unset (back to NOTIFY_DEFAULT).
+        mode: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -113,6 +121,7 @@ pub fn main() -> ExitCode {
                 run_invite(config, invite).await
             }
             Command::Portals => portals(config).await,
+            Command::NotifyDefault { portal, mode } => notify_default(config, portal, mode).await,
         }
     })
 }
@@ -300,6 +309,31 @@ async fn run_invite(config: Config, invite: Invite) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => failed(error),
+    }
+}
+
+async fn notify_default(config: Config, portal: String, mode: String) -> ExitCode {
+    let mode = match mode.as_str() {
+        "unset" => None,
+        other => match crate::model::NotifyMode::parse(other) {
+            Some(mode) => Some(mode),
+            None => return failed("the mode is all, replies, digest, none or unset".to_owned()),
+        },
+    };
+    let auth = match open_auth(&config).await {
+        Ok(auth) => auth,
+        Err(error) => return failed(error),
+    };
+    match auth.set_notify_default(&portal, mode).await {
+        Ok(true) => {
+            println!(
+                "{portal}: members who have not chosen get {}",
+                mode.map_or("NOTIFY_DEFAULT", |m| m.label())
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(false) => failed(format!("no portal {portal}")),
+        Err(error) => failed(error.to_string()),
     }
 }
 

@@ -977,3 +977,74 @@ mod tests {
         );
     }
 }
+
+/// What a member wants mailed about their tickets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyMode {
+    /// Every team reply, status change, arrival and refusal (coalesced per ticket).
+    All,
+    /// Team replies, Resolved and Closed, and tickets monday refused.
+    Replies,
+    /// One mail a day, at the member's chosen local hour, with everything.
+    Digest,
+    /// Nothing.
+    None,
+}
+
+impl NotifyMode {
+    pub const ALL: [NotifyMode; 4] = [
+        NotifyMode::All,
+        NotifyMode::Replies,
+        NotifyMode::Digest,
+        NotifyMode::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyMode::All => "all",
+            NotifyMode::Replies => "replies",
+            NotifyMode::Digest => "digest",
+            NotifyMode::None => "none",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            NotifyMode::All => "Every update",
+            NotifyMode::Replies => "Replies and resolutions only",
+            NotifyMode::Digest => "A daily digest",
+            NotifyMode::None => "Nothing",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+}
+
+impl std::str::FromStr for NotifyMode {
+    type Err = ();
+
+    fn from_str(raw: &str) -> Result<Self, ()> {
+        Self::parse(raw.trim()).ok_or(())
+    }
+}
+
+/// A member's notification settings as the preferences page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyPrefs {
+    pub mode: NotifyMode,
+    /// Whether `mode` is the portal's default (the member never chose).
+    pub is_default: bool,
+    /// The local hour (0-23) the digest goes out.
+    pub digest_hour: i64,
+    /// The member's offset from UTC in minutes (the digest's "local").
+    pub utc_offset_minutes: i64,
+}
+
+/// Whether `id` can stand in a `/tickets/{id}` path as it is: monday's digits, or a pending
+/// ticket's `pending-<uuid>`.
+pub fn valid_ticket_path_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 80 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}

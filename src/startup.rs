@@ -31,6 +31,7 @@ use crate::server::http::probe::MondayProbe;
 use crate::server::http::state::{AppState, Services};
 use crate::server::live_hub::LiveHub;
 use crate::server::mail::{MailError, Mailer};
+use crate::server::notify::Notifier;
 use crate::server::tickets::{TicketService, TicketSettings};
 use crate::server::{board, demo, devtools, http};
 
@@ -111,6 +112,19 @@ impl Application {
                 });
             }));
         }
+        let notifier = Arc::new(Notifier::new(
+            db.clone(),
+            auth.clone(),
+            config.notify.clone(),
+            config.public_url().to_owned(),
+            instance.clone(),
+            // Longer than a claimed batch can take to send: four rounds of eight, each SMTP
+            // conversation capped at 30 s, with room to spare.
+            config
+                .limits
+                .outbox_lease
+                .max(crate::server::mail::SMTP_TIMEOUT * 6),
+        ));
         let tickets = Arc::new(TicketService::new(
             db.clone(),
             board.clone(),
@@ -124,6 +138,7 @@ impl Application {
                 outbox_lease: config.limits.outbox_lease,
                 internal_marker: config.monday.internal_marker.clone(),
                 reply_image_hosts: config.monday.reply_image_hosts.clone(),
+                notifier: notifier.clone(),
             },
         ));
         let board_events = Arc::new(BoardEvents::new(
@@ -145,8 +160,10 @@ impl Application {
         );
         tickets.spawn_outbox(shutdown_rx.clone());
         cluster.listen(board_events.clone(), shutdown_rx.clone());
+        notifier.spawn_queue(shutdown_rx.clone());
         spawn_housekeeping(
             auth.clone(),
+            notifier.clone(),
             board_events.clone(),
             cluster,
             db.clone(),
@@ -194,6 +211,7 @@ impl Application {
                 tickets,
                 live,
                 board_events,
+                notifier,
                 write_limits,
                 live_sockets: Arc::default(),
                 sessions,
@@ -270,10 +288,14 @@ impl Application {
 /// sessions) are pruned.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(600);
 
+/// How long sent notifications are kept (their unsubscribe links work that long).
+const NOTIFICATIONS_KEPT: Duration = Duration::from_secs(90 * 24 * 3600);
+
 /// Prunes what is kept only for a while, at start-up and every [`HOUSEKEEPING_EVERY`], so a
 /// flood of failed sign-ins or webhooks cannot grow the database without bound.
 fn spawn_housekeeping(
     auth: Arc<Auth>,
+    notifier: Arc<Notifier>,
     board_events: Arc<BoardEvents>,
     cluster: Cluster,
     db: Db,
@@ -287,6 +309,9 @@ fn spawn_housekeeping(
                 Ok(0) => {}
                 Ok(rows) => tracing::info!(rows, "pruned old audit rows and links"),
                 Err(error) => tracing::warn!(%error, "could not prune the audit log"),
+            }
+            if let Err(error) = notifier.prune(NOTIFICATIONS_KEPT).await {
+                tracing::warn!(%error, "could not prune sent notifications");
             }
             if let Err(error) = board_events.prune_receipts().await {
                 tracing::warn!(%error, "could not prune webhook receipts");

@@ -60,6 +60,10 @@ test("every page passes axe-core and fits from 360 px up", async ({ page }) => {
   await page.goto("/tickets/new");
   await check(page, "new-ticket");
 
+  await page.goto("/settings/notifications");
+  await expect(page.getByRole("heading", { name: "Notification settings" })).toBeVisible();
+  await check(page, "notification-settings");
+
   await page.goto("/dashboard");
   await page.getByRole("link", { name: "Website login issue" }).click();
   await expect(page.getByTestId("ticket-title")).toBeVisible();

@@ -49,10 +49,10 @@ pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), Ap
     let request = super::support::request().await?;
     let auth = &request.state.auth;
     let consumed = auth
-        .consume_link(&portal_id, &token, request.address, &request.address_key)
+        .consume_link_to(&portal_id, &token, request.address, &request.address_key)
         .await;
-    let member = match consumed {
-        Ok(member) => member,
+    let (member, ticket_id) = match consumed {
+        Ok(spent) => spent,
         Err(crate::server::auth::AuthError::LinkUnusable) => {
             if super::support::plain_form_post() {
                 leptos_axum::redirect("/login?link=unusable");
@@ -73,7 +73,12 @@ pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), Ap
         None,
     )
     .await;
-    leptos_axum::redirect("/dashboard");
+    // A notification's link opens its ticket; a sign-in link the dashboard.
+    let destination = match ticket_id {
+        Some(ticket) if crate::model::valid_ticket_path_id(&ticket) => format!("/tickets/{ticket}"),
+        _ => "/dashboard".to_owned(),
+    };
+    leptos_axum::redirect(&destination);
     Ok(())
 }
 

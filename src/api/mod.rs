@@ -3,6 +3,7 @@
 //! one place (`server::http::error`), so a body never has to remember it.
 
 pub mod auth;
+pub mod notify;
 pub mod tickets;
 
 #[cfg(feature = "ssr")]

@@ -53,6 +53,12 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                     >
                         "New ticket"
                     </a>
+                    <a
+                        href="/settings/notifications"
+                        class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
+                    >
+                        "Notifications"
+                    </a>
                 </nav>
                 <div class="ml-auto flex items-center gap-3 text-sm">
                     <LiveUpdates />

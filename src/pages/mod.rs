@@ -3,4 +3,5 @@
 pub mod dashboard;
 pub mod login;
 pub mod new_ticket;
+pub mod settings;
 pub mod ticket;

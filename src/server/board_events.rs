@@ -21,8 +21,9 @@ use tokio::sync::{mpsc, oneshot};
 use super::cluster::{Cluster, ClusterMessage, ClusterReceiver};
 use super::db::{Db, now_unix};
 use super::live_hub::LiveHub;
+use super::notify::{Change, Notice};
 use super::tickets::{TicketService, conversation};
-use crate::model::{LiveEvent, Ticket};
+use crate::model::{LiveEvent, Reply, Ticket};
 
 /// How long a `triggerUuid` is remembered (monday retries for 30 minutes).
 const RECEIPT_SECONDS: i64 = 24 * 3600;
@@ -313,6 +314,33 @@ impl BoardEvents {
         }
     }
 
+    /// Reports a change to the ticket's people (the notifier decides who wants a mail).
+    async fn notify(&self, ticket: &Ticket, change: Change) {
+        self.tickets
+            .notifier()
+            .record(Notice {
+                portal_id: ticket.portal_id.clone(),
+                ticket_id: ticket.id.clone(),
+                ticket_title: ticket.title.clone(),
+                raised_by: ticket.client_email.clone(),
+                actor: None,
+                change,
+            })
+            .await;
+    }
+
+    /// A public team reply: mailed (a client's own message never is).
+    async fn team_replied(&self, ticket: &Ticket, reply: &Reply) {
+        if reply.from_client {
+            return;
+        }
+        let change = Change::TeamReply {
+            author: reply.author.clone(),
+            body_html: reply.body_html.clone(),
+        };
+        self.notify(ticket, change).await;
+    }
+
     fn tell_the_others(&self, item_id: &str, change: &BoardChange, out: &Outcome) {
         let change_json = match serde_json::to_value(change) {
             Ok(value) => value,
@@ -584,6 +612,12 @@ impl BoardEvents {
             }
         };
         out.publish(&ticket.portal_id, event);
+        if column_id == columns.status {
+            let change = Change::StatusChanged {
+                status: ticket.status,
+            };
+            self.notify(&ticket, change).await;
+        }
     }
 
     /// The portal column changed: the ticket moves from one portal's list to another's.
@@ -716,9 +750,11 @@ impl BoardEvents {
                         LiveEvent::ReplyAdded {
                             ticket_id: ticket.id.clone(),
                             title: ticket.title.clone(),
-                            reply,
+                            reply: reply.clone(),
                         },
                     );
+                    // After the live event, so open pages are not kept waiting for the mail.
+                    self.team_replied(&ticket, &reply).await;
                 }
                 return;
             }
@@ -744,9 +780,10 @@ impl BoardEvents {
             LiveEvent::ReplyAdded {
                 ticket_id: ticket.id.clone(),
                 title: ticket.title.clone(),
-                reply,
+                reply: reply.clone(),
             },
         );
+        self.team_replied(&ticket, &reply).await;
     }
 
     async fn update_edited(

@@ -40,9 +40,61 @@ pub fn query_value(value: &str) -> String {
     out
 }
 
+/// The team's HTML (monday updates) through an allow-list: formatting and links stay, scripts,
+/// styles, event handlers and unknown elements go; links open safely. The portal's pages and
+/// its notification mails use this one sanitiser.
+pub fn sanitize(html: &str) -> String {
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .clean(html)
+        .to_string()
+}
+
+/// The text of some HTML, without any markup (entities stay escaped).
+pub fn strip_tags(html: &str) -> String {
+    ammonia::Builder::empty().clean(html).to_string()
+}
+
+/// The text of some HTML for a plain-text mail: block ends become line breaks, tags go,
+/// entities are decoded.
+pub fn html_to_text(html: &str) -> String {
+    let spaced = html
+        .replace("</p>", "</p>\n\n")
+        .replace("<br>", "\n")
+        .replace("<br/>", "\n")
+        .replace("<br />", "\n")
+        .replace("</li>", "</li>\n")
+        .replace("</div>", "</div>\n");
+    let text = strip_tags(&spaced)
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    let mut out = String::new();
+    for line in text.lines().map(str::trim_end) {
+        if line.is_empty() && (out.is_empty() || out.ends_with("\n\n")) {
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out.trim_end().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_becomes_readable_text() {
+        assert_eq!(
+            html_to_text("<p>Hello &amp; welcome</p><p>Line<br>two</p>"),
+            "Hello & welcome\n\nLine\ntwo"
+        );
+    }
 
     #[test]
     fn escapes_markup_and_quotes() {

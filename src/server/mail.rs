@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -13,12 +14,34 @@ use super::config::MailConfig;
 use super::html::escape;
 use crate::model::PortalBrand;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Headers notifications carry (sign-in links have none).
+    #[serde(default, skip_serializing_if = "MailHeaders::is_empty")]
+    pub headers: MailHeaders,
+}
+
+/// `Message-ID` (one per mail, the same on every attempt), `In-Reply-To`/`References` (one per
+/// ticket, so mail programs thread a ticket's mails) and RFC 8058's one-click unsubscribe.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailHeaders {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    /// The `https://` URL a POST to unsubscribes (`List-Unsubscribe-Post: List-Unsubscribe=One-Click`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
+}
+
+impl MailHeaders {
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
 }
 
 impl Mail {
@@ -53,6 +76,7 @@ impl Mail {
             subject: format!("Your sign-in link for {}", portal.name),
             text,
             html,
+            headers: MailHeaders::default(),
         }
     }
 }
@@ -85,9 +109,15 @@ pub enum MailError {
     Build(String),
     #[error("SMTP: {0}")]
     Smtp(String),
+    /// The server refused the message for good (a 5xx answer): trying again will not help.
+    #[error("SMTP refused the message: {0}")]
+    Refused(String),
     #[error("could not write the mail file: {0}")]
     File(#[from] std::io::Error),
 }
+
+/// The longest one SMTP conversation may take.
+pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub struct Mailer {
     smtp: Option<AsyncSmtpTransport<Tokio1Executor>>,
@@ -106,6 +136,9 @@ impl Mailer {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
                     // lettre's message may echo the URL, which holds the password.
                     .map_err(|_| MailError::Smtp("SMTP_URL could not be parsed".into()))?
+                    // Well inside the notification queue's lease (two minutes), so a slow server
+                    // never lets another instance take over a mail that is still being sent.
+                    .timeout(Some(SMTP_TIMEOUT))
                     .build(),
             ),
             None => None,
@@ -115,6 +148,11 @@ impl Mailer {
             from,
             mail_dir: data_dir.join("mail"),
         })
+    }
+
+    /// The domain of `MAIL_FROM`, for `Message-ID`s.
+    pub fn from_domain(&self) -> String {
+        self.from.email.domain().to_owned()
     }
 
     pub fn mail_dir(&self) -> &std::path::Path {
@@ -128,15 +166,41 @@ impl Mailer {
                     .to
                     .parse()
                     .map_err(|e| MailError::Build(format!("recipient: {e}")))?;
-                let message = Message::builder()
+                let mut builder = Message::builder()
                     .from(self.from.clone())
                     .to(to)
-                    .subject(&mail.subject)
+                    .subject(&mail.subject);
+                let headers = &mail.headers;
+                if let Some(id) = &headers.message_id {
+                    builder = builder.message_id(Some(id.clone()));
+                }
+                if let Some(thread) = &headers.thread_id {
+                    builder = builder
+                        .in_reply_to(thread.clone())
+                        .references(thread.clone());
+                }
+                if let Some(url) = &headers.unsubscribe {
+                    builder = builder
+                        .raw_header(HeaderValue::new(
+                            HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                            format!("<{url}>"),
+                        ))
+                        .raw_header(HeaderValue::new(
+                            HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                            "List-Unsubscribe=One-Click".to_owned(),
+                        ));
+                }
+                let message = builder
                     .multipart(MultiPart::alternative_plain_html(mail.text, mail.html))
                     .map_err(|e| MailError::Build(e.to_string()))?;
-                smtp.send(message)
-                    .await
-                    .map_err(|e| MailError::Smtp(e.to_string()))?;
+                // The error's text is the server's answer, never the message's.
+                smtp.send(message).await.map_err(|e| {
+                    if e.is_permanent() {
+                        MailError::Refused(e.to_string())
+                    } else {
+                        MailError::Smtp(e.to_string())
+                    }
+                })?;
                 Ok(())
             }
             None => self.keep(mail).await,

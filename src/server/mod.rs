@@ -1,6 +1,6 @@
 //! Everything that runs only on the server. Dependencies point one way: the HTTP layer
 //! ([`http`], [`devtools`]) calls the services ([`auth`], [`tickets`], [`board_events`],
-//! [`live_hub`], [`mail`], [`demo`]), which reach monday through [`board`] and the `monday`
+//! [`live_hub`], [`mail`], [`notify`], [`demo`]), which reach monday through [`board`] and the `monday`
 //! crate. The start-up module at the crate root wires them together from [`config`].
 
 pub mod auth;
@@ -15,5 +15,6 @@ pub mod html;
 pub mod http;
 pub mod live_hub;
 pub mod mail;
+pub mod notify;
 pub mod telemetry;
 pub mod tickets;

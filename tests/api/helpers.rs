@@ -650,13 +650,28 @@ impl LiveSocket {
 
 /// A minimal SMTP server on loopback: accepts every message and hands over its DATA.
 pub async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String>) {
+    let (url, received, _) = smtp_server().await;
+    (url, received)
+}
+
+/// [`smtp_sink`] that can refuse: while the flag is set it answers every `MAIL FROM` with
+/// `451` (try again later), as a server that is overloaded or greylisting does.
+pub async fn smtp_server() -> (
+    String,
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+    Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::sync::atomic::Ordering;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("smtp://{}", listener.local_addr().unwrap());
     let (messages, received) = tokio::sync::mpsc::unbounded_channel();
+    let refusing = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let refuse = refusing.clone();
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let messages = messages.clone();
+            let refuse = refuse.clone();
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read).lines();
@@ -677,6 +692,8 @@ pub async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String
                     let reply: &[u8] = if command.starts_with("DATA") {
                         data = Some(String::new());
                         b"354 go ahead\r\n"
+                    } else if command.starts_with("MAIL FROM") && refuse.load(Ordering::SeqCst) {
+                        b"451 4.3.0 try again later\r\n"
                     } else if command.starts_with("QUIT") {
                         let _ = write.write_all(b"221 bye\r\n").await;
                         break;
@@ -688,7 +705,7 @@ pub async fn smtp_sink() -> (String, tokio::sync::mpsc::UnboundedReceiver<String
             });
         }
     });
-    (url, received)
+    (url, received, refusing)
 }
 
 /// A free port on loopback, for a server whose address must be known before it starts.

@@ -15,6 +15,7 @@ mod limits;
 mod live;
 mod local_board;
 mod monday_client;
+mod notifications;
 mod openapi;
 mod pages;
 mod proxy;

@@ -29,6 +29,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 mod calls;
 mod cluster;
 mod flood;
+mod notify;
 mod yardstick;
 
 #[derive(Parser)]
@@ -73,6 +74,14 @@ enum Command {
         /// Extra request headers, `Name: value`; repeatable.
         #[arg(long = "header")]
         headers: Vec<String>,
+    },
+    /// The notification queue in this process: changes recorded and mails sent per second, and
+    /// what waiting notifications hold.
+    Notify {
+        #[arg(long, default_value_t = 1000)]
+        changes: usize,
+        #[arg(long, default_value_t = 200)]
+        tickets: usize,
     },
 }
 
@@ -812,6 +821,10 @@ async fn main() {
     let args = Args::parse();
     if let Some(Command::Http { url, headers }) = &args.command {
         http_mode(&args, url, headers).await;
+        return;
+    }
+    if let Some(Command::Notify { changes, tickets }) = &args.command {
+        notify::run(*changes, (*tickets).max(1)).await;
         return;
     }
     let binaries = args.binaries.clone().unwrap_or_else(|| {

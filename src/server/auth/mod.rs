@@ -121,7 +121,7 @@ pub fn normalize_email(raw: &str) -> Result<String, AuthError> {
     }
 }
 
-fn hash_token(token: &str) -> String {
+pub fn hash_token(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -129,13 +129,13 @@ fn hash_token(token: &str) -> String {
 }
 
 /// 32 random bytes, URL-safe: 43 characters.
-fn new_token() -> String {
+pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn plausible_token(token: &str) -> bool {
+pub fn plausible_token(token: &str) -> bool {
     token.len() == 43
         && token
             .bytes()
@@ -274,6 +274,21 @@ impl Auth {
         Ok(())
     }
 
+    /// Sets what a portal's members are mailed until they choose (`None`: `NOTIFY_DEFAULT`).
+    pub async fn set_notify_default(
+        &self,
+        id: &str,
+        mode: Option<crate::model::NotifyMode>,
+    ) -> Result<bool, AuthError> {
+        let changed = crate::on_db!(&self.db, pool => sqlx::query("UPDATE portals SET notify_default = $1 WHERE id = $2")
+            .bind(mode.map(crate::model::NotifyMode::as_str))
+            .bind(id)
+            .execute(pool)
+            .await
+            .map(|done| done.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
     pub async fn portal(&self, id: &str) -> Result<Option<PortalBrand>, AuthError> {
         let row: Option<PortalRow> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT id, name, colour, logo_url FROM portals WHERE id = $1")
                 .bind(id)
@@ -340,17 +355,42 @@ impl Auth {
 
     /// Creates a fresh magic link for a member and returns its URL.
     pub async fn create_link(&self, portal_id: &str, email: &str) -> Result<String, AuthError> {
+        self.insert_link(portal_id, email, None, self.link_ttl)
+            .await
+    }
+
+    /// A magic link that signs the member in and opens one ticket (the link in a notification).
+    /// The ticket is kept with the link's hash, so the address cannot point it elsewhere.
+    pub async fn create_ticket_link(
+        &self,
+        portal_id: &str,
+        email: &str,
+        ticket_id: &str,
+        ttl: Duration,
+    ) -> Result<String, AuthError> {
+        self.insert_link(portal_id, email, Some(ticket_id), ttl)
+            .await
+    }
+
+    async fn insert_link(
+        &self,
+        portal_id: &str,
+        email: &str,
+        ticket_id: Option<&str>,
+        ttl: Duration,
+    ) -> Result<String, AuthError> {
         let token = new_token();
         let now = now_unix();
         crate::on_db!(&self.db, pool => sqlx::query(
-            "INSERT INTO magic_links (token_hash, portal_id, email, created_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO magic_links (token_hash, portal_id, email, created_at, expires_at, ticket_id)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(hash_token(&token))
         .bind(portal_id)
         .bind(email)
         .bind(now)
-        .bind(now + self.link_ttl.as_secs() as i64)
+        .bind(now + ttl.as_secs() as i64)
+        .bind(ticket_id)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -392,6 +432,19 @@ impl Auth {
         address: Option<IpAddr>,
         address_key: &str,
     ) -> Result<Member, AuthError> {
+        self.consume_link_to(portal_id, token, address, address_key)
+            .await
+            .map(|(member, _)| member)
+    }
+
+    /// [`Auth::consume_link`], with the ticket the link opens (notification links have one).
+    pub async fn consume_link_to(
+        &self,
+        portal_id: &str,
+        token: &str,
+        address: Option<IpAddr>,
+        address_key: &str,
+    ) -> Result<(Member, Option<String>), AuthError> {
         if let Some(wait) = self.failures_per_address.wait(address_key).await {
             return Err(AuthError::RateLimited(wait));
         }
@@ -399,10 +452,10 @@ impl Auth {
             let _ = self.failures_per_address.check(address_key).await;
             return Err(AuthError::LinkUnusable);
         }
-        let spent: Option<(String,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+        let spent: Option<(String, Option<String>)> = crate::on_db!(&self.db, pool => sqlx::query_as(
             "UPDATE magic_links SET used_at = $1
              WHERE token_hash = $2 AND portal_id = $3 AND used_at IS NULL AND expires_at > $4
-             RETURNING email",
+             RETURNING email, ticket_id",
         )
         .bind(now_unix())
         .bind(hash_token(token))
@@ -410,11 +463,14 @@ impl Auth {
         .bind(now_unix())
         .fetch_optional(pool)
         .await)?;
-        let member = match spent {
-            Some((email,)) => Member {
-                email,
-                portal_id: portal_id.to_owned(),
-            },
+        let (member, ticket_id) = match spent {
+            Some((email, ticket_id)) => (
+                Member {
+                    email,
+                    portal_id: portal_id.to_owned(),
+                },
+                ticket_id,
+            ),
             None => {
                 let _ = self.failures_per_address.check(address_key).await;
                 self.audit(
@@ -439,7 +495,7 @@ impl Auth {
             .await;
             return Err(AuthError::LinkUnusable);
         }
-        Ok(member)
+        Ok((member, ticket_id))
     }
 
     /// The self-service form: mails a fresh link for each portal the address belongs to. The

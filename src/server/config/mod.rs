@@ -46,6 +46,7 @@ pub struct Config {
     pub monday: MondayConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
+    pub notify: NotifyConfig,
     pub local_board: LocalBoardConfig,
     pub limits: LimitsConfig,
     /// The reverse proxies whose `X-Forwarded-For` is believed (their own entries are skipped
@@ -131,6 +132,19 @@ pub struct MailConfig {
     pub file_drop: bool,
 }
 
+/// Notification mails (`src/server/notify`).
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// Changes to one ticket within this long go out as one mail.
+    pub window: Duration,
+    /// What members get unless they or their portal chose otherwise.
+    pub default_mode: crate::model::NotifyMode,
+    /// How long a link in a notification signs its member in (once).
+    pub link_ttl: Duration,
+    /// The longest wait between two attempts while SMTP is down or refusing.
+    pub retry_max: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct LocalBoardConfig {
     /// `None`: served to requests that come straight from this machine (loopback peer, loopback
@@ -208,6 +222,7 @@ impl Config {
             monday: MondayConfig::read(vars)?,
             auth: AuthConfig::read(vars, mode)?,
             mail: MailConfig::read(vars)?,
+            notify: NotifyConfig::read(vars)?,
             local_board: LocalBoardConfig::read(vars)?,
             limits: LimitsConfig::read(vars)?,
             trusted_proxies,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::vars::{ConfigError, DatabaseUrl, Vars};
 use super::{
     AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig, LogFormat, MailConfig,
-    MondayConfig, RunMode,
+    MondayConfig, NotifyConfig, RunMode,
 };
 use crate::model::{Priority, Status};
 
@@ -246,6 +246,22 @@ impl MailConfig {
             smtp_url,
             from,
             file_drop: vars.flag("MAIL_FILE_DROP")?.unwrap_or(false),
+        })
+    }
+}
+
+impl NotifyConfig {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        let link_hours: u64 = vars.parse("NOTIFY_LINK_HOURS", 72u64, "a whole number of hours")?;
+        Ok(Self {
+            window: vars.seconds("NOTIFY_WINDOW_SECONDS", 120)?,
+            default_mode: vars.parse(
+                "NOTIFY_DEFAULT",
+                crate::model::NotifyMode::All,
+                "all, replies, digest or none",
+            )?,
+            link_ttl: std::time::Duration::from_secs(link_hours.max(1) * 3600),
+            retry_max: vars.seconds("NOTIFY_RETRY_MAX_SECONDS", 300)?,
         })
     }
 }

@@ -38,6 +38,7 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261123000004, "outbox"),
     migration!("sqlite", 20261124000005, "sessions_and_leases"),
     migration!("sqlite", 20261124000006, "threads_and_calls"),
+    migration!("sqlite", 20261124000007, "notifications"),
 ];
 
 /// Every PostgreSQL migration.
@@ -45,6 +46,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261124000001, "schema"),
     migration!("postgres", 20261124000002, "threads_and_calls"),
     migration!("postgres", 20261124000003, "board_event_queue"),
+    migration!("postgres", 20261124000004, "notifications"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

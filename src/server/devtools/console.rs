@@ -321,6 +321,7 @@ async fn item_page(
         team = team_select(&snap, "columns-user"),
     );
 
+    body.push_str(&notifications_html(&state, item.id).await);
     let markers = state.tickets.markers();
     let _ = write!(
         body,
@@ -395,6 +396,54 @@ async fn item_page(
         user = default_team_member(&snap),
     );
     page(&item.name, &body).into_response()
+}
+
+/// Which changes of this item produced a notification mail, to whom, and how far it got.
+async fn notifications_html(state: &AppState, item_id: u64) -> String {
+    let log = state
+        .notifier
+        .ticket_log(&item_id.to_string())
+        .await
+        .unwrap_or_default();
+    let mut html = String::from(
+        r#"<section class="rounded-lg bg-white p-4 shadow-sm" aria-labelledby="mails"><h2 id="mails" class="font-semibold">Notification mails</h2>"#,
+    );
+    if log.is_empty() {
+        html.push_str(r#"<p class="text-sm text-slate-600">No change of this item has produced a mail yet (reload after a change: webhooks take a moment).</p>"#);
+    } else {
+        html.push_str(r#"<ul class="mt-2 space-y-1 text-sm" data-testid="notifications">"#);
+        for entry in log {
+            let what = match entry.kind.as_str() {
+                "team_reply" => "a team reply",
+                "status" => "a status change",
+                "received" => "the ticket reaching the team",
+                "refused" => "a refusal",
+                _ => "a change",
+            };
+            let state = match entry.state.as_str() {
+                "collecting" => "waiting for more changes (one mail per window)".to_owned(),
+                "waiting" => format!(
+                    "waiting to be sent{}",
+                    entry
+                        .last_error
+                        .map(|e| format!(" (last attempt: {e})"))
+                        .unwrap_or_default()
+                ),
+                "sent" => "sent".to_owned(),
+                "failed" => "refused by the mail server".to_owned(),
+                _ => "not sent (unsubscribed or nothing left to tell)".to_owned(),
+            };
+            let _ = write!(
+                html,
+                "<li>Mail to <strong>{}</strong> about {what}: {}</li>",
+                escape(&entry.email),
+                escape(&state)
+            );
+        }
+        html.push_str("</ul>");
+    }
+    html.push_str(r#"<p class="mt-2 text-sm"><a class="underline" href="/local-board/mail">Open the demo inbox</a></p></section>"#);
+    html
 }
 
 /// One message in the console: who, when, whether the client sees it, the text, and the

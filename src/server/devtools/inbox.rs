@@ -11,6 +11,26 @@ use super::{NotInUse, board, page};
 use crate::server::html::escape;
 use crate::server::http::state::AppState;
 
+/// A line of a mail's text, escaped, with its web links clickable.
+fn linked(line: &str) -> String {
+    let mut out = String::new();
+    for (n, word) in line.split(' ').enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        if word.starts_with("http://") || word.starts_with("https://") {
+            let _ = write!(
+                out,
+                r#"<a class="break-all font-medium text-indigo-800 underline" href="{0}">{0}</a>"#,
+                escape(word)
+            );
+        } else {
+            out.push_str(&escape(word));
+        }
+    }
+    out
+}
+
 /// The kept mails, newest first, with their links clickable.
 pub(super) async fn demo_inbox(State(state): State<AppState>) -> Response {
     if board(&state).is_err() {
@@ -26,16 +46,7 @@ pub(super) async fn demo_inbox(State(state): State<AppState>) -> Response {
     for (name, mail) in mails {
         let mut text = String::new();
         for line in mail.text.lines() {
-            let trimmed = line.trim();
-            if trimmed.starts_with("http://") || trimmed.starts_with("https://") {
-                let _ = write!(
-                    text,
-                    r#"<a class="break-all font-medium text-indigo-800 underline" href="{0}">{0}</a>"#,
-                    escape(trimmed)
-                );
-            } else {
-                text.push_str(&escape(line));
-            }
+            text.push_str(&linked(line));
             text.push('\n');
         }
         let _ = write!(

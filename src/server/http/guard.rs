@@ -147,7 +147,9 @@ pub async fn same_origin(
         Method::GET | Method::HEAD | Method::OPTIONS
     );
     // monday calls webhooks from its own servers; they authenticate with the secret.
-    let exempt = request.uri().path().starts_with("/webhooks/");
+    // Mail programs POST one-click unsubscribes from their own servers; the token decides.
+    let exempt = request.uri().path().starts_with("/webhooks/")
+        || request.uri().path() == super::notify::UNSUBSCRIBE_PATH;
     if unsafe_method && !exempt && !is_same_origin(request.headers(), state.config.public_url()) {
         tracing::warn!(path = %super::loggable_path(request.uri().path()), "refused a cross-site request");
         return AppError::Forbidden.into_response();
@@ -183,7 +185,10 @@ pub async fn require_member_for_pages(
 ) -> Response {
     let path = request.uri().path();
     let protected = request.method() == Method::GET
-        && (path == "/dashboard" || path == "/tickets" || path.starts_with("/tickets/"));
+        && (path == "/dashboard"
+            || path == "/tickets"
+            || path.starts_with("/tickets/")
+            || path.starts_with("/settings/"));
     if protected {
         let signed_in = match request.extensions().get::<tower_sessions::Session>() {
             Some(session) => session_member(&state, session).await.is_ok(),

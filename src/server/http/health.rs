@@ -54,6 +54,7 @@ pub async fn metrics(
     }
     let waiting = state.tickets.waiting_in_outbox().await.unwrap_or(-1);
     let budget = state.board.client().budget().snapshot();
+    let notifications = state.notifier.counts().await.unwrap_or_default();
     let body = format!(
         "# TYPE portal_monday_requests_total counter\nportal_monday_requests_total {}\n\
          # TYPE portal_monday_loads_total counter\nportal_monday_loads_total {}\n\
@@ -64,7 +65,14 @@ pub async fn metrics(
          # TYPE portal_monday_daily_limit gauge\nportal_monday_daily_limit {}\n\
          # TYPE portal_monday_calls_remaining gauge\nportal_monday_calls_remaining {}\n\
          # HELP portal_monday_day_spent 1 while monday says the day's calls are spent\n\
-         # TYPE portal_monday_day_spent gauge\nportal_monday_day_spent {}\n",
+         # TYPE portal_monday_day_spent gauge\nportal_monday_day_spent {}\n\
+         # HELP portal_notifications mails to members by state (collecting, waiting, sent, failed, dropped)\n\
+         # TYPE portal_notifications gauge\n\
+         portal_notifications{{state=\"collecting\"}} {}\n\
+         portal_notifications{{state=\"waiting\"}} {}\n\
+         portal_notifications{{state=\"sent\"}} {}\n\
+         portal_notifications{{state=\"failed\"}} {}\n\
+         portal_notifications{{state=\"dropped\"}} {}\n",
         state.board.requests_sent(),
         state.tickets.cache_loads(),
         state.live.connected(),
@@ -73,6 +81,11 @@ pub async fn metrics(
         budget.limit,
         budget.remaining,
         u8::from(budget.spent_until.is_some()),
+        notifications.collecting,
+        notifications.waiting,
+        notifications.sent,
+        notifications.failed,
+        notifications.dropped,
     );
     (
         StatusCode::OK,

@@ -7,6 +7,7 @@ pub mod guard;
 pub mod health;
 pub mod limits;
 pub mod live;
+pub mod notify;
 pub mod probe;
 pub mod request;
 pub mod rest;
@@ -39,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(guard::home))
         .merge(rest::router())
         .route("/live", get(live::socket))
+        .route(
+            notify::UNSUBSCRIBE_PATH,
+            get(notify::confirm).post(notify::unsubscribe),
+        )
         .route(
             "/webhooks/monday/{secret}",
             post(webhooks::with_secret).layer(DefaultBodyLimit::max(webhooks::MAX_WEBHOOK_BYTES)),

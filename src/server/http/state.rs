@@ -18,6 +18,7 @@ use crate::server::board_events::BoardEvents;
 use crate::server::config::Config;
 use crate::server::db::Db;
 use crate::server::live_hub::LiveHub;
+use crate::server::notify::Notifier;
 use crate::server::tickets::TicketService;
 
 #[derive(Clone)]
@@ -47,6 +48,7 @@ pub struct Services {
     pub tickets: Arc<TicketService>,
     pub live: Arc<LiveHub>,
     pub board_events: Arc<BoardEvents>,
+    pub notifier: Arc<Notifier>,
     pub write_limits: WriteLimits,
     /// `/readyz`'s cached check of monday.
     pub monday_probe: MondayProbe,

@@ -90,7 +90,7 @@ pub fn reply_is_public(text: &str, thread_open: bool, markers: &Markers) -> bool
 }
 
 fn strip_tags(html: &str) -> String {
-    ammonia::Builder::empty().clean(html).to_string()
+    crate::server::html::strip_tags(html)
 }
 
 /// Removes the first occurrence of the marker (it is the start of the text) and sanitises.
@@ -114,12 +114,7 @@ pub fn public_body_html(body: &str, marker: &str, image_hosts: &[String]) -> Str
 /// event handlers and unknown elements go; links open safely; images load only from
 /// `image_hosts` (the rest become links to them).
 pub fn sanitize(html: &str, image_hosts: &[String]) -> String {
-    let clean = ammonia::Builder::default()
-        .link_rel(Some("noopener noreferrer nofollow"))
-        .url_schemes(["http", "https", "mailto"].into_iter().collect())
-        .clean(html)
-        .to_string();
-    images_from(&clean, image_hosts)
+    images_from(&crate::server::html::sanitize(html), image_hosts)
 }
 
 /// An `<img>` as ammonia writes it: every attribute double-quoted, with `"` and `&` escaped

@@ -21,6 +21,7 @@ use super::board::{CONTINUED, TicketBoard, description_from_update};
 use super::cluster::Cluster;
 use super::db::now_unix;
 use super::live_hub::LiveHub;
+use super::notify::Notifier;
 use crate::model::{
     Delivery, FieldError, LiveEvent, NewTicket, Priority, Reply, Status, Ticket, TicketDetail,
     TimelineEntry,
@@ -208,6 +209,8 @@ pub struct TicketService {
     cluster: Cluster,
     /// How long a claimed outbox row stays this instance's before another may take it over.
     lease: Duration,
+    /// Told when a ticket reached the team or monday refused something for good.
+    notifier: Arc<Notifier>,
 }
 
 pub struct TicketSettings {
@@ -221,6 +224,7 @@ pub struct TicketSettings {
     pub misses_per_hour: u32,
     /// How long an instance holds an outbox row it is delivering (see [`TicketService`]).
     pub outbox_lease: Duration,
+    pub notifier: Arc<Notifier>,
 }
 
 impl TicketService {
@@ -260,7 +264,13 @@ impl TicketService {
             instance: cluster.instance().to_owned(),
             cluster,
             lease: settings.outbox_lease,
+            notifier: settings.notifier,
         }
+    }
+
+    /// Where changes worth a mail are reported (the webhook side reports through this too).
+    pub fn notifier(&self) -> &Arc<Notifier> {
+        &self.notifier
     }
 
     pub fn board(&self) -> &TicketBoard {

@@ -26,6 +26,7 @@ use crate::server::board::{
 use crate::server::cluster::ClusterMessage;
 use crate::server::db::Backend;
 use crate::server::db::now_unix;
+use crate::server::notify::{Change, Notice};
 
 /// Mixed into a row's key for its second write (the description's update, or a reply moved to
 /// the item), so each write has a key of its own that is the same on every attempt.
@@ -274,6 +275,7 @@ impl TicketService {
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected()));
+                self.notify_refused(row, &reason).await;
                 let delivery = Delivery::Failed { reason };
                 self.announce_delivery(row, None, delivery);
                 None
@@ -476,6 +478,7 @@ impl TicketService {
                         }
                     })
                     .await;
+                self.notify_received(row, &ticket).await;
                 self.announce_delivery(row, Some(ticket.id.clone()), Delivery::Delivered);
             }
             // The page shows the client's messages from the outbox: the cached detail stays
@@ -485,6 +488,56 @@ impl TicketService {
             }
         }
         Ok(())
+    }
+
+    /// The confirmation that a new ticket reached the team (saying when, if it had to wait).
+    async fn notify_received(&self, row: &OutboxRow, ticket: &Ticket) {
+        let now = now_unix();
+        self.notifier
+            .record(Notice {
+                portal_id: row.portal_id.clone(),
+                ticket_id: ticket.id.clone(),
+                ticket_title: ticket.title.clone(),
+                raised_by: Some(row.author_email.clone()),
+                actor: None,
+                change: Change::Received {
+                    reference: reference_for(&row.id),
+                    arrived_at: now,
+                    waited_seconds: (now - row.created_at).max(0),
+                },
+            })
+            .await;
+    }
+
+    /// monday refused a ticket or message for good: the author is told what to do.
+    async fn notify_refused(&self, row: &OutboxRow, reason: &str) {
+        let is_ticket = row.kind == "ticket";
+        let ticket_id = if is_ticket {
+            format!("{PENDING_PREFIX}{}", row.id)
+        } else {
+            row.item_id.clone().unwrap_or_default()
+        };
+        let title = match (&row.title, is_ticket) {
+            (Some(title), true) => title.clone(),
+            _ => self
+                .cached_ticket(&ticket_id)
+                .await
+                .map(|t| t.title)
+                .unwrap_or_else(|| "your ticket".to_owned()),
+        };
+        self.notifier
+            .record(Notice {
+                portal_id: row.portal_id.clone(),
+                ticket_id,
+                ticket_title: title,
+                raised_by: Some(row.author_email.clone()),
+                actor: None,
+                change: Change::Refused {
+                    reply: !is_ticket,
+                    reason: reason.to_owned(),
+                },
+            })
+            .await;
     }
 
     fn announce_delivery(&self, row: &OutboxRow, monday_id: Option<String>, delivery: Delivery) {

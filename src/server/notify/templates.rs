@@ -1,0 +1,389 @@
+//! Every sentence of every notification mail, in one place per mail type, so the languages
+//! issue translates this file and nothing else. Each mail has a plain-text and an HTML part
+//! built from the same sentences; the HTML is a single-column table-free layout with the
+//! portal's name and colour as real text (readable with images off), text colour picked for
+//! contrast against the brand colour, and the client's own words escaped. The team's HTML
+//! goes through the portal's sanitiser ([`crate::server::html::sanitize`]) again.
+
+use super::Change;
+use crate::model::{PortalBrand, Status, text_colour_on};
+use crate::server::html::{escape, html_to_text, sanitize};
+
+/// Who the mail is for and the links every mail carries.
+pub struct MailContext<'a> {
+    pub portal: &'a PortalBrand,
+    pub public_url: &'a str,
+    pub name: Option<&'a str>,
+    pub preferences_url: String,
+    pub unsubscribe_url: String,
+    /// How long the ticket links work.
+    pub link_hours: u64,
+}
+
+/// What happened to one ticket, with the link that opens it.
+pub struct TicketNews {
+    pub ticket_id: String,
+    pub title: String,
+    pub link: String,
+    /// Each change with when it was recorded (Unix seconds).
+    pub changes: Vec<(Change, i64)>,
+}
+
+pub struct Written {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+// ---- The sentences -------------------------------------------------------------------------
+
+fn greeting(name: Option<&str>) -> String {
+    match name {
+        Some(name) => format!("Hello {name},"),
+        None => "Hello,".to_owned(),
+    }
+}
+
+fn subject_one(change: &Change, title: &str) -> String {
+    match change {
+        Change::TeamReply { author, .. } => format!("{author} replied: {title}"),
+        Change::StatusChanged { status } => format!("{title} is now {}", status.label()),
+        Change::Received { .. } => format!("We received your ticket: {title}"),
+        Change::Refused { reply: false, .. } => format!("Your ticket could not be sent: {title}"),
+        Change::Refused { reply: true, .. } => format!("Your message could not be sent: {title}"),
+    }
+}
+
+fn subject_many(count: usize, title: &str) -> String {
+    format!("{count} updates on {title}")
+}
+
+fn subject_digest(portal: &str, count: usize) -> String {
+    match count {
+        1 => format!("Your daily summary from {portal}: 1 update"),
+        n => format!("Your daily summary from {portal}: {n} updates"),
+    }
+}
+
+fn intro_one(title: &str) -> String {
+    format!("There is news on your ticket \u{201c}{title}\u{201d}.")
+}
+
+fn intro_digest(portal: &str) -> String {
+    format!("Here is what happened on your tickets at {portal} since the last summary.")
+}
+
+/// A change's heading line (plain text; escaped for HTML by the caller).
+fn headline(change: &Change) -> String {
+    match change {
+        Change::TeamReply { author, .. } => format!("{author} from the support team replied:"),
+        Change::StatusChanged { status } => format!("The status is now {}.", status.label()),
+        Change::Received { reference, .. } => {
+            format!("Your ticket reached the support team. Its reference is {reference}.")
+        }
+        Change::Refused { reply: false, .. } => {
+            "The support board refused your ticket, and it was not created.".to_owned()
+        }
+        Change::Refused { reply: true, .. } => {
+            "The support board refused your message, and it was not delivered.".to_owned()
+        }
+    }
+}
+
+/// What happens next, or what to do (plain text).
+fn next_steps(change: &Change) -> Option<String> {
+    match change {
+        Change::StatusChanged {
+            status: Status::Resolved,
+        } => Some(
+            "The team considers this solved. If it is not, reply on the ticket page and the team \
+             will pick it up again."
+                .to_owned(),
+        ),
+        Change::StatusChanged {
+            status: Status::Closed,
+        } => Some(
+            "This ticket is closed. If the problem comes back, reply on the ticket page to ask \
+             the team to reopen it, or open a new ticket."
+                .to_owned(),
+        ),
+        Change::Received {
+            arrived_at,
+            waited_seconds,
+            ..
+        } if *waited_seconds >= 60 => Some(format!(
+            "The support board could not be reached when you sent it, so the portal kept it \
+             and delivered it at {} (UTC).",
+            clock(*arrived_at)
+        )),
+        Change::Refused { reason, .. } => Some(format!(
+            "The board said: {reason}. Your text is kept on the ticket page: copy it from there \
+             and try again, shorter or without attachments, or contact your support team \
+             directly."
+        )),
+        _ => None,
+    }
+}
+
+const OPEN_TICKET: &str = "Open the ticket";
+
+fn link_note(hours: u64) -> String {
+    format!(
+        "The button signs you in once and works for {hours} hours; after that, sign in on the \
+         portal as usual."
+    )
+}
+
+fn footer_why(portal: &str) -> String {
+    format!("You get this mail because you are a member of the {portal} support portal.")
+}
+
+const CHANGE_PREFERENCES: &str = "Choose which mails you get";
+const UNSUBSCRIBE: &str = "Unsubscribe from these mails";
+
+// ---- Layout ---------------------------------------------------------------------------------
+
+fn clock(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn change_text(change: &Change) -> String {
+    let mut out = headline(change);
+    if let Change::TeamReply { body_html, .. } = change {
+        let text = html_to_text(&sanitize(body_html));
+        for line in text.lines() {
+            out.push_str("\n  ");
+            out.push_str(line);
+        }
+    }
+    if let Some(next) = next_steps(change) {
+        out.push('\n');
+        out.push_str(&next);
+    }
+    out
+}
+
+fn change_html(change: &Change) -> String {
+    let mut out = format!(
+        r#"<p style="margin:16px 0 4px;font-weight:600">{}</p>"#,
+        escape(&headline(change))
+    );
+    if let Change::TeamReply { body_html, .. } = change {
+        out.push_str(&format!(
+            r#"<blockquote style="margin:0 0 8px;padding:4px 12px;border-left:4px solid #cbd5e1;color:#0f172a">{}</blockquote>"#,
+            sanitize(body_html)
+        ));
+    }
+    if let Some(next) = next_steps(change) {
+        out.push_str(&format!(
+            r#"<p style="margin:4px 0;color:#334155">{}</p>"#,
+            escape(&next)
+        ));
+    }
+    out
+}
+
+fn button(context: &MailContext<'_>, link: &str) -> String {
+    let ink = text_colour_on(&context.portal.colour);
+    format!(
+        r#"<p style="margin:20px 0 8px"><a href="{link}" style="display:inline-block;background:{colour};color:{ink};padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">{label}</a></p>"#,
+        link = escape(link),
+        colour = escape(&context.portal.colour),
+        label = OPEN_TICKET,
+    )
+}
+
+fn page(context: &MailContext<'_>, body: &str) -> String {
+    let portal = &context.portal;
+    let ink = text_colour_on(&portal.colour);
+    let logo = portal.logo_url.as_ref().map_or_else(String::new, |url| {
+        let src = if url.starts_with('/') {
+            format!("{}{url}", context.public_url)
+        } else {
+            url.clone()
+        };
+        format!(
+            r#"<img src="{}" alt="" width="28" height="28" style="vertical-align:middle;margin-right:8px;background:#fff;border-radius:4px">"#,
+            escape(&src)
+        )
+    });
+    format!(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{name}</title></head>
+<body style="margin:0;padding:0;background:#f8fafc;font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#0f172a;font-size:16px;line-height:1.5">
+<div style="max-width:600px;margin:0 auto;padding:16px">
+<div style="background:{colour};color:{ink};padding:12px 16px;border-radius:8px 8px 0 0;font-weight:700">{logo}{name}</div>
+<div style="background:#ffffff;padding:16px 20px;border-radius:0 0 8px 8px">
+{body}
+</div>
+<p style="color:#475569;font-size:13px;margin:16px 4px">{why}<br><a href="{preferences}" style="color:#1e3a8a">{change}</a> · <a href="{unsubscribe}" style="color:#1e3a8a">{unsubscribe_label}</a></p>
+</div></body></html>"#,
+        name = escape(&portal.name),
+        colour = escape(&portal.colour),
+        why = escape(&footer_why(&portal.name)),
+        preferences = escape(&context.preferences_url),
+        change = CHANGE_PREFERENCES,
+        unsubscribe = escape(&context.unsubscribe_url),
+        unsubscribe_label = UNSUBSCRIBE,
+    )
+}
+
+fn text_footer(context: &MailContext<'_>) -> String {
+    format!(
+        "\n--\n{}\n{CHANGE_PREFERENCES}: {}\n{UNSUBSCRIBE}: {}\n",
+        footer_why(&context.portal.name),
+        context.preferences_url,
+        context.unsubscribe_url
+    )
+}
+
+fn ticket_text(context: &MailContext<'_>, news: &TicketNews) -> String {
+    let mut text = String::new();
+    for (change, _) in &news.changes {
+        text.push_str(&change_text(change));
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!(
+        "{OPEN_TICKET}: {}\n{}\n",
+        news.link,
+        link_note(context.link_hours)
+    ));
+    text
+}
+
+fn ticket_html(context: &MailContext<'_>, news: &TicketNews) -> String {
+    let mut html = String::new();
+    for (change, _) in &news.changes {
+        html.push_str(&change_html(change));
+    }
+    html.push_str(&button(context, &news.link));
+    html.push_str(&format!(
+        r#"<p style="color:#475569;font-size:14px;margin:0">{}</p>"#,
+        escape(&link_note(context.link_hours))
+    ));
+    html
+}
+
+/// The mail about one ticket (one change, or several coalesced).
+pub fn ticket(context: &MailContext<'_>, news: &TicketNews) -> Written {
+    let subject = match news.changes.as_slice() {
+        [(only, _)] => subject_one(only, &news.title),
+        many => subject_many(many.len(), &news.title),
+    };
+    let intro = intro_one(&news.title);
+    let text = format!(
+        "{}\n\n{intro}\n\n{}{}",
+        greeting(context.name),
+        ticket_text(context, news),
+        text_footer(context)
+    );
+    let body = format!(
+        r#"<p>{}</p><p>{}</p>{}"#,
+        escape(&greeting(context.name)),
+        escape(&intro),
+        ticket_html(context, news)
+    );
+    Written {
+        subject,
+        text,
+        html: page(context, &body),
+    }
+}
+
+/// The daily digest: every ticket with news, each with its changes and link.
+pub fn digest(context: &MailContext<'_>, news: &[TicketNews]) -> Written {
+    let count: usize = news.iter().map(|n| n.changes.len()).sum();
+    let intro = intro_digest(&context.portal.name);
+    let mut text = format!("{}\n\n{intro}\n\n", greeting(context.name));
+    let mut body = format!(
+        "<p>{}</p><p>{}</p>",
+        escape(&greeting(context.name)),
+        escape(&intro)
+    );
+    for ticket in news {
+        text.push_str(&format!("== {} ==\n\n", ticket.title));
+        text.push_str(&ticket_text(context, ticket));
+        text.push('\n');
+        body.push_str(&format!(
+            r#"<h2 style="font-size:18px;margin:24px 0 0;border-top:1px solid #e2e8f0;padding-top:16px">{}</h2>"#,
+            escape(&ticket.title)
+        ));
+        body.push_str(&ticket_html(context, ticket));
+    }
+    text.push_str(&text_footer(context));
+    Written {
+        subject: subject_digest(&context.portal.name, count),
+        text,
+        html: page(context, &body),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context(portal: &PortalBrand) -> MailContext<'_> {
+        MailContext {
+            portal,
+            public_url: "https://portal.example.com",
+            name: Some("Kim <script>"),
+            preferences_url: "https://portal.example.com/settings/notifications".into(),
+            unsubscribe_url: "https://portal.example.com/notifications/unsubscribe?token=t".into(),
+            link_hours: 72,
+        }
+    }
+
+    #[test]
+    fn a_team_reply_is_sanitised_and_the_clients_words_escaped() {
+        let portal = PortalBrand {
+            id: "acme".into(),
+            name: "Acme & Co".into(),
+            colour: "#1d4ed8".into(),
+            logo_url: None,
+        };
+        let news = TicketNews {
+            ticket_id: "1".into(),
+            title: "<b>Printer</b>".into(),
+            link: "https://portal.example.com/login?portal_id=acme&token=x".into(),
+            changes: vec![(
+                Change::TeamReply {
+                    author: "Ana".into(),
+                    body_html: r#"<p>Fixed <img src=x onerror=alert(1)><script>x()</script></p>"#
+                        .into(),
+                },
+                0,
+            )],
+        };
+        let mail = ticket(&context(&portal), &news);
+        assert_eq!(mail.subject, "Ana replied: <b>Printer</b>");
+        assert!(mail.html.contains("&lt;b&gt;Printer&lt;/b&gt;"));
+        assert!(mail.html.contains("Kim &lt;script&gt;"));
+        assert!(!mail.html.contains("onerror"));
+        assert!(!mail.html.contains("<script>"));
+        assert!(mail.html.contains("Acme &amp; Co"));
+        assert!(mail.text.contains("  Fixed"));
+        assert!(mail.text.contains("Unsubscribe from these mails: https://"));
+        assert!(mail.html.contains("portal_id=acme&amp;token=x"));
+    }
+
+    #[test]
+    fn resolved_and_closed_say_what_happens_next() {
+        for status in [Status::Resolved, Status::Closed] {
+            let text = change_text(&Change::StatusChanged { status });
+            assert!(text.contains("reply on the ticket page"), "{text}");
+        }
+        assert!(
+            !change_text(&Change::StatusChanged {
+                status: Status::InProgress
+            })
+            .contains('\n')
+        );
+    }
+}
