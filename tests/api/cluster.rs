@@ -18,8 +18,8 @@ use monday_local::{Failure, Faults};
 
 use crate::helpers::{
     NO_WRITE_LIMITS, PortalProcess, TempDir, TestApp, TestBoard, add_generated_tickets, call_at,
-    client_with_cookie, server_fn, sign_in_at, spawn_app_in, spawn_board, test_database_url,
-    test_postgres,
+    client_with_cookie, server_fn, sign_in_at, spawn_app_in, spawn_board, team_sets_status,
+    test_database_url, test_postgres,
 };
 
 const WEBHOOK_SECRET: &str = "cluster-test-webhook-secret-2026";
@@ -86,25 +86,6 @@ fn member(portal: &str, email: &str) -> Member {
     }
 }
 
-async fn team_sets_status(board: &TestBoard, item_id: &str, label: &str) {
-    let board_id = board.board.board_id();
-    let item_id: u64 = item_id.parse().expect("an item id");
-    board
-        .board
-        .store()
-        .mutate(|txn| {
-            txn.change_column_values(
-                board_id,
-                item_id,
-                &serde_json::json!({"status": {"label": label}}),
-                false,
-                2,
-            )
-        })
-        .await
-        .expect("status changed");
-}
-
 #[tokio::test]
 async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
     let Some(d) = deployment(&[]).await else {
@@ -130,7 +111,7 @@ async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
     let before = calls();
 
     let started = Instant::now();
-    team_sets_status(&d.board, &ticket.id, "Resolved").await;
+    team_sets_status(&d.board.board, &ticket.id, "Resolved").await;
     let deadline = started + Duration::from_secs(1);
     loop {
         let left = deadline.saturating_duration_since(Instant::now());

@@ -486,22 +486,7 @@ impl TestApp {
 
     /// A client signed in as `email` of `portal` through a real magic link.
     pub async fn signed_in(&self, portal: &str, email: &str) -> reqwest::Client {
-        use client_portal::api::auth::ContinueSignIn;
-        let token = self.link_for(portal, email).await;
-        let client = browser();
-        let response = self
-            .call(
-                &client,
-                server_fn::<ContinueSignIn>(),
-                &[("portal_id", portal), ("token", &token)],
-            )
-            .await;
-        assert!(
-            response.status().is_success() || response.status().is_redirection(),
-            "{}",
-            response.status()
-        );
-        client
+        sign_in_at(&self.base_url, self, portal, email).await
     }
 }
 
@@ -519,22 +504,7 @@ impl TestApp {
 
     /// Sets a ticket's status on the board as the team would (the board fires the webhook).
     pub async fn team_sets_status(&self, item_id: &str, label: &str) {
-        let board = self.local_board();
-        let board_id = board.board_id();
-        let item_id: u64 = item_id.parse().expect("an item id");
-        board
-            .store()
-            .mutate(|txn| {
-                txn.change_column_values(
-                    board_id,
-                    item_id,
-                    &serde_json::json!({"status": {"label": label}}),
-                    false,
-                    2,
-                )
-            })
-            .await
-            .expect("status changed");
+        team_sets_status(self.local_board(), item_id, label).await;
     }
 
     /// Signs in through a real magic link and returns the session cookie (`name=value`).
@@ -924,4 +894,23 @@ pub fn client_with_cookie(cookie: &str) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client")
+}
+
+/// Sets a ticket's status on `board` as the team would (the board fires the webhook).
+pub async fn team_sets_status(board: &LocalBoard, item_id: &str, label: &str) {
+    let board_id = board.board_id();
+    let item_id: u64 = item_id.parse().expect("an item id");
+    board
+        .store()
+        .mutate(|txn| {
+            txn.change_column_values(
+                board_id,
+                item_id,
+                &serde_json::json!({"status": {"label": label}}),
+                false,
+                2,
+            )
+        })
+        .await
+        .expect("status changed");
 }
