@@ -288,6 +288,10 @@ fn server_env(command: &mut tokio::process::Command, env: &PortalEnv) {
         .env("LIMIT_TICKETS_PER_HOUR", "100000000")
         .env("LIMIT_REPLIES_PER_HOUR", "100000000")
         .env("LIMIT_WRITES_PER_HOUR_PER_ADDRESS", "100000000")
+        // Every benchmark socket comes from loopback, a thousand of them over 50 sessions: the
+        // caps that stop one browser or address from hoarding sockets would refuse them.
+        .env("LIMIT_LIVE_SOCKETS_PER_SESSION", "100000")
+        .env("LIMIT_LIVE_SOCKETS_PER_ADDRESS", "100000")
         .env("RUST_LOG", "warn,client_portal::startup=info");
     if let Some(url) = &env.database_url {
         command.env("DATABASE_URL", url);
