@@ -348,16 +348,24 @@ async fn simulate_monday_switches_limits_and_faults_from_the_console() {
     post("/local-board/faults", vec![("mode", "spend_day")])
         .await
         .unwrap();
-    assert_eq!(board.stats().daily_call_tenths, 10 * 1000);
+    // Spent: every request after it costs a tenth of a call, as on monday, and the portal's
+    // background work may send one or two just then.
+    let tenths = board.stats().daily_call_tenths;
+    assert!((10_000..10_050).contains(&tenths), "{tenths} tenths");
     let page = reqwest::get(app.url("/local-board"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
+    let shown = page
+        .split("</strong> of 1000")
+        .next()
+        .and_then(|before| before.rsplit('>').next())
+        .and_then(|number| number.parse::<f64>().ok());
     assert!(
-        page.contains("1000.0</strong> of 1000"),
-        "the console shows the day spent"
+        shown.is_some_and(|calls| calls >= 1000.0),
+        "the console shows the day spent: {shown:?}"
     );
     post("/local-board/faults", vec![("mode", "new_day")])
         .await
