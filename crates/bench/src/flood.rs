@@ -98,23 +98,24 @@ pub async fn run(
         );
         async move { dashboards_until(&client, &url, &cookies, flood_done).await }
     });
+    // The attackers speak raw HTTP/1.1 from requests built once (as flood tools do), so the
+    // load generator, which shares this machine's cores with the portal, spends as little CPU
+    // per request as it can: what is measured is the portal's cost, not reqwest's.
+    let address = url.trim_start_matches("http://").to_owned();
     let huge_portal = Arc::new("p".repeat(60 * 1024));
     let mut attackers = Vec::new();
     for worker in 0..ADDRESSES {
         let source: IpAddr = format!("127.0.1.{}", worker + 1)
             .parse()
             .expect("a loopback address");
-        let attacker = reqwest::Client::builder()
-            .local_address(source)
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("a client");
-        let (url, huge_portal, statuses) = (url.to_owned(), huge_portal.clone(), statuses.clone());
+        let (address, huge_portal, statuses) =
+            (address.clone(), huge_portal.clone(), statuses.clone());
         attackers.push(tokio::spawn(async move {
             for n in (worker..SIGN_IN_ATTEMPTS).step_by(ADDRESSES) {
-                let path = format!("{url}/api/v1/auth/{huge_portal}/bad-token-{n}");
-                let status = attacker.get(path).send().await.map(|r| r.status().as_u16());
-                count(&statuses, status.ok());
+                let request = format!(
+                    "GET /api/v1/auth/{huge_portal}/bad-token-{n} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+                );
+                count(&statuses, raw_get(source, &address, request.as_bytes()).await);
             }
         }));
     }
@@ -177,6 +178,26 @@ pub async fn run(
             ),
         ),
     ]
+}
+
+/// Sends one request over a new connection from `source` and returns the answer's status.
+async fn raw_get(source: IpAddr, address: &str, request: &[u8]) -> Option<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let target: std::net::SocketAddr = address.parse().ok()?;
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind(std::net::SocketAddr::new(source, 0)).ok()?;
+    let mut stream = tokio::time::timeout(Duration::from_secs(30), socket.connect(target))
+        .await
+        .ok()?
+        .ok()?;
+    stream.write_all(request).await.ok()?;
+    let mut answer = Vec::with_capacity(1024);
+    tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
+        .await
+        .ok()?
+        .ok()?;
+    // `HTTP/1.1 429 Too Many Requests`
+    std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()
 }
 
 fn count(statuses: &[AtomicU64; 6], status: Option<u16>) {
