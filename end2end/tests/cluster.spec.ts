@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test, expect, hydrated } from "./fixtures";
-import { signIn } from "./helpers";
+import { raiseTicket, signIn } from "./helpers";
 import {
   freePort,
   freshPostgresDatabase,
@@ -69,14 +69,7 @@ test("behind a balancer two instances serve one client: sign in, a new ticket, t
   await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
 
   const title = `Cluster ticket ${Date.now()}`;
-  await client.getByRole("main").getByRole("link", { name: "New ticket" }).click();
-  const dialog = client.getByRole("dialog", { name: "New ticket" });
-  await dialog.getByLabel("Title").fill(title);
-  await dialog.getByRole("button", { name: "Create ticket" }).click();
-  await expect(dialog).toBeHidden();
-  const row = client.locator("li", { hasText: title });
-  await expect(row).toBeVisible();
-  await expect(row.locator("[data-delivery]")).toHaveCount(0, { timeout: 15_000 });
+  await raiseTicket(client, title, 15_000);
 
   // Every page load and server call is balanced over both instances.
   for (let i = 0; i < 4; i++) {

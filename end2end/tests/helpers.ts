@@ -51,3 +51,16 @@ export function freshPortal(prefix = "e2e"): string {
   counter += 1;
   return `${prefix}_${Date.now().toString(36)}_${counter}`;
 }
+
+/** Raises a ticket through the new-ticket dialog and waits until monday has it (no delivery badge). */
+export async function raiseTicket(page: Page, title: string, deliveredWithin = 10_000) {
+  await page.getByRole("main").getByRole("link", { name: "New ticket" }).click();
+  const dialog = page.getByRole("dialog", { name: "New ticket" });
+  await dialog.getByLabel("Title").fill(title);
+  await dialog.getByRole("button", { name: "Create ticket" }).click();
+  await expect(dialog).toBeHidden();
+  const row = page.locator("li", { hasText: title });
+  await expect(row).toBeVisible();
+  await expect(row.locator("[data-delivery]")).toHaveCount(0, { timeout: deliveredWithin });
+  return row;
+}

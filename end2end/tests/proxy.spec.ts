@@ -1,5 +1,5 @@
 import { test, expect, hydrated } from "./fixtures";
-import { signIn } from "./helpers";
+import { raiseTicket, signIn } from "./helpers";
 import { freePort, startNginx, startPortal, type Portal, type Proxy } from "../servers";
 
 // A portal of its own behind Debian's nginx, configured as the README's production example:
@@ -40,14 +40,7 @@ test("through a reverse proxy a client signs in, raises a ticket and sees the te
 
   // A new ticket, through the dialog.
   const title = `Proxy ticket ${Date.now()}`;
-  await client.getByRole("main").getByRole("link", { name: "New ticket" }).click();
-  const dialog = client.getByRole("dialog", { name: "New ticket" });
-  await dialog.getByLabel("Title").fill(title);
-  await dialog.getByRole("button", { name: "Create ticket" }).click();
-  await expect(dialog).toBeHidden();
-  const row = client.locator("li", { hasText: title });
-  await expect(row).toBeVisible();
-  await expect(row.locator("[data-delivery]")).toHaveCount(0, { timeout: 10_000 });
+  await raiseTicket(client, title);
 
   // The team, on the portal's own address, moves it along; the client sees it live.
   const teamContext = await browser.newContext();

@@ -2,7 +2,6 @@
 //! the attack (the requests an attacker would send) and asserting the defence. The proxy
 //! findings are also tested through a real nginx (`proxy.rs`).
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use client_portal::api::auth::{ContinueSignIn, RequestSignInLink};
@@ -12,21 +11,9 @@ use client_portal::server::config::{Config, Vars};
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    TestApp, browser, captured_log, record_issued_token, server_fn, smtp_sink, spawn_app,
-    spawn_app_with,
+    TestApp, browser, captured_log, client_from, record_issued_token, server_fn, smtp_sink,
+    spawn_app, spawn_app_with,
 };
-
-/// A browser-like client whose connections come from `ip` (any 127.x address is this machine),
-/// so tests can be several clients at once.
-fn client_from(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(crate::helpers::REQUEST_TIMEOUT)
-        .local_address(ip.parse::<IpAddr>().expect("an address"))
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
 
 async fn audit_rows(app: &TestApp) -> i64 {
     client_portal::on_db!(&app.state.db, pool => sqlx::query_scalar("SELECT COUNT(*) FROM audit_log")
@@ -467,16 +454,7 @@ async fn write_limits_follow_the_member_not_the_session() {
         .await;
     assert_eq!(refused.status(), 429);
     // The REST API counts the same member the same way.
-    let token = app.link_for("demo", "jordan@demo.example").await;
-    let auth: Value = browser()
-        .get(app.url(&format!("/api/v1/auth/demo/{token}")))
-        .send()
-        .await
-        .expect("exchange")
-        .json()
-        .await
-        .expect("json");
-    let jwt = auth["access_token"].as_str().expect("a token").to_owned();
+    let jwt = app.jwt_for("demo", "jordan@demo.example").await;
     let rest = browser()
         .post(app.url("/api/v1/ticket"))
         .bearer_auth(jwt)
@@ -741,16 +719,7 @@ async fn the_cookie_is_host_only_on_https() {
 #[tokio::test]
 async fn waiting_for_a_delivery_leaves_nothing_behind() {
     let app = spawn_app_with(crate::helpers::NO_WRITE_LIMITS).await;
-    let token = app.link_for("demo", "jordan@demo.example").await;
-    let auth: Value = browser()
-        .get(app.url(&format!("/api/v1/auth/demo/{token}")))
-        .send()
-        .await
-        .expect("exchange")
-        .json()
-        .await
-        .expect("json");
-    let jwt = auth["access_token"].as_str().expect("token").to_owned();
+    let jwt = app.jwt_for("demo", "jordan@demo.example").await;
     for n in 0..5 {
         let created = browser()
             .post(app.url("/api/v1/ticket"))

@@ -197,16 +197,7 @@ async fn nothing_from_outside_gets_a_5xx() {
     }
 
     let client = app.signed_in("demo", "jordan@demo.example").await;
-    let token = app.link_for("demo", "alex@demo.example").await;
-    let auth: Value = crate::helpers::plain_client()
-        .get(app.url(&format!("/api/v1/auth/demo/{token}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let jwt = auth["access_token"].as_str().unwrap().to_owned();
+    let jwt = app.jwt_for("demo", "alex@demo.example").await;
     for n in 0..200 {
         let (title, description, priority) = (
             nasty_string(&mut rng),

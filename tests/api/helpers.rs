@@ -518,15 +518,7 @@ impl TestApp {
                 &[("portal_id", portal), ("token", &token)],
             )
             .await;
-        response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("portal_session="))
-            .and_then(|c| c.split(';').next())
-            .expect("a session cookie")
-            .to_owned()
+        session_cookie_in(&response)
     }
 
     /// Opens the live socket as a browser would, with `cookie` and this origin.
@@ -913,4 +905,45 @@ pub async fn team_sets_status(board: &LocalBoard, item_id: &str, label: &str) {
         })
         .await
         .expect("status changed");
+}
+
+/// The session cookie (`name=value`) a sign-in answer set.
+pub fn session_cookie_in(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("portal_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// A browser-like client whose connections come from `ip` (any 127.x address is this
+/// machine), so a test can be several clients, or a client behind a proxy, at once.
+pub fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .local_address(ip.parse::<std::net::IpAddr>().expect("an address"))
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    /// A REST API token for `email` of `portal`: a magic link exchanged at `/api/v1/auth`.
+    pub async fn jwt_for(&self, portal: &str, email: &str) -> String {
+        let token = self.link_for(portal, email).await;
+        let auth: serde_json::Value = plain_client()
+            .get(self.url(&format!("/api/v1/auth/{portal}/{token}")))
+            .send()
+            .await
+            .expect("exchange")
+            .json()
+            .await
+            .expect("JSON");
+        auth["access_token"].as_str().expect("a token").to_owned()
+    }
 }

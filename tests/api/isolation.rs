@@ -142,15 +142,7 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
             let email = format!("m{n}@{portal}.test");
             let cookie = app.session_cookie(portal, &email).await;
             let client = crate::helpers::client_with_cookie(&cookie);
-            let token = app.link_for(portal, &email).await;
-            let auth: serde_json::Value = crate::helpers::plain_client()
-                .get(app.url(&format!("/api/v1/auth/{portal}/{token}")))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let jwt = app.jwt_for(portal, &email).await;
             sockets.push((
                 portal,
                 app.live_socket(Some(&cookie), Some(&app.base_url))
@@ -160,7 +152,7 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
             members.push(Member {
                 portal,
                 client,
-                jwt: auth["access_token"].as_str().unwrap().to_owned(),
+                jwt,
             });
         }
     }

@@ -138,16 +138,7 @@ async fn every_request_the_document_allows_is_accepted_and_no_other() {
         "the document declares the constraints: {object}"
     );
 
-    let token = app.link_for("demo", "jordan@demo.example").await;
-    let auth: Value = client
-        .get(app.url(&format!("/api/v1/auth/demo/{token}")))
-        .send()
-        .await
-        .expect("exchange")
-        .json()
-        .await
-        .expect("JSON");
-    let jwt = auth["access_token"].as_str().expect("a token").to_owned();
+    let jwt = app.jwt_for("demo", "jordan@demo.example").await;
 
     // A valid body, then one property at a time through its edge values, and each property
     // missing.

@@ -2,7 +2,6 @@
 //! its local board, configured as the README's production example. The developer tools vanish,
 //! a client's own `X-Forwarded-For` moves nothing, and the app works end to end through it.
 
-use std::net::IpAddr;
 use std::time::Duration;
 
 use client_portal::api::auth::{ContinueSignIn, RequestSignInLink};
@@ -11,19 +10,7 @@ use futures::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-use crate::helpers::{Nginx, free_port, server_fn, spawn_app_with};
-
-/// A client at its own loopback address: nginx sees 127.0.0.2 (or .3), the portal sees nginx
-/// at 127.0.0.1, the one trusted proxy.
-fn client_at(ip: &str) -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(crate::helpers::REQUEST_TIMEOUT)
-        .local_address(ip.parse::<IpAddr>().expect("an address"))
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
+use crate::helpers::{Nginx, client_from, free_port, server_fn, session_cookie_in, spawn_app_with};
 
 #[tokio::test]
 async fn behind_nginx_the_tools_vanish_forged_addresses_move_nothing_and_everything_works() {
@@ -44,7 +31,7 @@ async fn behind_nginx_the_tools_vanish_forged_addresses_move_nothing_and_everyth
     let nginx = Nginx::start(proxy_port, &[portal_addr]).await;
 
     // The console, the demo inbox and the demo sign-in hints answer as if they did not exist.
-    let visitor = client_at("127.0.0.2");
+    let visitor = client_from("127.0.0.2");
     for path in ["/local-board", "/local-board/mail", "/local-board/items/1"] {
         let response = visitor.get(nginx.url(path)).send().await.expect("answer");
         assert_eq!(response.status(), 404, "{path} through the proxy");
@@ -78,7 +65,7 @@ async fn behind_nginx_the_tools_vanish_forged_addresses_move_nothing_and_everyth
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429]);
     // Yet each real client has its own: the key is the client nginx saw, not nginx.
-    let other = client_at("127.0.0.3")
+    let other = client_from("127.0.0.3")
         .post(nginx.url(server_fn::<RequestSignInLink>()))
         .header("origin", &nginx.url)
         .form(&[("email", "someone@example.com")])
@@ -88,7 +75,7 @@ async fn behind_nginx_the_tools_vanish_forged_addresses_move_nothing_and_everyth
     assert_eq!(other.status(), 200);
 
     // End to end through the proxy: sign in, create a ticket, and see the team's change live.
-    let client = client_at("127.0.0.4");
+    let client = client_from("127.0.0.4");
     let token = app.link_for("demo", "jordan@demo.example").await;
     let signed_in = client
         .post(nginx.url(server_fn::<ContinueSignIn>()))
@@ -98,15 +85,7 @@ async fn behind_nginx_the_tools_vanish_forged_addresses_move_nothing_and_everyth
         .await
         .expect("sign-in");
     assert!(signed_in.status().is_redirection() || signed_in.status().is_success());
-    let cookie = signed_in
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("portal_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
+    let cookie = session_cookie_in(&signed_in);
     let dashboard = client
         .get(nginx.url("/dashboard"))
         .send()

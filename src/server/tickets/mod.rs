@@ -203,9 +203,8 @@ pub struct TicketService {
     paused_until: Mutex<Option<Instant>>,
     /// Lookups of tickets that turned out not to exist, per member.
     misses: Limiter,
-    /// This instance, as the outbox records who holds a row's lease.
-    instance: String,
-    /// The other instances, told when a delivery finishes.
+    /// The other instances, told when a delivery finishes; its name for this instance is the
+    /// one outbox leases record.
     cluster: Cluster,
     /// How long a claimed outbox row stays this instance's before another may take it over.
     lease: Duration,
@@ -261,7 +260,6 @@ impl TicketService {
             waiters: Mutex::new(HashMap::new()),
             paused_until: Mutex::new(None),
             misses,
-            instance: cluster.instance().to_owned(),
             cluster,
             lease: settings.outbox_lease,
             notifier: settings.notifier,
@@ -288,7 +286,7 @@ impl TicketService {
 
     /// This instance's name in outbox leases.
     pub fn instance(&self) -> &str {
-        &self.instance
+        self.cluster.instance()
     }
 
     pub fn markers(&self) -> &Markers {

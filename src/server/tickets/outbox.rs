@@ -137,7 +137,7 @@ impl TicketService {
         );
         let mut rows: Vec<(i64, OutboxRow)> = crate::on_db!(&self.db, pool => {
             sqlx::query_as::<_, ClaimedRow>(&sql)
-                .bind(&self.instance)
+                .bind(self.instance())
                 .bind(now + self.lease.as_secs() as i64)
                 .bind(now)
                 .fetch_all(pool)
@@ -158,7 +158,7 @@ impl TicketService {
                  WHERE id = $1 AND claimed_by = $2",
             )
             .bind(&row.id)
-            .bind(&self.instance)
+            .bind(self.instance())
             .execute(pool)
             .await
             .map(|done| done.rows_affected()));
@@ -252,7 +252,7 @@ impl TicketService {
                 .bind(now_unix() + wait.as_secs().max(1) as i64)
                 .bind(i64::from(uncertain))
                 .bind(&row.id)
-                .bind(&self.instance)
+                .bind(self.instance())
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected()));
