@@ -707,12 +707,16 @@ impl BoardEvents {
         let Some((thread, new, patched)) = self.patch_cached_updates(item_id, &change).await else {
             return;
         };
-        // The portal's own message: its page shows it from the outbox already.
-        if tickets.portal_message(&new).await.is_some() {
+        // The portal's own message: its page shows it from the outbox already. Its webhook
+        // can arrive before monday's answer to the portal does (the outbox has not recorded
+        // the update's id yet): then it is recognised as a message still being delivered.
+        let text = conversation::text_of(&post.body, post.text.as_deref());
+        if tickets.portal_message(&new).await.is_some()
+            || tickets.is_message_in_flight(item_id, &text).await
+        {
             return;
         }
         // A top-level update without the marker is an internal note: no read, no event.
-        let text = conversation::text_of(&post.body, post.text.as_deref());
         if thread.is_none() && !conversation::reply_is_public(&text, false, tickets.markers()) {
             return;
         }

@@ -765,6 +765,28 @@ impl TicketService {
         done
     }
 
+    /// Whether an update whose text is `text`, just posted on item `item_id`, is one of the
+    /// portal's own messages still being delivered: its author's address and its first line,
+    /// as the portal writes them on monday.
+    pub async fn is_message_in_flight(&self, item_id: &str, text: &str) -> bool {
+        let Ok(rows) = self
+            .outbox_rows(
+                "kind = 'reply' AND item_id = $1 AND monday_id IS NULL AND state = 'waiting'",
+                &[Bind::Text(item_id)],
+            )
+            .await
+        else {
+            return false;
+        };
+        rows.iter().any(|row| {
+            let first_line = row
+                .body
+                .as_deref()
+                .and_then(|body| body.lines().map(str::trim).find(|l| !l.is_empty()));
+            text.contains(&row.author_email) && first_line.is_some_and(|line| text.contains(line))
+        })
+    }
+
     /// The outbox row of the portal's message posted as monday update `update_id`, if any:
     /// `(outbox id, the update whose thread it answered)`.
     pub async fn portal_message(&self, update_id: &str) -> Option<(String, Option<String>)> {
