@@ -171,7 +171,8 @@ impl Application {
             shutdown_rx.clone(),
         );
 
-        let sessions = DbSessionStore::new(db.clone());
+        let sessions = DbSessionStore::new(db.clone(), auth.memory().clone());
+        auth.memory().spawn_watch(shutdown_rx.clone());
         let https = config.public_url().starts_with("https://");
         // On https the cookie takes the `__Host-` prefix: browsers then refuse it unless it is
         // Secure, for this host only (no Domain) and for every path, so a sibling subdomain
@@ -302,7 +303,7 @@ fn spawn_housekeeping(
     audit_retention: Duration,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
-    let sessions = DbSessionStore::new(db.clone());
+    let sessions = DbSessionStore::new(db.clone(), auth.memory().clone());
     tokio::spawn(async move {
         loop {
             match auth.prune(audit_retention).await {

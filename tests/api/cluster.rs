@@ -342,3 +342,69 @@ async fn the_outbox_survives_an_instance_killed_while_holding_rows() {
         }
     }
 }
+
+/// Sessions and memberships are answered from each instance's memory: a session ended on A,
+/// or a member removed through A, is refused by B within its watch period.
+#[tokio::test]
+async fn a_session_ended_on_a_is_refused_by_b_within_the_watch_period() {
+    use client_portal::api::auth::SignOut;
+    use client_portal::server::auth::memory::WATCH_EVERY;
+    let Some(d) = deployment(&[]).await else {
+        return;
+    };
+    let deadline = WATCH_EVERY * 3 + Duration::from_millis(300);
+    let refused_by_b_within = |cookie: String| {
+        let url = d.b.url("/dashboard");
+        async move {
+            let client = client_with_cookie(&cookie);
+            let started = Instant::now();
+            loop {
+                let status = client.get(&url).send().await.expect("B answers").status();
+                if status != 200 {
+                    return true;
+                }
+                if started.elapsed() > deadline {
+                    return false;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    // Signed out on A while B has the session in memory.
+    let cookie = d.a.session_cookie("acme", "ana@acme.test").await;
+    let on_b = client_with_cookie(&cookie);
+    assert_eq!(
+        on_b.get(d.b.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    d.a.call(&client_with_cookie(&cookie), server_fn::<SignOut>(), &[])
+        .await;
+    assert!(
+        refused_by_b_within(cookie).await,
+        "B still accepts a session A ended"
+    );
+    // A member's sessions ended through A (what removing a member does).
+    let cookie = d.a.session_cookie("acme", "ana@acme.test").await;
+    assert_eq!(
+        client_with_cookie(&cookie)
+            .get(d.b.url("/dashboard"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    d.a.state
+        .sessions
+        .delete_member(&member("acme", "ana@acme.test"))
+        .await
+        .expect("sessions ended");
+    assert!(
+        refused_by_b_within(cookie).await,
+        "B still accepts a session of a member whose sessions A ended"
+    );
+}

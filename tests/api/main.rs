@@ -14,6 +14,7 @@ mod isolation;
 mod limits;
 mod live;
 mod local_board;
+mod memory;
 mod monday_client;
 mod notifications;
 mod openapi;

@@ -30,6 +30,7 @@ mod calls;
 mod cluster;
 mod flood;
 mod notify;
+mod pages;
 mod yardstick;
 
 #[derive(Parser)]
@@ -75,6 +76,9 @@ enum Command {
         #[arg(long = "header")]
         headers: Vec<String>,
     },
+    /// Only the page comparison: `/healthz`, the dashboard, a ticket page and the REST list, each
+    /// as a multiple of `/healthz`'s cost (what tuning the request path needs, in a minute).
+    Pages,
     /// The notification queue in this process: changes recorded and mails sent per second, and
     /// what waiting notifications hold.
     Notify {
@@ -860,13 +864,18 @@ async fn main() {
 
     // First, from a cold start on a Standard board: what a day of a busy board costs in monday
     // calls, then what each kind of webhook costs.
-    eprintln!("a day on a Standard plan: 500 changes, 200 clients viewing…");
-    let (day_rows, tickets) = a_day(&client, &url, &members, &control).await;
-    rows.extend(day_rows);
-    eprintln!("monday calls per webhook, by kind…");
-    let (calls_per_change, per_webhook_rows) =
-        per_webhook(&client, std::slice::from_ref(&url), &control, &tickets).await;
-    rows.extend(per_webhook_rows);
+    let pages_only = matches!(args.command, Some(Command::Pages));
+    let mut calls_per_change = f64::NAN;
+    if !pages_only {
+        eprintln!("a day on a Standard plan: 500 changes, 200 clients viewing…");
+        let (day_rows, tickets) = a_day(&client, &url, &members, &control).await;
+        rows.extend(day_rows);
+        eprintln!("monday calls per webhook, by kind…");
+        let per_webhook_rows;
+        (calls_per_change, per_webhook_rows) =
+            per_webhook(&client, std::slice::from_ref(&url), &control, &tickets).await;
+        rows.extend(per_webhook_rows);
+    }
     // The throughput measurements below load the board far beyond a day of real use; an
     // Enterprise plan's limits keep the load generator from running the board's day out.
     control
@@ -884,62 +893,42 @@ async fn main() {
             .await;
     }
 
-    eprintln!("dashboard page loads…");
+    let address = url.trim_start_matches("http://").to_owned();
+    let tickets = tickets_of(&client, &url, &members).await;
     let monday_before = metric(&client, &url, "portal_monday_requests_total").await;
-    let dashboard = {
-        let (client, url, members) = (client.clone(), url.clone(), members.clone());
-        load(args.clients, args.seconds, move |worker, n| {
-            let member = &members[(worker + n as usize) % members.len()];
-            let request = client
-                .get(format!("{url}/dashboard"))
-                .header("cookie", member.cookie.clone());
-            async move { answered(request.send().await, 200).await }
-        })
-        .await
-    };
+    let measured = pages::measure(
+        &address,
+        &pages::targets(&members, &tickets),
+        args.clients,
+        args.seconds,
+    )
+    .await;
     let monday_after = metric(&client, &url, "portal_monday_requests_total").await;
+    rows.extend(pages::rows(&measured, args.clients));
+    let page_loads: usize = measured
+        .iter()
+        .skip(1)
+        .map(|(_, stats)| stats.latencies.len())
+        .sum();
     rows.push((
-        format!("Dashboard page, {} clients, warm cache", args.clients),
+        "monday calls per signed-in page or list load".into(),
         format!(
-            "{:.0} req/s, p50 {}, p99 {}, {} errors",
-            dashboard.rps(),
-            ms(dashboard.percentile(0.5)),
-            ms(dashboard.percentile(0.99)),
-            dashboard.errors
-        ),
-    ));
-    rows.push((
-        "monday calls per dashboard load".into(),
-        format!(
-            "{:.4} ({} calls over {} loads)",
-            (monday_after - monday_before) / dashboard.latencies.len().max(1) as f64,
+            "{:.4} ({} calls over {page_loads} loads)",
+            (monday_after - monday_before) / page_loads.max(1) as f64,
             monday_after - monday_before,
-            dashboard.latencies.len()
         ),
     ));
-
-    eprintln!("REST ticket lists…");
-    let rest = {
-        let (client, url, members) = (client.clone(), url.clone(), members.clone());
-        load(args.clients, args.seconds, move |worker, n| {
-            let member = &members[(worker + n as usize) % members.len()];
-            let request = client
-                .get(format!("{url}/api/v1/tickets/{}", member.portal))
-                .bearer_auth(&member.jwt);
-            async move { answered(request.send().await, 200).await }
-        })
-        .await
+    let rps_of = |name: &str| {
+        measured
+            .iter()
+            .find(|(n, _)| n.starts_with(name))
+            .map_or(f64::NAN, |(_, stats)| stats.rps())
     };
-    rows.push((
-        format!("GET /api/v1/tickets/{{portal}}, {} clients", args.clients),
-        format!(
-            "{:.0} req/s, p50 {}, p99 {}, {} errors",
-            rest.rps(),
-            ms(rest.percentile(0.5)),
-            ms(rest.percentile(0.99)),
-            rest.errors
-        ),
-    ));
+    let (dashboard_rps, rest_rps) = (rps_of("Dashboard"), rps_of("GET /api/v1"));
+    if pages_only {
+        print_table(&rows);
+        return;
+    }
 
     eprintln!("the flood: unauthenticated requests while members load their dashboards…");
     let flood_cookies: Vec<String> = members.iter().take(16).map(|m| m.cookie.clone()).collect();
@@ -990,8 +979,8 @@ async fn main() {
             ms(whole_board.percentile(0.5)),
             ms(whole_board.percentile(0.99)),
             whole_board.errors,
-            rest.rps() / whole_board.rps().max(f64::MIN_POSITIVE),
-            dashboard.rps() / whole_board.rps().max(f64::MIN_POSITIVE)
+            rest_rps / whole_board.rps().max(f64::MIN_POSITIVE),
+            dashboard_rps / whole_board.rps().max(f64::MIN_POSITIVE)
         ),
     ));
 
@@ -1151,10 +1140,14 @@ async fn main() {
         )),
     }
 
+    print_table(&rows);
+    drop(portal);
+}
+
+fn print_table(rows: &[(String, String)]) {
     println!("| measurement | result |");
     println!("| --- | --- |");
     for (name, value) in rows {
         println!("| {name} | {value} |");
     }
-    drop(portal);
 }

@@ -5,11 +5,13 @@
 //! token is spent by the "Continue" POST, so mail scanners that prefetch links cannot burn it.
 
 pub mod jwt;
+pub mod memory;
 pub mod rate_limit;
 pub mod session;
 pub mod store;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
@@ -17,6 +19,7 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use self::memory::Memory;
 use self::rate_limit::Limiter;
 use super::db::{Db, now_unix};
 use super::mail::{Mail, Mailer};
@@ -88,6 +91,8 @@ pub struct Auth {
     per_address: Limiter,
     /// Unusable links and tokens per address: guessing costs the guesser, not the database.
     failures_per_address: Limiter,
+    /// Members and portals as last read, shared with the session store.
+    memory: Arc<Memory>,
 }
 
 /// `client_abc123`, `demo`: lowercase letters, digits, `_` and `-`, up to 64 characters.
@@ -191,6 +196,7 @@ impl Auth {
     ) -> Self {
         let hour = Duration::from_secs(3600);
         Self {
+            memory: Arc::new(Memory::new(db.clone())),
             db: db.clone(),
             public_url,
             link_ttl,
@@ -216,6 +222,11 @@ impl Auth {
         &self.mailer
     }
 
+    /// What sessions, memberships and portals memory may answer (see [`memory`]).
+    pub fn memory(&self) -> &Arc<Memory> {
+        &self.memory
+    }
+
     /// Creates the portal when missing; an existing portal keeps its settings unless a name is
     /// given.
     pub async fn upsert_portal(
@@ -239,6 +250,7 @@ impl Auth {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.memory.changed_here();
         self.portal(id)
             .await?
             .ok_or_else(|| AuthError::Invalid("the portal could not be created".into()))
@@ -271,6 +283,7 @@ impl Auth {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.memory.changed_here();
         Ok(())
     }
 
@@ -286,15 +299,27 @@ impl Auth {
             .execute(pool)
             .await
             .map(|done| done.rows_affected()))?;
+        self.memory.changed_here();
         Ok(changed == 1)
     }
 
+    /// The portal's name and brand; from memory when it was read in this generation.
     pub async fn portal(&self, id: &str) -> Result<Option<PortalBrand>, AuthError> {
+        let generation = self.memory.generation();
+        if let Some(portal) = self.memory.portals.get(&id.to_owned(), generation) {
+            return Ok(Some(portal));
+        }
         let row: Option<PortalRow> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT id, name, colour, logo_url FROM portals WHERE id = $1")
                 .bind(id)
                 .fetch_optional(pool)
                 .await)?;
-        Ok(row.map(brand))
+        let portal = row.map(brand);
+        if let Some(portal) = &portal {
+            self.memory
+                .portals
+                .put(id.to_owned(), portal.clone(), generation);
+        }
+        Ok(portal)
     }
 
     pub async fn upsert_member(
@@ -316,17 +341,28 @@ impl Auth {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.memory.changed_here();
         Ok(email)
     }
 
     /// The member's display name, or `None` when the email is not (or no longer) a member.
+    /// From memory when read in this generation; "not a member" is always asked again.
     pub async fn member_name(&self, member: &Member) -> Result<Option<Option<String>>, AuthError> {
+        let generation = self.memory.generation();
+        let key = (member.portal_id.clone(), member.email.clone());
+        if let Some(name) = self.memory.members.get(&key, generation) {
+            return Ok(Some(name));
+        }
         let row: Option<(Option<String>,)> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT display_name FROM members WHERE portal_id = $1 AND email = $2")
                 .bind(&member.portal_id)
                 .bind(&member.email)
                 .fetch_optional(pool)
                 .await)?;
-        Ok(row.map(|(name,)| name))
+        let name = row.map(|(name,)| name);
+        if let Some(name) = &name {
+            self.memory.members.put(key, name.clone(), generation);
+        }
+        Ok(name)
     }
 
     pub async fn is_member(&self, member: &Member) -> Result<bool, AuthError> {

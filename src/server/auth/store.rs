@@ -1,7 +1,10 @@
 //! Where browser sessions live: tower-sessions' store interface over the portal's own database,
 //! on SQLite and PostgreSQL alike. Besides the record it keeps the member the session signs in
 //! (read from the record as it is saved), so removing a member can end all of their sessions at
-//! once, on every instance.
+//! once, on every instance. Records are served from memory while the [`Memory`]'s
+//! generation they were read in is current: ending a session anywhere moves it.
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
@@ -9,6 +12,7 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::Member;
+use super::memory::Memory;
 use super::session::member_in;
 use crate::server::db::Db;
 
@@ -16,6 +20,7 @@ use crate::server::db::Db;
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: Db,
+    memory: Arc<Memory>,
 }
 
 fn backend_error(error: sqlx::Error) -> session_store::Error {
@@ -23,8 +28,8 @@ fn backend_error(error: sqlx::Error) -> session_store::Error {
 }
 
 impl DbSessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    pub fn new(db: Db, memory: Arc<Memory>) -> Self {
+        Self { db, memory }
     }
 
     /// Ends every session `member` has, wherever it was opened. Returns how many.
@@ -37,11 +42,13 @@ impl DbSessionStore {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.memory.changed_here();
         Ok(deleted)
     }
 
     /// Inserts `record` unless its id is taken; false when it is.
     async fn insert(&self, record: &Record) -> Result<bool, session_store::Error> {
+        let generation = self.memory.generation();
         let (data, member) = encode(record)?;
         let inserted = crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO sessions (id, data, expiry_date, portal_id, email)
@@ -56,6 +63,11 @@ impl DbSessionStore {
         .await
         .map(|done| done.rows_affected()))
         .map_err(backend_error)?;
+        if inserted == 1 {
+            self.memory
+                .sessions
+                .put(record.id, record.clone(), generation);
+        }
         Ok(inserted == 1)
     }
 }
@@ -78,6 +90,7 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let generation = self.memory.generation();
         let (data, member) = encode(record)?;
         crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO sessions (id, data, expiry_date, portal_id, email)
@@ -95,10 +108,19 @@ impl SessionStore for DbSessionStore {
         .await
         .map(|done| done.rows_affected()))
         .map_err(backend_error)?;
+        self.memory
+            .sessions
+            .put(record.id, record.clone(), generation);
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let generation = self.memory.generation();
+        if let Some(record) = self.memory.sessions.get(id, generation)
+            && record.expiry_date > OffsetDateTime::now_utc()
+        {
+            return Ok(Some(record));
+        }
         let row: Option<(String, i64)> = crate::on_db!(&self.db, pool => sqlx::query_as(
             "SELECT data, expiry_date FROM sessions WHERE id = $1 AND expiry_date > $2",
         )
@@ -114,11 +136,13 @@ impl SessionStore for DbSessionStore {
             serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date = OffsetDateTime::from_unix_timestamp(expiry)
             .map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
+        let record = Record {
             id: *id,
             data,
             expiry_date,
-        }))
+        };
+        self.memory.sessions.put(*id, record.clone(), generation);
+        Ok(Some(record))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
@@ -128,6 +152,9 @@ impl SessionStore for DbSessionStore {
             .await
             .map(|done| done.rows_affected()))
         .map_err(backend_error)?;
+        // A load racing this one may have read the record before it went: a new generation
+        // makes sure nothing read before now is served.
+        self.memory.changed_here();
         Ok(())
     }
 }

@@ -39,6 +39,7 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261124000005, "sessions_and_leases"),
     migration!("sqlite", 20261124000006, "threads_and_calls"),
     migration!("sqlite", 20261124000007, "notifications"),
+    migration!("sqlite", 20261124000008, "change_counters"),
 ];
 
 /// Every PostgreSQL migration.
@@ -47,6 +48,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261124000002, "threads_and_calls"),
     migration!("postgres", 20261124000003, "board_event_queue"),
     migration!("postgres", 20261124000004, "notifications"),
+    migration!("postgres", 20261124000005, "change_counters"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

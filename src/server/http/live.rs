@@ -1,6 +1,7 @@
 //! `GET /live`: one WebSocket per tab, carrying the live hub's events for the session's portal.
-//! Heartbeats re-check the session and the membership, so signing out or being removed closes
-//! the socket.
+//! The socket re-checks the session and the membership whenever the directory changes (a
+//! session ended or a member removed, on any instance) and at every heartbeat, so signing out
+//! or being removed closes it within a second.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,9 @@ use crate::server::auth::session::member_of_record;
 
 /// A socket that cannot take a message within this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+/// After the directory changes, each socket re-checks at a random moment within this window,
+/// so a thousand sockets do not ask the database at the same instant.
+const RECHECK_SPREAD_MS: u64 = 400;
 
 /// `GET /live`: one WebSocket per tab, for the session's portal only, and no more than the caps
 /// per session and per address allow.
@@ -97,6 +101,10 @@ async fn run_socket(
     let mut heartbeat = interval(state.config.live_heartbeat.max(Duration::from_millis(100)));
     heartbeat.tick().await;
     let mut shutdown = state.shutdown.clone();
+    let mut directory = state.auth.memory().subscribe();
+    let recheck = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(recheck);
+    let mut recheck_armed = false;
     let close = |code: u16, reason: &'static str| {
         Message::Close(Some(CloseFrame {
             code,
@@ -116,6 +124,19 @@ async fn run_socket(
                     break close(4401, "session ended");
                 }
                 Arc::new(LiveEvent::Heartbeat)
+            }
+            Ok(()) = directory.changed() => {
+                let spread = Duration::from_millis(rand::random::<u64>() % RECHECK_SPREAD_MS);
+                recheck.as_mut().reset(tokio::time::Instant::now() + spread);
+                recheck_armed = true;
+                continue;
+            }
+            () = &mut recheck, if recheck_armed => {
+                recheck_armed = false;
+                if !still_signed_in(&state, &session_id).await {
+                    break close(4401, "session ended");
+                }
+                continue;
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,

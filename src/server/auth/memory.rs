@@ -1,0 +1,193 @@
+//! Who may act, answered from memory: sessions, memberships and portals are read on every
+//! signed-in request, so each instance keeps the ones it has read, and drops them all the
+//! moment any of them may have changed.
+//!
+//! "May have changed" is a generation number. It moves when this instance changes a member,
+//! a portal or a session (at once, before the change returns), and when the database's
+//! `directory` counter moves: triggers move that counter on every change that can take access
+//! away or change what a page shows, whoever makes it (another instance, the CLI, a
+//! hand-written `DELETE`), and each instance reads it every [`WATCH_EVERY`]. An entry is only
+//! served while the generation it was read in is current, and the generation is taken *before*
+//! the database is read, so an entry read across a change is never served.
+//!
+//! So a member removed here is signed out on their very next request, and one removed anywhere
+//! else within [`WATCH_EVERY`]; their open sockets re-check on the same signal. Only positive
+//! answers are kept ("is a member", "the portal exists"): a refusal always asks the database,
+//! so a member invited a moment ago signs in at once.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tower_sessions::session::{Id, Record};
+
+use crate::model::PortalBrand;
+use crate::server::db::Db;
+
+/// How often an instance reads the database's change counter: the longest another instance's
+/// (or the CLI's) change can go unseen here.
+pub const WATCH_EVERY: Duration = Duration::from_millis(200);
+/// Entries per cache before the stale ones are dropped (and, if none are, all of them).
+const MAX_ENTRIES: usize = 100_000;
+
+/// The generation and the caches it governs. One per process, shared by the session store and
+/// [`super::Auth`].
+pub struct Memory {
+    db: Db,
+    generation: AtomicU64,
+    changed: watch::Sender<u64>,
+    /// `(portal, email)` -> display name, for current members only.
+    pub(super) members: Memo<(String, String), Option<String>>,
+    pub(super) portals: Memo<String, PortalBrand>,
+    pub(super) sessions: Memo<Id, Record>,
+}
+
+impl std::fmt::Debug for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memory")
+            .field("generation", &self.generation())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Memory {
+    pub fn new(db: Db) -> Self {
+        Self {
+            db,
+            generation: AtomicU64::new(0),
+            changed: watch::Sender::new(0),
+            members: Memo::default(),
+            portals: Memo::default(),
+            sessions: Memo::default(),
+        }
+    }
+
+    /// The current generation: take it before reading the database, store with it.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Something this process knows of changed: every cached entry is out of date from now.
+    pub fn changed_here(&self) {
+        let generation = self.generation.fetch_add(1, Ordering::AcqRel) + 1;
+        self.changed.send_replace(generation);
+    }
+
+    /// Fires whenever the generation moves (live sockets re-check their member on it).
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    async fn counter(&self) -> Result<i64, sqlx::Error> {
+        crate::on_db!(&self.db, pool => sqlx::query_scalar(
+            "SELECT version FROM change_counters WHERE name = 'directory'",
+        )
+        .fetch_one(pool)
+        .await)
+    }
+
+    /// Reads the database's counter every [`WATCH_EVERY`] until shut down, moving the
+    /// generation when it moved. A failed read moves it too: without the counter, memory cannot
+    /// know it is still right.
+    pub fn spawn_watch(self: &std::sync::Arc<Self>, mut shutdown: watch::Receiver<bool>) {
+        let memory = self.clone();
+        tokio::spawn(async move {
+            let mut seen = memory.counter().await.ok();
+            let mut every = tokio::time::interval(WATCH_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = every.tick() => {}
+                    _ = shutdown.changed() => return,
+                }
+                let now = memory.counter().await;
+                if let Err(error) = &now {
+                    tracing::warn!(%error, "could not read the directory's change counter");
+                }
+                let now = now.ok();
+                if now.is_none() || now != seen {
+                    memory.changed_here();
+                }
+                seen = now;
+            }
+        });
+    }
+}
+
+/// A map whose entries count only in the generation they were stored in.
+pub struct Memo<K, V> {
+    entries: Mutex<HashMap<K, (u64, V)>>,
+}
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (u64, V)>> {
+        // A panic while holding the lock cannot leave the map half-written (every write is one
+        // insert or remove), so a poisoned lock is still a good map.
+        self.entries
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The value stored for `key` in `generation`, if any.
+    pub fn get(&self, key: &K, generation: u64) -> Option<V> {
+        match self.lock().get(key) {
+            Some((stored, value)) if *stored == generation => Some(value.clone()),
+            _ => None,
+        }
+    }
+
+    /// Stores `value` as read in `generation` (taken before the read).
+    pub fn put(&self, key: K, value: V, generation: u64) {
+        let mut entries = self.lock();
+        if entries.len() >= MAX_ENTRIES {
+            entries.retain(|_, (stored, _)| *stored == generation);
+            if entries.len() >= MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (generation, value));
+    }
+
+    pub fn remove(&self, key: &K) {
+        self.lock().remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_entry_counts_only_in_its_generation() {
+        let memo: Memo<&str, u32> = Memo::default();
+        memo.put("a", 1, 3);
+        assert_eq!(memo.get(&"a", 3), Some(1));
+        assert_eq!(memo.get(&"a", 4), None, "a newer generation never sees it");
+        memo.put("a", 2, 4);
+        assert_eq!(memo.get(&"a", 4), Some(2));
+        memo.remove(&"a");
+        assert_eq!(memo.get(&"a", 4), None);
+    }
+
+    #[test]
+    fn a_full_memo_drops_stale_entries_first() {
+        let memo: Memo<usize, usize> = Memo::default();
+        for n in 0..MAX_ENTRIES {
+            memo.put(n, n, 1);
+        }
+        memo.put(MAX_ENTRIES, 0, 2);
+        assert_eq!(memo.lock().len(), 1, "every generation-1 entry was stale");
+        assert_eq!(memo.get(&MAX_ENTRIES, 2), Some(0));
+    }
+}
