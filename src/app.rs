@@ -19,7 +19,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
-                <AutoReload options=options.clone() />
+                // Only `cargo leptos watch` (a debug build) reloads; release pages skip it.
+                {cfg!(debug_assertions).then(|| view! { <AutoReload options=options.clone() /> })}
                 <HydrationScripts options islands=true />
                 <link rel="stylesheet" id="leptos" href="/pkg/client_portal.css" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />

@@ -32,3 +32,17 @@ test("health endpoints answer", async ({ request }) => {
   expect(ready.status()).toBe(200);
   expect((await ready.json()).monday.ok).toBe(true);
 });
+
+test("every text and wasm asset travels compressed when the browser asks", async ({ request }) => {
+  for (const path of ["/pkg/client_portal.js", "/pkg/client_portal.wasm", "/pkg/client_portal.css", "/login"]) {
+    for (const [asked, expected] of [
+      ["br, gzip", "br"],
+      ["gzip", "gzip"],
+    ]) {
+      const response = await request.get(path, { headers: { "accept-encoding": asked } });
+      expect(response.status(), path).toBe(200);
+      expect(response.headers()["content-encoding"], `${path} (${asked})`).toBe(expected);
+      expect(response.headers()["vary"] ?? "", path).toContain("accept-encoding");
+    }
+  }
+});

@@ -52,6 +52,52 @@ async fn the_first_page_is_server_rendered() {
     );
 }
 
+/// Pages and JSON travel compressed when the browser asks (brotli or gzip), and a signed-in page
+/// stays private to the browser.
+#[tokio::test]
+async fn pages_and_json_are_compressed_when_asked() {
+    let app = spawn_app().await;
+    let client = app.signed_in("demo", "alex@demo.example").await;
+    let fetch = |path: &'static str, encoding: &'static str| {
+        let request = client
+            .get(app.url(path))
+            .header("accept-encoding", encoding)
+            .send();
+        async move {
+            let response = request.await.expect("an answer");
+            assert_eq!(response.status(), 200, "{path}");
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (
+                header("content-encoding"),
+                header("vary"),
+                header("cache-control"),
+            )
+        }
+    };
+    let (encoding, vary, cache) = fetch("/dashboard", "br, gzip").await;
+    assert_eq!(encoding, "br");
+    assert!(vary.contains("accept-encoding"), "{vary}");
+    assert_eq!(
+        cache, "no-store",
+        "a signed-in page is never kept by a cache"
+    );
+    assert_eq!(fetch("/dashboard", "gzip").await.0, "gzip");
+    assert_eq!(
+        fetch("/dashboard", "identity").await.0,
+        "",
+        "not asked, not compressed"
+    );
+    assert_eq!(fetch("/api/v1/openapi.json", "gzip").await.0, "gzip");
+    // The static files: end2end/tests/foundation.spec.ts, against the built site.
+}
+
 #[tokio::test]
 async fn unknown_pages_are_404() {
     let app = spawn_app().await;

@@ -152,3 +152,27 @@ async fn a_brand_changed_through_the_portal_shows_on_the_next_page() {
         "no wait when this instance made the change"
     );
 }
+
+#[tokio::test]
+async fn a_members_sessions_ended_through_the_portal_are_refused_on_the_very_next_request() {
+    let app = spawn_app().await;
+    let cookie = app.session_cookie("demo", "alex@demo.example").await;
+    let browser = client_with_cookie(&cookie);
+    for _ in 0..3 {
+        assert_eq!(status_of(&browser, app.url("/dashboard")).await, 200);
+    }
+    // What removing a member does to their sessions, in this instance (no watch to wait for).
+    app.state
+        .sessions
+        .delete_member(&client_portal::server::auth::Member {
+            portal_id: "demo".into(),
+            email: "alex@demo.example".into(),
+        })
+        .await
+        .expect("sessions ended");
+    assert_ne!(
+        status_of(&browser, app.url("/dashboard")).await,
+        200,
+        "refused on the very next request, whatever memory held"
+    );
+}
