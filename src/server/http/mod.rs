@@ -113,7 +113,7 @@ pub fn layered(
 /// attacker chose (the only secret in a page is the sign-in token of the link being opened), so
 /// compression leaks nothing (BREACH).
 fn compression()
--> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate + Clone> {
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
     use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
     tower_http::compression::CompressionLayer::new()
         .quality(tower_http::CompressionLevel::Fastest)
