@@ -12,7 +12,9 @@ use crate::pages::new_ticket::NewTicketPage;
 use crate::pages::settings::NotificationSettingsPage;
 use crate::pages::ticket::TicketPage;
 
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// The document around every page. `stylesheet` is the stylesheet's address (a content-hashed
+/// name in release builds; see `server::http::assets`).
+pub fn shell(options: LeptosOptions, stylesheet: std::sync::Arc<str>) -> impl IntoView {
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -22,7 +24,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Only `cargo leptos watch` (a debug build) reloads; release pages skip it.
                 {cfg!(debug_assertions).then(|| view! { <AutoReload options=options.clone() /> })}
                 <HydrationScripts options islands=true />
-                <link rel="stylesheet" id="leptos" href="/pkg/client_portal.css" />
+                <link rel="stylesheet" id="leptos" href=stylesheet.to_string() />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <MetaTags />
             </head>

@@ -4,7 +4,8 @@
 //! also to screen readers.
 //!
 //! Pages mark the part that may change with `id="live-region"`; forms being typed into stay
-//! outside it. `data-waiting="true"` on the region means something the client sent has not
+//! outside it. A ticket's page names its ticket (`data-ticket-id`): changes to other tickets
+//! only show a toast there, and cost no page load. `data-waiting="true"` on the region means something the client sent has not
 //! reached monday yet, so the island looks again every few seconds even without events.
 
 use leptos::prelude::*;
@@ -175,6 +176,13 @@ mod client {
         }
         if let Some(text) = event.announcement() {
             toast(handles, text);
+        }
+        let shown_ticket = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(LIVE_REGION))
+            .and_then(|region| region.get_attribute("data-ticket-id"));
+        if shown_ticket.is_some_and(|id| !event.concerns(&id)) {
+            return;
         }
         refresh();
     }

@@ -279,6 +279,27 @@ pub enum LiveEvent {
 }
 
 impl LiveEvent {
+    /// Whether the event changes ticket `id` (a pending ticket's id or the item it became).
+    pub fn concerns(&self, id: &str) -> bool {
+        match self {
+            LiveEvent::TicketCreated { ticket } => ticket.id == id,
+            LiveEvent::DeliveryChanged {
+                ticket_id,
+                monday_id,
+                ..
+            } => ticket_id == id || monday_id.as_deref() == Some(id),
+            LiveEvent::StatusChanged { ticket_id, .. }
+            | LiveEvent::PriorityChanged { ticket_id, .. }
+            | LiveEvent::Renamed { ticket_id, .. }
+            | LiveEvent::ReplyAdded { ticket_id, .. }
+            | LiveEvent::Removed { ticket_id, .. }
+            | LiveEvent::ReplyEdited { ticket_id, .. }
+            | LiveEvent::ReplyRemoved { ticket_id, .. }
+            | LiveEvent::Updated { ticket_id, .. } => ticket_id == id,
+            LiveEvent::Heartbeat => false,
+        }
+    }
+
     /// The sentence a toast shows, or `None` for events that need no toast.
     pub fn announcement(&self) -> Option<String> {
         match self {

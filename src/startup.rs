@@ -26,6 +26,7 @@ use crate::server::board_events::BoardEvents;
 use crate::server::cluster::{Cluster, ClusterMessage};
 use crate::server::config::{Config, ConfigError, RunMode, Secret};
 use crate::server::db::Db;
+use crate::server::http::assets::SiteAssets;
 use crate::server::http::limits::WriteLimits;
 use crate::server::http::probe::MondayProbe;
 use crate::server::http::state::{AppState, Services};
@@ -93,6 +94,7 @@ impl Application {
 
         let (board, local_board) = connect_monday(&config).await?;
         let leptos_options = leptos_options(addr)?;
+        let assets = SiteAssets::resolve(&leptos_options).map_err(StartupError::Leptos)?;
         let team_console = local_board.is_some() && console_enabled(&config, addr);
         let auth = Arc::new(build_auth(&config, db.clone())?);
         if local_board.is_some() {
@@ -201,6 +203,7 @@ impl Application {
         let state = AppState {
             leptos_options: leptos_options.clone(),
             services: Arc::new(Services {
+                assets: assets.clone(),
                 jwt: JwtKeys::new(&jwt_secret, config.auth.jwt_ttl.as_secs() as i64),
                 monday_probe: MondayProbe::new(config.readyz_cache),
                 config,
@@ -220,12 +223,16 @@ impl Application {
             }),
         };
 
+        let stylesheet = assets.stylesheet.clone();
         let mut router = http::routes()
+            .merge(http::assets::router(&leptos_options))
             .leptos_routes(&state, generate_route_list(App), {
-                let options = leptos_options.clone();
-                move || shell(options.clone())
+                let (options, stylesheet) = (leptos_options.clone(), stylesheet.clone());
+                move || shell(options.clone(), stylesheet.clone())
             })
-            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+            .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+                move |options| shell(options, stylesheet.clone()),
+            ));
         if team_console {
             router = router.merge(devtools::router(state.clone()));
         }

@@ -116,3 +116,41 @@ test("after losing its connection the page reconnects and catches up on what it 
   await clientContext.close();
   await teamContext.close();
 });
+
+test("a ticket's page shows other tickets' changes as a toast and loads nothing for them", async ({ browser }) => {
+  const clientContext = await browser.newContext();
+  const teamContext = await browser.newContext();
+  const client = await clientContext.newPage();
+  const team = await teamContext.newPage();
+  await signIn(client, "demo", "jordan@demo.example");
+  const shownTitle = `Shown ticket ${Date.now()}`;
+  const otherTitle = `Other ticket ${Date.now()}`;
+  const shownId = await teamCreatesItem(team, "demo", shownTitle);
+  const otherId = await teamCreatesItem(team, "demo", otherTitle);
+
+  await client.goto(`/tickets/${shownId}`);
+  await hydrated(client);
+  await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
+  const pageLoads: string[] = [];
+  client.on("request", (request) => {
+    if (new URL(request.url()).pathname.startsWith("/tickets/")) pageLoads.push(request.url());
+  });
+
+  // Another ticket changes: a toast, and no request for this page.
+  await team.goto("/local-board");
+  const other = team.locator(`tr[data-item-id="${otherId}"]`);
+  await other.getByLabel(`Status of ${otherTitle}`).selectOption("In Progress");
+  await Promise.all([team.waitForURL(/done=/), other.getByRole("button", { name: `Set status of ${otherTitle}` }).click()]);
+  await expect(client.getByTestId("toasts")).toContainText(`${otherTitle} is now In Progress`, { timeout: 2_000 });
+  await client.waitForTimeout(500);
+  expect(pageLoads, "no page load for another ticket's change").toEqual([]);
+
+  // This ticket changes: the page refreshes its live region.
+  const shown = team.locator(`tr[data-item-id="${shownId}"]`);
+  await shown.getByLabel(`Status of ${shownTitle}`).selectOption("Resolved");
+  await Promise.all([team.waitForURL(/done=/), shown.getByRole("button", { name: `Set status of ${shownTitle}` }).click()]);
+  await expect(client.locator("[data-status]").first()).toHaveAttribute("data-status", "resolved", { timeout: 2_000 });
+  expect(pageLoads.length).toBeGreaterThan(0);
+  await clientContext.close();
+  await teamContext.close();
+});

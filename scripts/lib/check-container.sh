@@ -11,8 +11,8 @@ check_container() {
       missing=$((missing + 1))
     fi
   done < <(awk '$1 == "COPY" && $2 == "--from=build" { sub("^/app/", "", $3); print $3 }' "$file")
-  if [ "$copied" -lt 3 ]; then
-    echo "error: $file copies $copied paths from the build stage; expected the binary, site/ and Leptos.toml" >&2
+  if [ "$copied" -lt 4 ]; then
+    echo "error: $file copies $copied paths from the build stage; expected the binary, hash.txt, site/ and Leptos.toml" >&2
     return 1
   fi
   [ "$missing" -eq 0 ] && echo "container file: the $copied paths it copies exist after the release build" >&2

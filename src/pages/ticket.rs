@@ -62,7 +62,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                 </a>
             </p>
             // What the team changes refreshes here; the reply box below keeps what is typed.
-            <div id=LIVE_REGION data-waiting=waiting.to_string()>
+            <div id=LIVE_REGION data-waiting=waiting.to_string() data-ticket-id=ticket.id.clone()>
                 <FreshnessNotice freshness />
                 <div class="mt-2 flex flex-wrap items-start justify-between gap-3">
                     <h1 class="min-w-0 break-words text-2xl font-bold tracking-tight" data-testid="ticket-title">

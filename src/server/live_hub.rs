@@ -14,12 +14,35 @@ use crate::model::LiveEvent;
 /// How many events a slow socket may fall behind before it is dropped.
 pub const SOCKET_BUFFER: usize = 64;
 
+/// An event as the sockets send it: serialised once, by the first socket that sends it, however
+/// many sockets of the portal are open.
+#[derive(Debug)]
+pub struct Published {
+    pub event: LiveEvent,
+    wire: OnceLock<String>,
+}
+
+impl Published {
+    pub fn new(event: LiveEvent) -> Self {
+        Self {
+            event,
+            wire: OnceLock::new(),
+        }
+    }
+
+    /// The event as JSON text.
+    pub fn wire(&self) -> &str {
+        self.wire
+            .get_or_init(|| serde_json::to_string(&self.event).unwrap_or_default())
+    }
+}
+
 /// Passes an event on to the other instances.
 pub type Relay = Box<dyn Fn(&str, &LiveEvent) + Send + Sync>;
 
 #[derive(Default)]
 pub struct LiveHub {
-    channels: Mutex<HashMap<String, broadcast::Sender<Arc<LiveEvent>>>>,
+    channels: Mutex<HashMap<String, broadcast::Sender<Arc<Published>>>>,
     relay: OnceLock<Relay>,
 }
 
@@ -31,7 +54,7 @@ impl LiveHub {
         }
     }
 
-    pub fn subscribe(&self, portal_id: &str) -> broadcast::Receiver<Arc<LiveEvent>> {
+    pub fn subscribe(&self, portal_id: &str) -> broadcast::Receiver<Arc<Published>> {
         let mut channels = self
             .channels
             .lock()
@@ -60,7 +83,7 @@ impl LiveHub {
         let Some(sender) = channels.get(portal_id) else {
             return 0;
         };
-        match sender.send(Arc::new(event)) {
+        match sender.send(Arc::new(Published::new(event))) {
             Ok(receivers) => receivers,
             Err(_) => {
                 // Nobody listens any more: forget the channel.
@@ -88,7 +111,13 @@ mod tests {
         let mut a = hub.subscribe("a");
         let mut b = hub.subscribe("b");
         assert_eq!(hub.publish("a", LiveEvent::Heartbeat), 1);
-        assert_eq!(*a.recv().await.unwrap(), LiveEvent::Heartbeat);
+        let received = a.recv().await.unwrap();
+        assert_eq!(received.event, LiveEvent::Heartbeat);
+        assert_eq!(
+            received.wire(),
+            r#"{"type":"heartbeat"}"#,
+            "serialised once, as sent"
+        );
         assert!(b.try_recv().is_err());
         drop(a);
         assert_eq!(hub.publish("a", LiveEvent::Heartbeat), 0);

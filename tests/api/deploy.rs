@@ -163,7 +163,9 @@ fn the_container_and_the_unit_run_the_release_layout() {
     let containerfile = repo_file("deploy/Containerfile");
     for needed in [
         "cargo install --locked cargo-leptos --version 0.3.10",
-        "cargo leptos build --release",
+        "LEPTOS_HASH_FILES=true cargo leptos build --release --precompress",
+        "COPY --from=build /app/target/release/hash.txt /app/hash.txt",
+        "LEPTOS_HASH_FILES=true \\",
         "USER portal",
         "HEALTHCHECK",
         "PORTAL_ENV=production",
@@ -176,6 +178,7 @@ fn the_container_and_the_unit_run_the_release_layout() {
         "ExecStart=/opt/client-portal/client-portal serve",
         "EnvironmentFile=/etc/client-portal/production.env",
         "NoNewPrivileges=yes",
+        "Environment=LEPTOS_HASH_FILES=true",
         "ProtectSystem=strict",
     ] {
         assert!(unit.contains(needed), "client-portal.service: {needed}");

@@ -284,6 +284,8 @@ fn server_env(command: &mut tokio::process::Command, env: &PortalEnv) {
         )
         .env("PORTAL_PUBLIC_URL", &env.public_url)
         .env("LEPTOS_OUTPUT_NAME", "client_portal")
+        // As deployed: pages link the content-named files (`hash.txt` beside the binary).
+        .env("LEPTOS_HASH_FILES", "true")
         .env("MONDAY_API_URL", &env.board_url)
         .env("MONDAY_API_TOKEN", &env.board_token)
         .env("MONDAY_BOARD_ID", &env.board_id)
@@ -524,6 +526,21 @@ async fn open_socket(url: &str, cookie: &str) -> Option<Socket> {
         .await
         .ok()
         .map(|(socket, _)| socket)
+}
+
+/// The release bundle's `client_portal.<hash>.<extension>` (or its unhashed name).
+fn bundle_file(pkg: &Path, extension: &str) -> Option<PathBuf> {
+    std::fs::read_dir(pkg)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            name.starts_with("client_portal.") && name.ends_with(&format!(".{extension}"))
+        })
 }
 
 fn gzip_size(path: &Path) -> Option<(u64, u64)> {
@@ -1115,11 +1132,11 @@ async fn main() {
     }
 
     let pkg = Path::new("target/site/pkg");
-    let wasm = gzip_size(&pkg.join("client_portal.wasm"));
-    let js = gzip_size(&pkg.join("client_portal.js"));
+    let wasm = bundle_file(pkg, "wasm").and_then(|file| gzip_size(&file));
+    let js = bundle_file(pkg, "js").and_then(|file| gzip_size(&file));
     match (wasm, js) {
         (Some((wasm_raw, wasm_gz)), Some((js_raw, js_gz))) => rows.push((
-            "Browser bundle (target/site/pkg after `cargo leptos build --release`)".into(),
+            "Browser bundle (target/site/pkg after `cargo leptos build --release`, gzip -9)".into(),
             format!(
                 "wasm {} raw / {} gzip, JS {} raw / {} gzip, total {} gzip ({})",
                 kb(wasm_raw),

@@ -255,7 +255,7 @@ Calls today: <strong data-testid="calls-today">{calls:.1}</strong> of {daily} (a
         }
         body.push_str("</ul></section>");
     }
-    page("Board", &body).into_response()
+    page(&state, "Board", &body).into_response()
 }
 
 fn default_team_member(snap: &BoardState) -> u64 {
@@ -280,6 +280,7 @@ async fn item_page(
         return (
             axum::http::StatusCode::NOT_FOUND,
             page(
+                &state,
                 "Item not found",
                 "<p>This item does not exist or was removed.</p>",
             ),
@@ -395,7 +396,7 @@ async fn item_page(
         id = item.id,
         user = default_team_member(&snap),
     );
-    page(&item.name, &body).into_response()
+    page(&state, &item.name, &body).into_response()
 }
 
 /// Which changes of this item produced a notification mail, to whom, and how far it got.

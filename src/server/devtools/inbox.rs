@@ -61,5 +61,5 @@ pub(super) async fn demo_inbox(State(state): State<AppState>) -> Response {
         );
     }
     body.push_str("</ol>");
-    page("Demo inbox", &body).into_response()
+    page(&state, "Demo inbox", &body).into_response()
 }

@@ -36,7 +36,8 @@ impl IntoResponse for NotInUse {
 }
 
 /// The console's page frame around `body` (already HTML).
-fn page(title: &str, body: &str) -> Html<String> {
+fn page(state: &AppState, title: &str, body: &str) -> Html<String> {
+    let stylesheet = &state.assets.stylesheet;
     Html(format!(
         r#"<!DOCTYPE html>
 <html lang="en">
@@ -44,7 +45,7 @@ fn page(title: &str, body: &str) -> Html<String> {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · Local board</title>
-<link rel="stylesheet" href="/pkg/client_portal.css">
+<link rel="stylesheet" href="{stylesheet}">
 </head>
 <body class="min-h-screen bg-slate-100 text-slate-900">
 <header class="bg-slate-900 text-white">

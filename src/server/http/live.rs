@@ -21,6 +21,7 @@ use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use crate::model::LiveEvent;
 use crate::server::auth::session::member_of_record;
+use crate::server::live_hub::Published;
 
 /// A socket that cannot take a message within this long is dropped.
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
@@ -95,7 +96,7 @@ async fn still_signed_in(state: &AppState, session_id: &tower_sessions::session:
 async fn run_socket(
     state: AppState,
     mut socket: WebSocket,
-    mut events: broadcast::Receiver<Arc<LiveEvent>>,
+    mut events: broadcast::Receiver<Arc<Published>>,
     session_id: tower_sessions::session::Id,
 ) {
     let mut heartbeat = interval(state.config.live_heartbeat.max(Duration::from_millis(100)));
@@ -105,6 +106,7 @@ async fn run_socket(
     let recheck = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(recheck);
     let mut recheck_armed = false;
+    let heartbeat_message = Arc::new(Published::new(LiveEvent::Heartbeat));
     let close = |code: u16, reason: &'static str| {
         Message::Close(Some(CloseFrame {
             code,
@@ -123,7 +125,7 @@ async fn run_socket(
                 if !still_signed_in(&state, &session_id).await {
                     break close(4401, "session ended");
                 }
-                Arc::new(LiveEvent::Heartbeat)
+                heartbeat_message.clone()
             }
             Ok(()) = directory.changed() => {
                 let spread = Duration::from_millis(rand::random::<u64>() % RECHECK_SPREAD_MS);
@@ -144,9 +146,10 @@ async fn run_socket(
             },
             _ = shutdown.changed() => break close(1001, "server restarting"),
         };
-        let Ok(text) = serde_json::to_string(&*outgoing) else {
+        let text = outgoing.wire();
+        if text.is_empty() {
             continue;
-        };
+        }
         match timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
             Ok(Ok(())) => {}
             _ => return,

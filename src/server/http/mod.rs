@@ -2,6 +2,7 @@
 //! These are the only modules that see [`state::AppState`], cookies and status codes; they turn
 //! requests into service calls, and service errors into answers through [`error`].
 
+pub mod assets;
 pub mod error;
 pub mod guard;
 pub mod health;

@@ -8,6 +8,7 @@ use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
 use monday_local::LocalBoard;
 
+use super::assets::SiteAssets;
 use super::limits::{SocketCounts, WriteLimits};
 use super::probe::MondayProbe;
 use crate::server::auth::Auth;
@@ -36,6 +37,8 @@ impl FromRef<AppState> for LeptosOptions {
 pub struct Services {
     /// Resolved at start-up: the public URL and every secret are known here, once.
     pub config: Config,
+    /// The site's file names pages link to.
+    pub assets: SiteAssets,
     pub db: Db,
     pub board: TicketBoard,
     /// Present when no monday token is configured: the embedded board the client talks to.
