@@ -1,7 +1,8 @@
 //! Live updates in the browser, as an island: one WebSocket per tab to `/live`, reconnecting
-//! with back-off. A change for the portal fetches the page again and swaps its
-//! `#live-region` in place (list, counts, status, conversation), and a toast announces it,
-//! also to screen readers.
+//! with back-off. A toast announces each change, also to screen readers. An open dashboard
+//! applies a change to a ticket in place (the message carries the ticket's row and the counts,
+//! rendered once on the server); any other change fetches the page again and swaps its
+//! `#live-region` (list, counts, status, conversation).
 //!
 //! Pages mark the part that may change with `id="live-region"`; forms being typed into stay
 //! outside it. A ticket's page names its ticket (`data-ticket-id`): changes to other tickets
@@ -99,7 +100,10 @@ mod client {
     use web_sys::{CloseEvent, DomParser, MessageEvent, SupportedType, WebSocket};
 
     use super::{Connection, LIVE_REGION, REFRESH_EVENT};
-    use crate::model::LiveEvent;
+    use crate::model::{
+        DashboardUpdate, LiveEvent, LiveMessage, Status, StatusCounts, TicketQuery,
+        dashboard_update,
+    };
 
     #[derive(Clone, Copy)]
     struct Handles {
@@ -170,21 +174,91 @@ mod client {
         );
     }
 
-    fn receive(handles: Handles, event: LiveEvent) {
-        if event == LiveEvent::Heartbeat {
+    fn receive(handles: Handles, message: LiveMessage) {
+        let event = &message.event;
+        if *event == LiveEvent::Heartbeat {
             return;
         }
         if let Some(text) = event.announcement() {
             toast(handles, text);
         }
-        let shown_ticket = web_sys::window()
+        let Some(region) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id(LIVE_REGION))
-            .and_then(|region| region.get_attribute("data-ticket-id"));
-        if shown_ticket.is_some_and(|id| !event.concerns(&id)) {
+        else {
+            return;
+        };
+        if let Some(shown) = region.get_attribute("data-ticket-id") {
+            if event.concerns(&shown) {
+                refresh();
+            }
+            return;
+        }
+        if region.get_attribute("data-view").as_deref() == Some("dashboard") {
+            follow_on_dashboard(&region, &message);
             return;
         }
         refresh();
+    }
+
+    /// Applies a change to an open dashboard in place when that is certainly what a reload
+    /// would show ([`dashboard_update`]), and reloads its live region otherwise.
+    fn follow_on_dashboard(region: &web_sys::Element, message: &LiveMessage) {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
+        let query = TicketQuery::from_params(|key| params.as_ref().and_then(|p| p.get(key)));
+        let row = message.row.as_ref();
+        let shown_row = row.and_then(|row| {
+            region
+                .query_selector(&format!("li[data-ticket-id=\"{}\"]", row.ticket_id))
+                .ok()
+                .flatten()
+        });
+        let waiting = region.get_attribute("data-waiting").as_deref() == Some("true")
+            || region
+                .query_selector("[data-testid=saved-data]")
+                .ok()
+                .flatten()
+                .is_some();
+        match (
+            dashboard_update(message, &query, shown_row.is_some(), waiting),
+            row,
+        ) {
+            (DashboardUpdate::ReplaceRow, Some(row)) => {
+                if let Some(element) = shown_row {
+                    element.set_outer_html(&row.html);
+                }
+                set_counts(region, &row.counts);
+            }
+            (DashboardUpdate::CountsOnly, Some(row)) => set_counts(region, &row.counts),
+            _ => refresh(),
+        }
+    }
+
+    fn set_counts(region: &web_sys::Element, counts: &StatusCounts) {
+        let Ok(chips) = region.query_selector_all("[data-count]") else {
+            return;
+        };
+        for n in 0..chips.length() {
+            let Some(chip) = chips
+                .item(n)
+                .and_then(|c| c.dyn_into::<web_sys::Element>().ok())
+            else {
+                continue;
+            };
+            let key = chip.get_attribute("data-count").unwrap_or_default();
+            let status = if key == "all" {
+                None
+            } else {
+                match Status::parse(&key) {
+                    Some(status) => Some(status),
+                    None => continue,
+                }
+            };
+            chip.set_text_content(Some(&counts.get(status).to_string()));
+        }
     }
 
     /// Fetches this page again and swaps in its live region. One at a time; a change that
@@ -274,9 +348,9 @@ mod client {
         });
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
             if let Some(text) = event.data().as_string()
-                && let Ok(event) = serde_json::from_str::<LiveEvent>(&text)
+                && let Ok(message) = serde_json::from_str::<LiveMessage>(&text)
             {
-                receive(handles, event);
+                receive(handles, message);
             }
         });
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |event: CloseEvent| {

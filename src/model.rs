@@ -770,6 +770,77 @@ pub fn exact_time(value: &str) -> String {
     }
 }
 
+/// A live event as the socket sends it, with what lets an open dashboard update itself in place
+/// instead of loading the page again: the changed ticket's row as the dashboard renders it, its
+/// status, and the portal's status counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LiveMessage {
+    #[serde(flatten)]
+    pub event: LiveEvent,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<RowUpdate>,
+}
+
+/// The changed ticket's dashboard row (HTML, rendered once on the server for every open tab).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowUpdate {
+    pub ticket_id: String,
+    pub html: String,
+    pub status: Status,
+    pub counts: StatusCounts,
+}
+
+/// What an open dashboard does with a live message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DashboardUpdate {
+    /// Swap the ticket's row for the message's, and set the counts.
+    ReplaceRow,
+    /// The ticket is not on this page and does not join it: set the counts.
+    CountsOnly,
+    /// The change may reorder, add or drop rows: load the page again.
+    Reload,
+}
+
+/// Decides how a dashboard showing `query` follows `message`. `row_shown`: the ticket's row is
+/// on the page; `waiting`: the page shows something still on its way to monday (whose rows and
+/// counts only the server knows). In place only when the result is certainly what a reload
+/// would show: the default order (newest first, which a change never moves), no search and no
+/// priority filter (the counts are the portal's), and the row staying in or out of the status
+/// filter.
+pub fn dashboard_update(
+    message: &LiveMessage,
+    query: &TicketQuery,
+    row_shown: bool,
+    waiting: bool,
+) -> DashboardUpdate {
+    let changes_a_ticket = matches!(
+        message.event,
+        LiveEvent::StatusChanged { .. }
+            | LiveEvent::PriorityChanged { .. }
+            | LiveEvent::Renamed { .. }
+            | LiveEvent::Updated { .. }
+            | LiveEvent::ReplyAdded { .. }
+            | LiveEvent::ReplyEdited { .. }
+            | LiveEvent::ReplyRemoved { .. }
+    );
+    let Some(row) = &message.row else {
+        return DashboardUpdate::Reload;
+    };
+    let plain_view =
+        query.search.is_empty() && query.priority.is_none() && query.sort == Sort::Created;
+    if !changes_a_ticket || waiting || !plain_view || !message.event.concerns(&row.ticket_id) {
+        return DashboardUpdate::Reload;
+    }
+    let in_filter = query.status.is_none_or(|status| status == row.status);
+    match (row_shown, query.status) {
+        (true, _) if in_filter => DashboardUpdate::ReplaceRow,
+        // Leaves the filtered list (the rows after it move up), or may join it somewhere.
+        (true, _) | (false, Some(_)) => DashboardUpdate::Reload,
+        // Unfiltered and on another page: only the counts by status move.
+        (false, None) => DashboardUpdate::CountsOnly,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -996,6 +1067,122 @@ mod tests {
             event.announcement().as_deref(),
             Some("Login issue is now In Progress")
         );
+    }
+
+    fn status_message(row_status: Status) -> LiveMessage {
+        LiveMessage {
+            event: LiveEvent::StatusChanged {
+                ticket_id: "7".into(),
+                title: "Printer".into(),
+                status: row_status,
+            },
+            row: Some(RowUpdate {
+                ticket_id: "7".into(),
+                html: "<li data-ticket-id=\"7\"></li>".into(),
+                status: row_status,
+                counts: StatusCounts::default(),
+            }),
+        }
+    }
+
+    #[test]
+    fn a_dashboard_follows_a_change_in_place_only_when_a_reload_would_show_the_same() {
+        let plain = TicketQuery::default();
+        let message = status_message(Status::Resolved);
+        assert_eq!(
+            dashboard_update(&message, &plain, true, false),
+            DashboardUpdate::ReplaceRow
+        );
+        assert_eq!(
+            dashboard_update(&message, &plain, false, false),
+            DashboardUpdate::CountsOnly,
+            "a ticket on another page moves only the counts"
+        );
+        assert_eq!(
+            dashboard_update(&message, &plain, true, true),
+            DashboardUpdate::Reload,
+            "something on its way to monday: only the server knows the rows"
+        );
+        let resolved = TicketQuery {
+            status: Some(Status::Resolved),
+            ..TicketQuery::default()
+        };
+        let open = TicketQuery {
+            status: Some(Status::Open),
+            ..TicketQuery::default()
+        };
+        assert_eq!(
+            dashboard_update(&message, &resolved, true, false),
+            DashboardUpdate::ReplaceRow
+        );
+        assert_eq!(
+            dashboard_update(&message, &open, true, false),
+            DashboardUpdate::Reload,
+            "leaves the filtered list"
+        );
+        assert_eq!(
+            dashboard_update(&message, &resolved, false, false),
+            DashboardUpdate::Reload,
+            "joins the filtered list"
+        );
+        for other in [
+            TicketQuery {
+                sort: Sort::Updated,
+                ..TicketQuery::default()
+            },
+            TicketQuery {
+                search: "printer".into(),
+                ..TicketQuery::default()
+            },
+            TicketQuery {
+                priority: Some(Priority::High),
+                ..TicketQuery::default()
+            },
+        ] {
+            assert_eq!(
+                dashboard_update(&message, &other, true, false),
+                DashboardUpdate::Reload,
+                "{other:?}: the order or the counts may differ"
+            );
+        }
+        let no_row = LiveMessage {
+            row: None,
+            ..message.clone()
+        };
+        assert_eq!(
+            dashboard_update(&no_row, &plain, true, false),
+            DashboardUpdate::Reload
+        );
+        let created = LiveMessage {
+            event: LiveEvent::TicketCreated {
+                ticket: ticket(
+                    "7",
+                    "Printer",
+                    Status::Open,
+                    Priority::Low,
+                    "2024-01-01T00:00:00Z",
+                ),
+            },
+            ..message
+        };
+        assert_eq!(
+            dashboard_update(&created, &plain, false, false),
+            DashboardUpdate::Reload,
+            "a new ticket adds a row"
+        );
+    }
+
+    #[test]
+    fn a_live_message_reads_as_its_event_too() {
+        let message = status_message(Status::Closed);
+        let text = serde_json::to_string(&message).unwrap();
+        let event: LiveEvent = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            event, message.event,
+            "older readers of the socket still understand it"
+        );
+        let back: LiveMessage = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, message);
     }
 }
 

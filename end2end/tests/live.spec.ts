@@ -154,3 +154,35 @@ test("a ticket's page shows other tickets' changes as a toast and loads nothing 
   await clientContext.close();
   await teamContext.close();
 });
+
+test("an open dashboard follows the team's change in place, loading nothing", async ({ browser }) => {
+  const clientContext = await browser.newContext();
+  const teamContext = await browser.newContext();
+  const client = await clientContext.newPage();
+  const team = await teamContext.newPage();
+  await signIn(client, "demo", "jordan@demo.example");
+  const title = `In place ${Date.now()}`;
+  const itemId = await teamCreatesItem(team, "demo", title);
+  const row = client.locator(`li[data-ticket-id="${itemId}"]`);
+  await hydrated(client);
+  await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
+  await expect(row).toBeVisible({ timeout: 5_000 });
+  const resolvedBefore = Number(await client.locator('[data-count="resolved"]').textContent());
+  const pageLoads: string[] = [];
+  client.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/dashboard") pageLoads.push(request.url());
+  });
+
+  await team.goto("/local-board");
+  const item = team.locator(`tr[data-item-id="${itemId}"]`);
+  await item.getByLabel(`Status of ${title}`).selectOption("Resolved");
+  await Promise.all([team.waitForURL(/done=/), item.getByRole("button", { name: `Set status of ${title}` }).click()]);
+  await expect(row.locator("[data-status]")).toHaveAttribute("data-status", "resolved", { timeout: 1_000 });
+  await expect(client.locator('[data-count="resolved"]')).toHaveText(String(resolvedBefore + 1));
+  await expect(client.getByTestId("toasts")).toContainText(`${title} is now Resolved`);
+  // The row still opens its ticket (the swapped markup is the server's own).
+  await expect(row.getByRole("link", { name: title })).toHaveAttribute("href", `/tickets/${itemId}`);
+  expect(pageLoads, "no page load for a change the message carried").toEqual([]);
+  await clientContext.close();
+  await teamContext.close();
+});

@@ -40,7 +40,7 @@ pub fn DashboardPage() -> impl IntoView {
                                     <h1 class="text-2xl font-bold tracking-tight">"Your tickets"</h1>
                                     <NewTicketModal />
                                 </div>
-                                <div id=LIVE_REGION data-waiting=waiting.to_string()>
+                                <div id=LIVE_REGION data-view="dashboard" data-waiting=waiting.to_string()>
                                     <div class="mt-4">
                                         <FreshnessNotice freshness=data.freshness.clone() />
                                         <Show when=move || created_banner>
@@ -95,7 +95,12 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
                 <li>
                     <a href=href class=class aria-current=active.then_some("page")>
                         {label}
-                        <span class="rounded-full bg-slate-100 px-1.5 text-xs text-slate-800">{count}</span>
+                        <span
+                            class="rounded-full bg-slate-100 px-1.5 text-xs text-slate-800"
+                            data-count=status.map_or("all", Status::as_str)
+                        >
+                            {count}
+                        </span>
                     </a>
                 </li>
             }
@@ -245,8 +250,10 @@ fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
     .into_any()
 }
 
+/// One ticket in the list. Live messages carry it rendered (`server::http::live`), so an open
+/// dashboard swaps it in place.
 #[component]
-fn TicketRow(ticket: Ticket) -> impl IntoView {
+pub fn TicketRow(ticket: Ticket) -> impl IntoView {
     let excerpt: String = ticket
         .description
         .lines()

@@ -14,26 +14,29 @@ use crate::model::LiveEvent;
 /// How many events a slow socket may fall behind before it is dropped.
 pub const SOCKET_BUFFER: usize = 64;
 
-/// An event as the sockets send it: serialised once, by the first socket that sends it, however
-/// many sockets of the portal are open.
+/// An event as the sockets send it: made into its message once, by the first socket that sends
+/// it, however many sockets of the portal are open.
 #[derive(Debug)]
 pub struct Published {
     pub event: LiveEvent,
-    wire: OnceLock<String>,
+    wire: tokio::sync::OnceCell<String>,
 }
 
 impl Published {
     pub fn new(event: LiveEvent) -> Self {
         Self {
             event,
-            wire: OnceLock::new(),
+            wire: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// The event as JSON text.
-    pub fn wire(&self) -> &str {
-        self.wire
-            .get_or_init(|| serde_json::to_string(&self.event).unwrap_or_default())
+    /// The message text, made by `make` the first time it is asked for.
+    pub async fn wire_with<F, Fut>(&self, make: F) -> &str
+    where
+        F: FnOnce(&LiveEvent) -> Fut,
+        Fut: std::future::Future<Output = String>,
+    {
+        self.wire.get_or_init(|| make(&self.event)).await
     }
 }
 
@@ -113,10 +116,21 @@ mod tests {
         assert_eq!(hub.publish("a", LiveEvent::Heartbeat), 1);
         let received = a.recv().await.unwrap();
         assert_eq!(received.event, LiveEvent::Heartbeat);
+        let made = std::sync::atomic::AtomicUsize::new(0);
+        for _ in 0..3 {
+            let text = received
+                .wire_with(|event| {
+                    made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let text = serde_json::to_string(event).unwrap_or_default();
+                    async move { text }
+                })
+                .await;
+            assert_eq!(text, r#"{"type":"heartbeat"}"#);
+        }
         assert_eq!(
-            received.wire(),
-            r#"{"type":"heartbeat"}"#,
-            "serialised once, as sent"
+            made.into_inner(),
+            1,
+            "made once, however many sockets send it"
         );
         assert!(b.try_recv().is_err());
         drop(a);

@@ -578,6 +578,14 @@ impl LiveSocket {
         &mut self,
         wait: std::time::Duration,
     ) -> Option<client_portal::model::LiveEvent> {
+        self.next_message(wait).await.map(|message| message.event)
+    }
+
+    /// The next message that is not a heartbeat (the event and what comes with it).
+    pub async fn next_message(
+        &mut self,
+        wait: std::time::Duration,
+    ) -> Option<client_portal::model::LiveMessage> {
         use futures::StreamExt;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -586,10 +594,10 @@ impl LiveSocket {
                 .ok()??
                 .ok()?;
             if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
-                let event: client_portal::model::LiveEvent =
-                    serde_json::from_str(&text).expect("a live event");
-                if event != client_portal::model::LiveEvent::Heartbeat {
-                    return Some(event);
+                let message: client_portal::model::LiveMessage =
+                    serde_json::from_str(&text).expect("a live message");
+                if message.event != client_portal::model::LiveEvent::Heartbeat {
+                    return Some(message);
                 }
             }
         }

@@ -153,18 +153,44 @@ async fn a_status_change_reaches_its_portal_once_and_never_another() {
         })
         .await
         .unwrap();
-    let event = demo
-        .next_event(Duration::from_secs(5))
+    let message = demo
+        .next_message(Duration::from_secs(5))
         .await
         .expect("an event for demo");
     assert_eq!(
-        event,
+        message.event,
         LiveEvent::StatusChanged {
             ticket_id: ticket.id.clone(),
             title: ticket.title.clone(),
             status: Status::Closed
         }
     );
+    // With it, the ticket's dashboard row as it now stands and the portal's counts, so open
+    // dashboards change in place instead of loading the page again.
+    let row = message.row.expect("the row comes with the change");
+    assert_eq!(row.ticket_id, ticket.id);
+    assert_eq!(row.status, Status::Closed);
+    assert!(row.html.starts_with("<li "), "{}", row.html);
+    assert!(
+        row.html
+            .contains(&format!("data-ticket-id=\"{}\"", ticket.id))
+    );
+    assert!(row.html.contains("data-status=\"closed\""), "{}", row.html);
+    assert!(row.html.contains(&ticket.title));
+    let listed = app
+        .state
+        .tickets
+        .list(&client_portal::server::auth::Member {
+            portal_id: "demo".into(),
+            email: "jordan@demo.example".into(),
+        })
+        .await
+        .expect("the list")
+        .value;
+    let counts =
+        client_portal::model::apply_query(&listed, &client_portal::model::TicketQuery::default())
+            .counts;
+    assert_eq!(row.counts, counts, "the counts a reload would show");
     assert!(
         acme.next_event(Duration::from_millis(700)).await.is_none(),
         "acme hears nothing"

@@ -18,6 +18,9 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use client_portal::api::auth::ContinueSignIn;
+use client_portal::model::{
+    DashboardUpdate, LiveEvent, LiveMessage, TicketQuery, dashboard_update,
+};
 use futures::StreamExt;
 use leptos::server_fn::ServerFn;
 use serde_json::{Value, json};
@@ -731,6 +734,10 @@ struct SocketLatency {
     all: Vec<Duration>,
     elsewhere: Vec<Duration>,
     missed: usize,
+    /// Deliveries after which a tab on the dashboard would load the page again (the island's
+    /// own decision, `model::dashboard_update`, for the default view); the others change the
+    /// page in place from the message.
+    page_loads: u64,
 }
 
 /// Opens `sockets` live sockets (member `n % members`, on instance `n % instances`), then
@@ -746,6 +753,7 @@ async fn webhook_to_socket(
 ) -> SocketLatency {
     type Arrivals = HashMap<String, Vec<(Instant, bool)>>;
     let received: Arc<Mutex<Arrivals>> = Arc::default();
+    let page_loads = Arc::new(AtomicU64::new(0));
     let mut listeners = Vec::new();
     for n in 0..sockets {
         let member = &members[n % members.len()];
@@ -754,14 +762,18 @@ async fn webhook_to_socket(
             continue;
         };
         let elsewhere = instance != webhook_base;
-        let received = received.clone();
+        let (received, page_loads) = (received.clone(), page_loads.clone());
         listeners.push(tokio::spawn(async move {
             while let Some(Ok(message)) = socket.next().await {
                 if let Message::Text(text) = message
-                    && let Ok(event) = serde_json::from_str::<Value>(&text)
-                    && event["type"] == "status_changed"
-                    && let Some(id) = event["ticket_id"].as_str()
+                    && let Ok(message) = serde_json::from_str::<LiveMessage>(&text)
+                    && let LiveEvent::StatusChanged { ticket_id: id, .. } = &message.event
                 {
+                    // A tab on the dashboard's first page, as the island decides.
+                    let update = dashboard_update(&message, &TicketQuery::default(), true, false);
+                    if update == DashboardUpdate::Reload {
+                        page_loads.fetch_add(1, Ordering::Relaxed);
+                    }
                     received
                         .lock()
                         .await
@@ -799,6 +811,7 @@ async fn webhook_to_socket(
         all: Vec::new(),
         elsewhere: Vec::new(),
         missed: 0,
+        page_loads: 0,
     };
     let sequence = AtomicU64::new(0);
     for n in 0..webhooks.min(ids.len().max(1) * 1000) {
@@ -838,6 +851,7 @@ async fn webhook_to_socket(
     for listener in listeners {
         listener.abort();
     }
+    result.page_loads = page_loads.load(Ordering::Relaxed);
     result
 }
 
@@ -1018,11 +1032,13 @@ async fn main() {
             members.len()
         ),
         format!(
-            "p50 {}, p99 {} over {} deliveries ({} missed)",
+            "p50 {}, p99 {} over {} deliveries ({} missed); page loads caused: {} ({:.2} per event; each open dashboard changes in place from the message)",
             ms(percentile(&latency.all, 0.5)),
             ms(percentile(&latency.all, 0.99)),
             latency.all.len(),
-            latency.missed
+            latency.missed,
+            latency.page_loads,
+            latency.page_loads as f64 / args.webhooks.max(1) as f64,
         ),
     ));
 

@@ -19,7 +19,10 @@ use super::guard::is_same_origin;
 use super::limits::address_key;
 use super::request::{SignedIn, client_address};
 use super::state::AppState;
-use crate::model::LiveEvent;
+use leptos::prelude::*;
+
+use crate::model::{LiveEvent, LiveMessage, RowUpdate, TicketQuery, apply_query};
+use crate::pages::dashboard::TicketRow;
 use crate::server::auth::session::member_of_record;
 use crate::server::live_hub::Published;
 
@@ -74,10 +77,57 @@ pub async fn socket(
         .max_message_size(16 * 1024)
         .max_frame_size(16 * 1024)
         .on_upgrade(move |socket| async move {
-            run_socket(state, socket, events, session_id).await;
+            run_socket(state, socket, events, session_id, member.portal_id).await;
             drop(slot);
         })
         .into_response()
+}
+
+/// The message a socket sends for `event`: the event, and for a change to one ticket its
+/// dashboard row as it now stands (rendered once here for every open tab of the portal, from
+/// the cache the change has just updated, never by asking monday), so open dashboards update
+/// in place instead of loading the page again.
+async fn message_text(state: &AppState, portal_id: &str, event: &LiveEvent) -> String {
+    let row = match changed_ticket(event) {
+        Some(ticket_id) => dashboard_row(state, portal_id, ticket_id).await,
+        None => None,
+    };
+    let message = LiveMessage {
+        event: event.clone(),
+        row,
+    };
+    serde_json::to_string(&message).unwrap_or_default()
+}
+
+/// The ticket an event changes in place (not new, not gone).
+fn changed_ticket(event: &LiveEvent) -> Option<&str> {
+    match event {
+        LiveEvent::StatusChanged { ticket_id, .. }
+        | LiveEvent::PriorityChanged { ticket_id, .. }
+        | LiveEvent::Renamed { ticket_id, .. }
+        | LiveEvent::Updated { ticket_id, .. }
+        | LiveEvent::ReplyAdded { ticket_id, .. }
+        | LiveEvent::ReplyEdited { ticket_id, .. }
+        | LiveEvent::ReplyRemoved { ticket_id, .. } => Some(ticket_id),
+        LiveEvent::TicketCreated { .. }
+        | LiveEvent::Removed { .. }
+        | LiveEvent::DeliveryChanged { .. }
+        | LiveEvent::Heartbeat => None,
+    }
+}
+
+async fn dashboard_row(state: &AppState, portal_id: &str, ticket_id: &str) -> Option<RowUpdate> {
+    let tickets = state.tickets.cached_portal_tickets(portal_id).await?;
+    let ticket = tickets.iter().find(|t| t.id == ticket_id)?.clone();
+    let counts = apply_query(&tickets, &TicketQuery::default()).counts;
+    let status = ticket.status;
+    let html = Owner::new().with(|| view! { <TicketRow ticket /> }.to_html());
+    Some(RowUpdate {
+        ticket_id: ticket_id.to_owned(),
+        html,
+        status,
+        counts,
+    })
 }
 
 /// Whether the session behind a socket still signs in a current member: it exists, has not
@@ -98,6 +148,7 @@ async fn run_socket(
     mut socket: WebSocket,
     mut events: broadcast::Receiver<Arc<Published>>,
     session_id: tower_sessions::session::Id,
+    portal_id: String,
 ) {
     let mut heartbeat = interval(state.config.live_heartbeat.max(Duration::from_millis(100)));
     heartbeat.tick().await;
@@ -146,7 +197,13 @@ async fn run_socket(
             },
             _ = shutdown.changed() => break close(1001, "server restarting"),
         };
-        let text = outgoing.wire();
+        let text = outgoing
+            .wire_with(|event| {
+                let event = event.clone();
+                let (state, portal_id) = (&state, &portal_id);
+                async move { message_text(state, portal_id, &event).await }
+            })
+            .await;
         if text.is_empty() {
             continue;
         }

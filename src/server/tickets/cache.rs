@@ -237,6 +237,17 @@ impl<T: Clone> Keyed<T> {
         entry.as_ref().map(|e| e.value.clone())
     }
 
+    /// The value as it stands, unless a change has invalidated it since it was read (what may
+    /// be shown as current without asking monday).
+    pub async fn peek_current(&self, key: &str) -> Option<T> {
+        let slot = self.existing(key)?;
+        let entry = slot.entry.lock().await;
+        entry
+            .as_ref()
+            .filter(|e| !e.invalidated)
+            .map(|e| e.value.clone())
+    }
+
     pub fn keys(&self) -> Vec<String> {
         self.slots
             .lock()

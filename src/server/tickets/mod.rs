@@ -321,6 +321,19 @@ impl TicketService {
         .await)
     }
 
+    /// The portal's tickets as monday's cache holds them now, without asking monday; `None`
+    /// when they are not cached or a change has made them stale. (Live messages render their
+    /// rows from it; outbox tickets are not in it.)
+    pub async fn cached_portal_tickets(&self, portal_id: &str) -> Option<Vec<Ticket>> {
+        let list = self.lists.peek_current(portal_id).await?;
+        Some(
+            list.iter()
+                .filter(|t| t.portal_id == portal_id)
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The portal's tickets: monday's (through the cache) plus those still in the outbox.
     pub async fn list(&self, member: &Member) -> Result<Fresh<Vec<Ticket>>, TicketError> {
         let portal = member.portal_id.clone();
