@@ -137,6 +137,7 @@ impl Application {
                 cache_max_portals: config.limits.cache_max_portals,
                 public_marker: config.monday.public_marker.clone(),
                 misses_per_hour: config.limits.ticket_misses_per_hour_per_member,
+                memory: auth.memory().clone(),
                 outbox_lease: config.limits.outbox_lease,
                 internal_marker: config.monday.internal_marker.clone(),
                 reply_image_hosts: config.monday.reply_image_hosts.clone(),

@@ -5,4 +5,5 @@ pub mod frame;
 pub mod not_found;
 pub mod problem;
 pub mod ticket_form;
+pub mod ticket_row;
 pub mod time;

@@ -15,6 +15,7 @@ pub mod html;
 pub mod http;
 pub mod live_hub;
 pub mod mail;
+pub mod memory;
 pub mod notify;
 pub mod telemetry;
 pub mod tickets;

@@ -348,7 +348,7 @@ async fn the_outbox_survives_an_instance_killed_while_holding_rows() {
 #[tokio::test]
 async fn a_session_ended_on_a_is_refused_by_b_within_the_watch_period() {
     use client_portal::api::auth::SignOut;
-    use client_portal::server::auth::memory::WATCH_EVERY;
+    use client_portal::server::memory::WATCH_EVERY;
     let Some(d) = deployment(&[]).await else {
         return;
     };

@@ -363,6 +363,8 @@ async fn a_2500_character_description_is_whole_for_the_team_and_the_client() {
         .await
         .map(|done| done.rows_affected()))
     .unwrap();
+    // Done behind the portal's back: pages see it once the change counters are read again.
+    tokio::time::sleep(client_portal::server::memory::WATCH_EVERY * 3).await;
     let detail = app
         .state
         .tickets

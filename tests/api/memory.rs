@@ -1,11 +1,11 @@
-//! Sessions, memberships and portals answered from memory (`server::auth::memory`): every change
+//! Sessions, memberships and portals answered from memory (`server::memory`): every change
 //! that can take access away reaches every path at once when the portal makes it, and within
 //! the watch period when someone else does (another instance, the CLI, plain SQL).
 
 use std::time::{Duration, Instant};
 
 use client_portal::api::auth::SignOut;
-use client_portal::server::auth::memory::WATCH_EVERY;
+use client_portal::server::memory::WATCH_EVERY;
 
 use crate::helpers::{TestApp, client_with_cookie, server_fn, spawn_app, spawn_app_with};
 

@@ -5,7 +5,6 @@
 //! token is spent by the "Continue" POST, so mail scanners that prefetch links cannot burn it.
 
 pub mod jwt;
-pub mod memory;
 pub mod rate_limit;
 pub mod session;
 pub mod store;
@@ -19,11 +18,11 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use self::memory::Memory;
 use self::rate_limit::Limiter;
 use super::db::{Db, now_unix};
 use super::mail::{Mail, Mailer};
 use crate::model::PortalBrand;
+use crate::server::memory::Memory;
 
 /// Who a session (or a JWT) belongs to. The portal always comes from here, never from the
 /// browser.
@@ -222,7 +221,7 @@ impl Auth {
         &self.mailer
     }
 
-    /// What sessions, memberships and portals memory may answer (see [`memory`]).
+    /// What sessions, memberships and portals memory may answer (see [`crate::server::memory`]).
     pub fn memory(&self) -> &Arc<Memory> {
         &self.memory
     }

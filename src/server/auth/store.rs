@@ -12,9 +12,9 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::Member;
-use super::memory::Memory;
 use super::session::member_in;
 use crate::server::db::Db;
+use crate::server::memory::Memory;
 
 /// tower-sessions' store over [`Db`].
 #[derive(Clone, Debug)]

@@ -40,6 +40,7 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261124000006, "threads_and_calls"),
     migration!("sqlite", 20261124000007, "notifications"),
     migration!("sqlite", 20261124000008, "change_counters"),
+    migration!("sqlite", 20261124000009, "tickets_counter"),
 ];
 
 /// Every PostgreSQL migration.

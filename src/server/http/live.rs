@@ -21,8 +21,8 @@ use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use leptos::prelude::*;
 
+use crate::components::ticket_row::TicketRow;
 use crate::model::{LiveEvent, LiveMessage, RowUpdate, TicketQuery, apply_query};
-use crate::pages::dashboard::TicketRow;
 use crate::server::auth::session::member_of_record;
 use crate::server::live_hub::Published;
 

@@ -47,6 +47,67 @@ pub struct Markers {
     /// Hosts whose images a team message may show (`REPLY_IMAGE_HOSTS`); other images become
     /// links, so opening a ticket tells no third party who read it, or when.
     pub image_hosts: Vec<String>,
+    /// Team messages already made safe, by their source.
+    pub bodies: std::sync::Arc<SafeBodies>,
+}
+
+impl Markers {
+    pub fn new(public: String, internal: String, image_hosts: Vec<String>) -> Self {
+        Self {
+            public,
+            internal,
+            image_hosts,
+            bodies: Default::default(),
+        }
+    }
+
+    /// A team message's HTML as the client may see it ([`sanitize`]), with the `@client`
+    /// marker taken out when `strip_marker` ([`public_body_html`]).
+    fn safe_html(&self, body: &str, strip_marker: bool) -> String {
+        self.bodies.get_or_make(body, strip_marker, || {
+            if strip_marker {
+                public_body_html(body, &self.public, &self.image_hosts)
+            } else {
+                sanitize(body, &self.image_hosts)
+            }
+        })
+    }
+}
+
+/// The most bodies kept; past it the memo starts again (a ticket page makes them anew).
+const MAX_SAFE_BODIES: usize = 20_000;
+
+/// Sanitised team messages by their source text. Making a body safe parses its HTML (ammonia),
+/// which a ticket page would otherwise repeat for every message on every view; a body's safe
+/// form depends only on its text and the markers, so it is made once.
+#[derive(Debug, Default)]
+pub struct SafeBodies {
+    plain: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    public: std::sync::Mutex<std::collections::HashMap<String, String>>,
+}
+
+impl SafeBodies {
+    fn get_or_make(&self, body: &str, strip_marker: bool, make: impl FnOnce() -> String) -> String {
+        let map = if strip_marker {
+            &self.public
+        } else {
+            &self.plain
+        };
+        let lock = || {
+            map.lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        if let Some(html) = lock().get(body) {
+            return html.clone();
+        }
+        let html = make();
+        let mut memo = lock();
+        if memo.len() >= MAX_SAFE_BODIES {
+            memo.clear();
+        }
+        memo.insert(body.to_owned(), html.clone());
+        html
+    }
 }
 
 /// The update the portal posts on monday for a client's message: who wrote it, then the text.
@@ -212,8 +273,8 @@ pub fn team_post(
     markers: &Markers,
 ) -> Reply {
     let body_html = match thread {
-        None => public_body_html(body, &markers.public, &markers.image_hosts),
-        Some(_) => sanitize(body, &markers.image_hosts),
+        None => markers.safe_html(body, true),
+        Some(_) => markers.safe_html(body, false),
     };
     Reply {
         id: id.to_owned(),
@@ -259,7 +320,7 @@ pub fn conversation(
                 id: update.id.clone(),
                 author: author_of(update.creator.as_ref()),
                 from_client: false,
-                body_html: public_body_html(&update.body, &markers.public, &markers.image_hosts),
+                body_html: markers.safe_html(&update.body, true),
                 created_at: normalize_timestamp(update.created_at.as_deref()),
                 delivery: Delivery::Delivered,
                 in_reply_to: None,
@@ -282,9 +343,9 @@ pub fn conversation(
             }
             // A reply made public by `@client` under an internal note shows without the marker.
             let html = if thread_open {
-                sanitize(&reply.body, &markers.image_hosts)
+                markers.safe_html(&reply.body, false)
             } else {
-                public_body_html(&reply.body, &markers.public, &markers.image_hosts)
+                markers.safe_html(&reply.body, true)
             };
             let mut shown = team_reply(reply, html, &update.id, &shown_root);
             if first.is_none() {
@@ -346,11 +407,28 @@ mod tests {
     use monday::{ReplyNode, UserRef};
 
     fn markers() -> Markers {
-        Markers {
-            public: "@client".into(),
-            internal: "@internal".into(),
-            image_hosts: vec!["files.monday.com".into()],
+        Markers::new(
+            "@client".into(),
+            "@internal".into(),
+            vec!["files.monday.com".into()],
+        )
+    }
+
+    #[test]
+    fn a_body_is_made_safe_once_and_kept_apart_by_kind() {
+        let m = markers();
+        let body = "<p>@client Fixed <script>alert(1)</script></p>";
+        for _ in 0..2 {
+            assert_eq!(
+                m.safe_html(body, true),
+                public_body_html(body, "@client", &m.image_hosts)
+            );
+            assert_eq!(m.safe_html(body, false), sanitize(body, &m.image_hosts));
         }
+        assert_ne!(m.safe_html(body, true), m.safe_html(body, false));
+        assert!(!m.safe_html(body, false).contains("script"));
+        assert_eq!(m.bodies.plain.lock().unwrap().len(), 1);
+        assert_eq!(m.bodies.public.lock().unwrap().len(), 1);
     }
 
     fn update(id: &str, body: &str, at: &str) -> UpdateNode {

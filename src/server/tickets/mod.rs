@@ -21,6 +21,7 @@ use super::board::{CONTINUED, TicketBoard, description_from_update};
 use super::cluster::Cluster;
 use super::db::now_unix;
 use super::live_hub::LiveHub;
+use super::memory::{Memo, Memory};
 use super::notify::Notifier;
 use crate::model::{
     Delivery, FieldError, LiveEvent, NewTicket, Priority, Reply, Status, Ticket, TicketDetail,
@@ -77,6 +78,7 @@ struct OutboxRow {
     parent_update_id: Option<String>,
     uncertain: i64,
     description_update_id: Option<String>,
+    delivered_at: Option<i64>,
 }
 
 impl OutboxRow {
@@ -141,7 +143,7 @@ impl OutboxRow {
 
 const OUTBOX_COLUMNS: &str = "id, kind, portal_id, author_email, author_name, item_id, title, \
     description, priority, body, monday_id, state, attempts, last_error, created_at, \
-    parent_update_id, uncertain, description_update_id";
+    parent_update_id, uncertain, description_update_id, delivered_at";
 
 /// Puts the whole text back into descriptions the board holds only the start of, from the
 /// outbox (the client's own words, exactly). One query for the lot.
@@ -210,7 +212,15 @@ pub struct TicketService {
     lease: Duration,
     /// Told when a ticket reached the team or monday refused something for good.
     notifier: Arc<Notifier>,
+    /// What pages read of the outbox and the status history, while its generation holds
+    /// (SQLite only; see `server::memory`).
+    memory: Arc<Memory>,
+    kept_outbox: Memo<String, Arc<Vec<OutboxRow>>>,
+    kept_history: Memo<(String, String), Arc<StatusHistory>>,
 }
+
+/// A ticket's recorded status changes: `(status, at)`, oldest first.
+type StatusHistory = Vec<(String, String)>;
 
 pub struct TicketSettings {
     pub cache_ttl: Duration,
@@ -224,6 +234,7 @@ pub struct TicketSettings {
     /// How long an instance holds an outbox row it is delivering (see [`TicketService`]).
     pub outbox_lease: Duration,
     pub notifier: Arc<Notifier>,
+    pub memory: Arc<Memory>,
 }
 
 impl TicketService {
@@ -250,11 +261,11 @@ impl TicketService {
             details: Keyed::new(settings.cache_ttl, settings.cache_max_portals * 50)
                 .with_budget(budget, cache::DETAIL_SHARE),
             board,
-            markers: Markers {
-                public: settings.public_marker,
-                internal: settings.internal_marker,
-                image_hosts: settings.reply_image_hosts,
-            },
+            markers: Markers::new(
+                settings.public_marker,
+                settings.internal_marker,
+                settings.reply_image_hosts,
+            ),
             users: Mutex::new(HashMap::new()),
             wakeup: Notify::new(),
             waiters: Mutex::new(HashMap::new()),
@@ -263,7 +274,42 @@ impl TicketService {
             cluster,
             lease: settings.outbox_lease,
             notifier: settings.notifier,
+            memory: settings.memory,
+            kept_outbox: Memo::default(),
+            kept_history: Memo::default(),
         }
+    }
+
+    /// This instance changed the outbox or the status history: what pages keep of them is out
+    /// of date from now.
+    fn wrote_bookkeeping(&self) {
+        self.memory.tickets_changed_here();
+    }
+
+    /// [`Self::outbox_rows`] for a page: from memory while nothing was written since (SQLite).
+    async fn outbox_rows_for_page(
+        &self,
+        filter: &str,
+        binds: &[Bind<'_>],
+    ) -> Result<Arc<Vec<OutboxRow>>, sqlx::Error> {
+        if !self.memory.keeps_tickets() {
+            return Ok(Arc::new(self.outbox_rows(filter, binds).await?));
+        }
+        let mut key = filter.to_owned();
+        for bind in binds {
+            key.push('\u{1f}');
+            match bind {
+                Bind::Text(text) => key.push_str(text),
+                Bind::Int(number) => key.push_str(&number.to_string()),
+            }
+        }
+        let generation = self.memory.tickets_generation();
+        if let Some(rows) = self.kept_outbox.get(&key, generation) {
+            return Ok(rows);
+        }
+        let rows = Arc::new(self.outbox_rows(filter, binds).await?);
+        self.kept_outbox.put(key, rows.clone(), generation);
+        Ok(rows)
     }
 
     /// Where changes worth a mail are reported (the webhook side reports through this too).
@@ -349,13 +395,21 @@ impl TicketService {
             .await?;
         // Tickets still in the outbox, and ones delivered so recently that the cached list
         // (or saved data, while monday is down) may not have them yet.
-        let recent = now_unix() - RECENTLY_DELIVERED_SECONDS;
-        let outbox = self
-            .outbox_rows(
+        // Read with a window a minute wider, rounded to the minute, so the same read serves a
+        // minute of page loads; the rows are then cut to the window itself.
+        let now = now_unix();
+        let recent = now - RECENTLY_DELIVERED_SECONDS;
+        let read_from = (recent - 60) / 60 * 60;
+        let outbox: Vec<OutboxRow> = self
+            .outbox_rows_for_page(
                 "portal_id = $1 AND kind = 'ticket' AND (state != 'delivered' OR delivered_at > $2)",
-                &[Bind::Text(&member.portal_id), Bind::Int(recent)],
+                &[Bind::Text(&member.portal_id), Bind::Int(read_from)],
             )
-            .await?;
+            .await?
+            .iter()
+            .filter(|row| row.state != "delivered" || row.delivered_at.is_some_and(|at| at > recent))
+            .cloned()
+            .collect();
         let mut tickets: Vec<Ticket> = cached
             .value
             .iter()
@@ -467,7 +521,7 @@ impl TicketService {
             return Err(TicketError::NotFound);
         };
         let mine = self
-            .outbox_rows(
+            .outbox_rows_for_page(
                 "item_id = $1 AND kind = 'reply' AND portal_id = $2",
                 &[Bind::Text(ticket_id), Bind::Text(&member.portal_id)],
             )
@@ -486,23 +540,43 @@ impl TicketService {
     }
 
     async fn timeline(&self, ticket: &Ticket) -> Result<Vec<TimelineEntry>, sqlx::Error> {
-        let changes: Vec<(String, String)> = crate::on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT status, at FROM ticket_events WHERE item_id = $1 AND portal_id = $2 \
-                 ORDER BY id",
-        )
-        .bind(&ticket.id)
-        .bind(&ticket.portal_id)
-        .fetch_all(pool)
-        .await)?;
+        let key = (ticket.id.clone(), ticket.portal_id.clone());
+        let generation = self.memory.tickets_generation();
+        let kept = self
+            .memory
+            .keeps_tickets()
+            .then(|| self.kept_history.get(&key, generation))
+            .flatten();
+        let changes = match kept {
+            Some(changes) => changes,
+            None => {
+                let changes: Vec<(String, String)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+                    "SELECT status, at FROM ticket_events WHERE item_id = $1 AND portal_id = $2 \
+                         ORDER BY id",
+                )
+                .bind(&ticket.id)
+                .bind(&ticket.portal_id)
+                .fetch_all(pool)
+                .await)?;
+                let changes = Arc::new(changes);
+                if self.memory.keeps_tickets() {
+                    self.kept_history.put(key, changes.clone(), generation);
+                }
+                changes
+            }
+        };
         let mut timeline = vec![TimelineEntry {
             status: Status::Open,
             at: ticket.created_at.clone(),
         }];
-        for (status, at) in changes {
-            if let Some(status) = Status::parse(&status)
+        for (status, at) in changes.iter() {
+            if let Some(status) = Status::parse(status)
                 && timeline.last().is_none_or(|last| last.status != status)
             {
-                timeline.push(TimelineEntry { status, at });
+                timeline.push(TimelineEntry {
+                    status,
+                    at: at.clone(),
+                });
             }
         }
         if timeline
@@ -544,6 +618,7 @@ impl TicketService {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.wrote_bookkeeping();
         self.wakeup.notify_one();
         // The author's page shows it from the outbox; other tabs hear of it from monday's
         // webhook once the team can see it.
@@ -611,6 +686,7 @@ impl TicketService {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.wrote_bookkeeping();
         self.wakeup.notify_one();
         let rows = self.outbox_rows("id = $1", &[Bind::Text(&id)]).await?;
         let message = rows.first().ok_or(TicketError::NotFound)?.client_message();
@@ -912,6 +988,7 @@ impl TicketService {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()));
+        self.wrote_bookkeeping();
         if let Err(error) = result {
             tracing::error!(%error, "could not record a status change");
         }

@@ -256,6 +256,7 @@ impl TicketService {
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected()));
+                self.wrote_bookkeeping();
                 tracing::warn!(%error, id = %row.id, uncertain, wait_s = wait.as_secs(), "outbox: monday failed; will retry");
                 Some(wait)
             }
@@ -275,6 +276,7 @@ impl TicketService {
                 .execute(pool)
                 .await
                 .map(|done| done.rows_affected()));
+                self.wrote_bookkeeping();
                 self.notify_refused(row, &reason).await;
                 let delivery = Delivery::Failed { reason };
                 self.announce_delivery(row, None, delivery);
@@ -384,6 +386,7 @@ impl TicketService {
             }
             query.execute(pool).await.map(|done| done.rows_affected())
         });
+        self.wrote_bookkeeping();
         done.map(|_| ()).map_err(|error| {
             tracing::error!(%error, "outbox: could not record a step");
             MondayError::Interrupted("the outbox could not record a step".into())
@@ -465,6 +468,7 @@ impl TicketService {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.wrote_bookkeeping();
         match delivered {
             Delivered::Ticket(ticket) => {
                 // The list knows exactly what changed: add it instead of asking monday again.

@@ -14,6 +14,13 @@
 //! else within [`WATCH_EVERY`]; their open sockets re-check on the same signal. Only positive
 //! answers are kept ("is a member", "the portal exists"): a refusal always asks the database,
 //! so a member invited a moment ago signs in at once.
+//!
+//! A second generation, moved by the `tickets` counter (triggers on `outbox` and
+//! `ticket_events`), governs what pages read of the portal's own bookkeeping: tickets and
+//! replies on their way to monday and the status history (`server::tickets`). That one is kept
+//! only with SQLite, where this instance is the only writer and moves it before every write
+//! returns; instances sharing PostgreSQL ask the database, since a client's next request may
+//! reach another instance a moment after the first wrote.
 
 use std::collections::HashMap;
 use std::hash::Hash;
@@ -33,16 +40,17 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(200);
 /// Entries per cache before the stale ones are dropped (and, if none are, all of them).
 const MAX_ENTRIES: usize = 100_000;
 
-/// The generation and the caches it governs. One per process, shared by the session store and
-/// [`super::Auth`].
+/// The generations and the caches they govern. One per process, shared by the session store,
+/// the auth service and the ticket service.
 pub struct Memory {
     db: Db,
     generation: AtomicU64,
     changed: watch::Sender<u64>,
+    tickets_generation: AtomicU64,
     /// `(portal, email)` -> display name, for current members only.
-    pub(super) members: Memo<(String, String), Option<String>>,
-    pub(super) portals: Memo<String, PortalBrand>,
-    pub(super) sessions: Memo<Id, Record>,
+    pub(crate) members: Memo<(String, String), Option<String>>,
+    pub(crate) portals: Memo<String, PortalBrand>,
+    pub(crate) sessions: Memo<Id, Record>,
 }
 
 impl std::fmt::Debug for Memory {
@@ -59,6 +67,7 @@ impl Memory {
             db,
             generation: AtomicU64::new(0),
             changed: watch::Sender::new(0),
+            tickets_generation: AtomicU64::new(0),
             members: Memo::default(),
             portals: Memo::default(),
             sessions: Memo::default(),
@@ -76,26 +85,44 @@ impl Memory {
         self.changed.send_replace(generation);
     }
 
+    /// The generation of the portal's own ticket bookkeeping (outbox, status history).
+    pub fn tickets_generation(&self) -> u64 {
+        self.tickets_generation.load(Ordering::Acquire)
+    }
+
+    /// This process wrote to the outbox or the status history.
+    pub fn tickets_changed_here(&self) {
+        self.tickets_generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Whether ticket bookkeeping may be kept in memory: only when this is the one instance.
+    pub fn keeps_tickets(&self) -> bool {
+        matches!(self.db, Db::Sqlite(_))
+    }
+
     /// Fires whenever the generation moves (live sockets re-check their member on it).
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changed.subscribe()
     }
 
-    async fn counter(&self) -> Result<i64, sqlx::Error> {
-        crate::on_db!(&self.db, pool => sqlx::query_scalar(
-            "SELECT version FROM change_counters WHERE name = 'directory'",
+    /// The database's counters: `(directory, tickets)`.
+    async fn counters(&self) -> Result<(i64, i64), sqlx::Error> {
+        let rows: Vec<(String, i64)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT name, version FROM change_counters",
         )
-        .fetch_one(pool)
-        .await)
+        .fetch_all(pool)
+        .await)?;
+        let of = |name: &str| rows.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
+        Ok((of("directory"), of("tickets")))
     }
 
-    /// Reads the database's counter every [`WATCH_EVERY`] until shut down, moving the
-    /// generation when it moved. A failed read moves it too: without the counter, memory cannot
-    /// know it is still right.
+    /// Reads the database's counters every [`WATCH_EVERY`] until shut down, moving each
+    /// generation when its counter moved. A failed read moves both: without the counters,
+    /// memory cannot know it is still right.
     pub fn spawn_watch(self: &std::sync::Arc<Self>, mut shutdown: watch::Receiver<bool>) {
         let memory = self.clone();
         tokio::spawn(async move {
-            let mut seen = memory.counter().await.ok();
+            let mut seen = memory.counters().await.ok();
             let mut every = tokio::time::interval(WATCH_EVERY);
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -103,13 +130,17 @@ impl Memory {
                     _ = every.tick() => {}
                     _ = shutdown.changed() => return,
                 }
-                let now = memory.counter().await;
+                let now = memory.counters().await;
                 if let Err(error) = &now {
-                    tracing::warn!(%error, "could not read the directory's change counter");
+                    tracing::warn!(%error, "could not read the change counters");
                 }
                 let now = now.ok();
-                if now.is_none() || now != seen {
+                let (before, after) = (seen.unzip(), now.unzip());
+                if now.is_none() || before.0 != after.0 {
                     memory.changed_here();
+                }
+                if now.is_none() || before.1 != after.1 {
+                    memory.tickets_changed_here();
                 }
                 seen = now;
             }
