@@ -152,6 +152,19 @@ where
             })
         })
         .collect();
+    gather(workers, &stop, started, seconds).await
+}
+
+/// A worker's latencies of good answers and its count of bad ones.
+type WorkerResult = (Vec<Duration>, u64);
+
+/// Lets `workers` run for `seconds` from `started`, stops them and adds up what they measured.
+async fn gather(
+    workers: Vec<tokio::task::JoinHandle<WorkerResult>>,
+    stop: &AtomicBool,
+    started: Instant,
+    seconds: u64,
+) -> Stats {
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     stop.store(true, Ordering::Relaxed);
     let mut stats = Stats {

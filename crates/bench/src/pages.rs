@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 
-use crate::{Member, Stats, ms};
+use crate::{Member, Stats, gather, ms};
 
 /// One kind of request: a path and the headers that sign it in, per member.
 pub struct Target {
@@ -76,21 +76,7 @@ pub async fn load(address: &str, target: &Target, clients: usize, seconds: u64) 
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut stats = Stats {
-        latencies: Vec::new(),
-        errors: 0,
-        elapsed: Duration::ZERO,
-    };
-    for worker in workers {
-        if let Ok((latencies, errors)) = worker.await {
-            stats.latencies.extend(latencies);
-            stats.errors += errors;
-        }
-    }
-    stats.elapsed = started.elapsed();
-    stats
+    gather(workers, &stop, started, seconds).await
 }
 
 type Sender = hyper::client::conn::http1::SendRequest<Empty<Bytes>>;
