@@ -9,7 +9,8 @@ use crate::api::tickets::load_dashboard;
 use crate::components::frame::{FreshnessNotice, PortalFrame};
 use crate::components::problem::Problem;
 use crate::components::ticket_form::{INPUT, NewTicketModal, PRIMARY_BUTTON, SECONDARY_BUTTON};
-use crate::components::ticket_row::TicketRow;
+#[cfg(feature = "ssr")]
+use crate::components::ticket_row::row_html;
 use crate::live::LIVE_REGION;
 use crate::model::{Delivery, Priority, Sort, Status, TicketPage, TicketQuery};
 
@@ -170,6 +171,18 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
     }
 }
 
+/// The rows, each rendered once for what it shows ([`row_html`]): the list is server-rendered
+/// only (no island inside it), so its markup may come as text.
+#[cfg(feature = "ssr")]
+fn rows_html(tickets: &[crate::model::Ticket]) -> String {
+    tickets.iter().map(row_html).collect()
+}
+
+#[cfg(not(feature = "ssr"))]
+fn rows_html(_tickets: &[crate::model::Ticket]) -> String {
+    String::new()
+}
+
 #[component]
 fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
     if page.tickets.is_empty() {
@@ -223,9 +236,11 @@ fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
                 if page.matching == 1 { "" } else { "s" },
             )}
         </p>
-        <ul class="mt-2 divide-y divide-slate-200 overflow-hidden rounded-lg bg-white shadow-sm" data-testid="ticket-list">
-            {page.tickets.into_iter().map(|ticket| view! { <TicketRow ticket /> }).collect_view()}
-        </ul>
+        <ul
+            class="mt-2 divide-y divide-slate-200 overflow-hidden rounded-lg bg-white shadow-sm"
+            data-testid="ticket-list"
+            inner_html=rows_html(&page.tickets)
+        ></ul>
         <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
             {previous
                 .map(|href| {

@@ -19,9 +19,7 @@ use super::guard::is_same_origin;
 use super::limits::address_key;
 use super::request::{SignedIn, client_address};
 use super::state::AppState;
-use leptos::prelude::*;
-
-use crate::components::ticket_row::TicketRow;
+use crate::components::ticket_row::row_html;
 use crate::model::{LiveEvent, LiveMessage, RowUpdate, TicketQuery, apply_query};
 use crate::server::auth::session::member_of_record;
 use crate::server::live_hub::Published;
@@ -121,7 +119,7 @@ async fn dashboard_row(state: &AppState, portal_id: &str, ticket_id: &str) -> Op
     let ticket = tickets.iter().find(|t| t.id == ticket_id)?.clone();
     let counts = apply_query(&tickets, &TicketQuery::default()).counts;
     let status = ticket.status;
-    let html = Owner::new().with(|| view! { <TicketRow ticket /> }.to_html());
+    let html = row_html(&ticket);
     Some(RowUpdate {
         ticket_id: ticket_id.to_owned(),
         html,
