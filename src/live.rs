@@ -140,13 +140,18 @@ mod client {
         poll_while_waiting();
     }
 
+    /// This page's live region, if it has one.
+    fn live_region() -> Option<web_sys::Element> {
+        web_sys::window()?
+            .document()?
+            .get_element_by_id(LIVE_REGION)
+    }
+
     /// While something the client sent is on its way to monday, look again every 3 s.
     fn poll_while_waiting() {
         set_timeout(
             || {
-                let waiting = web_sys::window()
-                    .and_then(|w| w.document())
-                    .and_then(|d| d.get_element_by_id(LIVE_REGION))
+                let waiting = live_region()
                     .and_then(|region| region.get_attribute("data-waiting"))
                     .is_some_and(|w| w == "true");
                 if waiting {
@@ -182,10 +187,7 @@ mod client {
         if let Some(text) = event.announcement() {
             toast(handles, text);
         }
-        let Some(region) = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.get_element_by_id(LIVE_REGION))
-        else {
+        let Some(region) = live_region() else {
             return;
         };
         if let Some(shown) = region.get_attribute("data-ticket-id") {

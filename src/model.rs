@@ -454,6 +454,21 @@ pub struct StatusCounts {
 }
 
 impl StatusCounts {
+    /// The counts of `tickets`, in all and by status.
+    pub fn of<'a>(tickets: impl IntoIterator<Item = &'a Ticket>) -> Self {
+        let mut counts = StatusCounts::default();
+        for ticket in tickets {
+            counts.all += 1;
+            match ticket.status {
+                Status::Open => counts.open += 1,
+                Status::InProgress => counts.in_progress += 1,
+                Status::Resolved => counts.resolved += 1,
+                Status::Closed => counts.closed += 1,
+            }
+        }
+        counts
+    }
+
     pub fn get(&self, status: Option<Status>) -> usize {
         match status {
             None => self.all,
@@ -513,18 +528,7 @@ pub fn apply_query(tickets: &[Ticket], query: &TicketQuery) -> TicketPage {
         .filter(|t| query.priority.is_none_or(|p| t.priority == p))
         .filter(|t| matches_search(t, &words))
         .collect();
-    let mut counts = StatusCounts {
-        all: filtered.len(),
-        ..StatusCounts::default()
-    };
-    for ticket in &filtered {
-        match ticket.status {
-            Status::Open => counts.open += 1,
-            Status::InProgress => counts.in_progress += 1,
-            Status::Resolved => counts.resolved += 1,
-            Status::Closed => counts.closed += 1,
-        }
-    }
+    let counts = StatusCounts::of(filtered.iter().copied());
     let mut matching: Vec<&Ticket> = filtered
         .into_iter()
         .filter(|t| query.status.is_none_or(|s| t.status == s))

@@ -47,42 +47,26 @@ pub fn TicketRow(ticket: Ticket) -> impl IntoView {
     }
 }
 
-/// The most rendered rows kept; past it the memo starts again.
-#[cfg(feature = "ssr")]
-const MAX_KEPT_ROWS: usize = 20_000;
-
 /// A ticket's row as HTML, rendered once for what it shows: the ticket's fields and the two
 /// relative times ("3 hours ago"), which is all the row depends on. A dashboard of 25 rows is
 /// then 25 lookups instead of 25 renders; the live socket sends the same markup.
 #[cfg(feature = "ssr")]
 pub fn row_html(ticket: &Ticket) -> String {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
+    use std::sync::LazyLock;
 
     use crate::components::time::now_seconds;
     use crate::model::{parse_utc_seconds, relative_time};
+    use crate::server::memory::{Memo, TIMELESS};
 
-    static KEPT: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    static RENDERED: LazyLock<Memo<String, String>> = LazyLock::new(Memo::default);
     let now = now_seconds();
     let when = |at: &str| parse_utc_seconds(at).map(|then| relative_time(now, then));
     // Everything the row shows, so two tickets that read the same share one rendering and a
     // change to any of it is a new key.
     let key = serde_json::to_string(&(ticket, when(&ticket.created_at), when(&ticket.updated_at)))
         .unwrap_or_default();
-    let kept = KEPT.get_or_init(Mutex::default);
-    let lock = || {
-        kept.lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
-    if let Some(html) = lock().get(&key) {
-        return html.clone();
-    }
-    let ticket = ticket.clone();
-    let html = Owner::new().with(|| view! { <TicketRow ticket /> }.to_html());
-    let mut rows = lock();
-    if rows.len() >= MAX_KEPT_ROWS {
-        rows.clear();
-    }
-    rows.insert(key, html.clone());
-    html
+    RENDERED.get_or_make(key.as_str(), TIMELESS, || {
+        let ticket = ticket.clone();
+        Owner::new().with(|| view! { <TicketRow ticket /> }.to_html())
+    })
 }

@@ -38,7 +38,7 @@ use crate::server::db::Db;
 /// (or the CLI's) change can go unseen here.
 pub const WATCH_EVERY: Duration = Duration::from_millis(200);
 /// Entries per cache before the stale ones are dropped (and, if none are, all of them).
-const MAX_ENTRIES: usize = 100_000;
+const MAX_ENTRIES: usize = 20_000;
 
 /// The generations and the caches they govern. One per process, shared by the session store,
 /// the auth service and the ticket service.
@@ -148,7 +148,8 @@ impl Memory {
     }
 }
 
-/// A map whose entries count only in the generation they were stored in.
+/// A map whose entries count only in the generation they were stored in. A memo of values that
+/// never go stale (a pure function's results) uses one generation, [`TIMELESS`].
 pub struct Memo<K, V> {
     entries: Mutex<HashMap<K, (u64, V)>>,
 }
@@ -171,7 +172,11 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 
     /// The value stored for `key` in `generation`, if any.
-    pub fn get(&self, key: &K, generation: u64) -> Option<V> {
+    pub fn get<Q>(&self, key: &Q, generation: u64) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         match self.lock().get(key) {
             Some((stored, value)) if *stored == generation => Some(value.clone()),
             _ => None,
@@ -190,10 +195,32 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         entries.insert(key, (generation, value));
     }
 
-    pub fn remove(&self, key: &K) {
-        self.lock().remove(key);
+    /// How many entries are kept, of any generation.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value for `key` in `generation`, made by `make` (and kept) when there is none.
+    pub fn get_or_make<Q>(&self, key: &Q, generation: u64, make: impl FnOnce() -> V) -> V
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(value) = self.get(key, generation) {
+            return value;
+        }
+        let value = make();
+        self.put(key.to_owned(), value.clone(), generation);
+        value
     }
 }
+
+/// The one generation of a memo whose values never go stale.
+pub const TIMELESS: u64 = 0;
 
 #[cfg(test)]
 mod tests {
@@ -207,8 +234,8 @@ mod tests {
         assert_eq!(memo.get(&"a", 4), None, "a newer generation never sees it");
         memo.put("a", 2, 4);
         assert_eq!(memo.get(&"a", 4), Some(2));
-        memo.remove(&"a");
-        assert_eq!(memo.get(&"a", 4), None);
+        assert_eq!(memo.get_or_make(&"b", 4, || 3), 3);
+        assert_eq!(memo.get_or_make(&"b", 4, || 9), 3, "made once");
     }
 
     #[test]
@@ -218,7 +245,7 @@ mod tests {
             memo.put(n, n, 1);
         }
         memo.put(MAX_ENTRIES, 0, 2);
-        assert_eq!(memo.lock().len(), 1, "every generation-1 entry was stale");
+        assert_eq!(memo.len(), 1, "every generation-1 entry was stale");
         assert_eq!(memo.get(&MAX_ENTRIES, 2), Some(0));
     }
 }

@@ -133,13 +133,7 @@ async fn dashboards(
         async move { answered(request.send().await, 200).await }
     })
     .await;
-    format!(
-        "{:.0} req/s, p50 {}, p99 {}, {} errors",
-        stats.rps(),
-        ms(stats.percentile(0.5)),
-        ms(stats.percentile(0.99)),
-        stats.errors
-    )
+    stats.summary()
 }
 
 pub async fn run(binaries: &Path, postgres: &str, settings: &Settings) -> Vec<(String, String)> {

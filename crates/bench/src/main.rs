@@ -106,6 +106,17 @@ impl Stats {
     fn percentile(&self, p: f64) -> Duration {
         percentile(&self.latencies, p)
     }
+
+    /// `1234 req/s, p50 …, p99 …, 0 errors`: how every throughput row begins.
+    fn summary(&self) -> String {
+        format!(
+            "{:.0} req/s, p50 {}, p99 {}, {} errors",
+            self.rps(),
+            ms(self.percentile(0.5)),
+            ms(self.percentile(0.99)),
+            self.errors
+        )
+    }
 }
 
 fn percentile(values: &[Duration], p: f64) -> Duration {
@@ -1018,11 +1029,8 @@ async fn main() {
             args.clients
         ),
         format!(
-            "{:.0} req/s, p50 {}, p99 {}, {} errors; the portal's REST list serves {:.0}× as many, its dashboard {:.0}×",
-            whole_board.rps(),
-            ms(whole_board.percentile(0.5)),
-            ms(whole_board.percentile(0.99)),
-            whole_board.errors,
+            "{}; the portal's REST list serves {:.0}× as many, its dashboard {:.0}×",
+            whole_board.summary(),
             rest_rps / whole_board.rps().max(f64::MIN_POSITIVE),
             dashboard_rps / whole_board.rps().max(f64::MIN_POSITIVE)
         ),

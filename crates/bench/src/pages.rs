@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 
-use crate::{Member, Stats, gather, ms};
+use crate::{Member, Stats, gather};
 
 /// One kind of request: a path and the headers that sign it in, per member.
 pub struct Target {
@@ -175,13 +175,7 @@ pub fn rows(measured: &[(String, Stats)], clients: usize) -> Vec<(String, String
             let multiple = health_rps / stats.rps().max(f64::MIN_POSITIVE);
             (
                 format!("{name}, {clients} clients"),
-                format!(
-                    "{:.0} req/s, p50 {}, p99 {}, {} errors; {multiple:.1}x the cost of /healthz",
-                    stats.rps(),
-                    ms(stats.percentile(0.5)),
-                    ms(stats.percentile(0.99)),
-                    stats.errors,
-                ),
+                format!("{}; {multiple:.1}x the cost of /healthz", stats.summary()),
             )
         })
         .collect()

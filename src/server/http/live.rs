@@ -20,7 +20,7 @@ use super::limits::address_key;
 use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use crate::components::ticket_row::row_html;
-use crate::model::{LiveEvent, LiveMessage, RowUpdate, TicketQuery, apply_query};
+use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts};
 use crate::server::auth::session::member_of_record;
 use crate::server::live_hub::Published;
 
@@ -117,7 +117,8 @@ fn changed_ticket(event: &LiveEvent) -> Option<&str> {
 async fn dashboard_row(state: &AppState, portal_id: &str, ticket_id: &str) -> Option<RowUpdate> {
     let tickets = state.tickets.cached_portal_tickets(portal_id).await?;
     let ticket = tickets.iter().find(|t| t.id == ticket_id)?.clone();
-    let counts = apply_query(&tickets, &TicketQuery::default()).counts;
+    // The counts of the default view: every ticket of the portal.
+    let counts = StatusCounts::of(&tickets);
     let status = ticket.status;
     let html = row_html(&ticket);
     Some(RowUpdate {

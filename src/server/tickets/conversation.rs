@@ -23,6 +23,7 @@ use regex::Regex;
 use crate::model::{Delivery, Reply};
 use crate::server::board::is_description_update;
 use crate::server::html::{escape, text_to_html};
+use crate::server::memory::{Memo, TIMELESS};
 
 /// A message the client wrote, as the outbox keeps it.
 #[derive(Debug, Clone)]
@@ -64,49 +65,30 @@ impl Markers {
     /// A team message's HTML as the client may see it ([`sanitize`]), with the `@client`
     /// marker taken out when `strip_marker` ([`public_body_html`]).
     fn safe_html(&self, body: &str, strip_marker: bool) -> String {
-        self.bodies.get_or_make(body, strip_marker, || {
-            if strip_marker {
+        if strip_marker {
+            self.bodies.public.get_or_make(body, TIMELESS, || {
                 public_body_html(body, &self.public, &self.image_hosts)
-            } else {
-                sanitize(body, &self.image_hosts)
-            }
-        })
+            })
+        } else {
+            self.bodies
+                .plain
+                .get_or_make(body, TIMELESS, || sanitize(body, &self.image_hosts))
+        }
     }
 }
-
-/// The most bodies kept; past it the memo starts again (a ticket page makes them anew).
-const MAX_SAFE_BODIES: usize = 20_000;
 
 /// Sanitised team messages by their source text. Making a body safe parses its HTML (ammonia),
 /// which a ticket page would otherwise repeat for every message on every view; a body's safe
 /// form depends only on its text and the markers, so it is made once.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct SafeBodies {
-    plain: std::sync::Mutex<std::collections::HashMap<String, String>>,
-    public: std::sync::Mutex<std::collections::HashMap<String, String>>,
+    plain: Memo<String, String>,
+    public: Memo<String, String>,
 }
 
-impl SafeBodies {
-    fn get_or_make(&self, body: &str, strip_marker: bool, make: impl FnOnce() -> String) -> String {
-        let map = if strip_marker {
-            &self.public
-        } else {
-            &self.plain
-        };
-        let lock = || {
-            map.lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
-        if let Some(html) = lock().get(body) {
-            return html.clone();
-        }
-        let html = make();
-        let mut memo = lock();
-        if memo.len() >= MAX_SAFE_BODIES {
-            memo.clear();
-        }
-        memo.insert(body.to_owned(), html.clone());
-        html
+impl std::fmt::Debug for SafeBodies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SafeBodies").finish_non_exhaustive()
     }
 }
 
@@ -427,8 +409,8 @@ mod tests {
         }
         assert_ne!(m.safe_html(body, true), m.safe_html(body, false));
         assert!(!m.safe_html(body, false).contains("script"));
-        assert_eq!(m.bodies.plain.lock().unwrap().len(), 1);
-        assert_eq!(m.bodies.public.lock().unwrap().len(), 1);
+        assert_eq!(m.bodies.plain.len(), 1);
+        assert_eq!(m.bodies.public.len(), 1);
     }
 
     fn update(id: &str, body: &str, at: &str) -> UpdateNode {

@@ -292,9 +292,6 @@ impl TicketService {
         filter: &str,
         binds: &[Bind<'_>],
     ) -> Result<Arc<Vec<OutboxRow>>, sqlx::Error> {
-        if !self.memory.keeps_tickets() {
-            return Ok(Arc::new(self.outbox_rows(filter, binds).await?));
-        }
         let mut key = filter.to_owned();
         for bind in binds {
             key.push('\u{1f}');
@@ -303,13 +300,28 @@ impl TicketService {
                 Bind::Int(number) => key.push_str(&number.to_string()),
             }
         }
-        let generation = self.memory.tickets_generation();
-        if let Some(rows) = self.kept_outbox.get(&key, generation) {
-            return Ok(rows);
+        self.kept(&self.kept_outbox, key, self.outbox_rows(filter, binds))
+            .await
+    }
+
+    /// What `read` reads, from `memo` while nothing was written since it was kept (SQLite; on
+    /// PostgreSQL every read asks the database). The generation is taken before reading.
+    async fn kept<K: Eq + std::hash::Hash, V>(
+        &self,
+        memo: &Memo<K, Arc<V>>,
+        key: K,
+        read: impl Future<Output = Result<V, sqlx::Error>>,
+    ) -> Result<Arc<V>, sqlx::Error> {
+        if !self.memory.keeps_tickets() {
+            return Ok(Arc::new(read.await?));
         }
-        let rows = Arc::new(self.outbox_rows(filter, binds).await?);
-        self.kept_outbox.put(key, rows.clone(), generation);
-        Ok(rows)
+        let generation = self.memory.tickets_generation();
+        if let Some(value) = memo.get(&key, generation) {
+            return Ok(value);
+        }
+        let value = Arc::new(read.await?);
+        memo.put(key, value.clone(), generation);
+        Ok(value)
     }
 
     /// Where changes worth a mail are reported (the webhook side reports through this too).
@@ -541,30 +553,17 @@ impl TicketService {
 
     async fn timeline(&self, ticket: &Ticket) -> Result<Vec<TimelineEntry>, sqlx::Error> {
         let key = (ticket.id.clone(), ticket.portal_id.clone());
-        let generation = self.memory.tickets_generation();
-        let kept = self
-            .memory
-            .keeps_tickets()
-            .then(|| self.kept_history.get(&key, generation))
-            .flatten();
-        let changes = match kept {
-            Some(changes) => changes,
-            None => {
-                let changes: Vec<(String, String)> = crate::on_db!(&self.db, pool => sqlx::query_as(
-                    "SELECT status, at FROM ticket_events WHERE item_id = $1 AND portal_id = $2 \
-                         ORDER BY id",
-                )
-                .bind(&ticket.id)
-                .bind(&ticket.portal_id)
-                .fetch_all(pool)
-                .await)?;
-                let changes = Arc::new(changes);
-                if self.memory.keeps_tickets() {
-                    self.kept_history.put(key, changes.clone(), generation);
-                }
-                changes
-            }
+        let read = async {
+            crate::on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT status, at FROM ticket_events WHERE item_id = $1 AND portal_id = $2 \
+                     ORDER BY id",
+            )
+            .bind(&ticket.id)
+            .bind(&ticket.portal_id)
+            .fetch_all(pool)
+            .await)
         };
+        let changes = self.kept(&self.kept_history, key, read).await?;
         let mut timeline = vec![TimelineEntry {
             status: Status::Open,
             at: ticket.created_at.clone(),
