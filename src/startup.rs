@@ -276,11 +276,7 @@ impl Application {
             let state = state.clone();
             tokio::spawn(async move { register_local_webhooks(&state, addr).await });
         }
-        let served = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let served = crate::server::http::serve::serve(listener, router, async move {
             shutdown.await;
             // Sockets and the outbox stop too, so open connections let the server finish.
             let _ = stop_background.send(true);

@@ -10,14 +10,7 @@ use crate::model::Ticket;
 /// One ticket in the list.
 #[component]
 pub fn TicketRow(ticket: Ticket) -> impl IntoView {
-    let excerpt: String = ticket
-        .description
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or_default()
-        .chars()
-        .take(160)
-        .collect();
+    let excerpt = excerpt(&ticket.description).to_owned();
     let href = format!("/tickets/{}", ticket.id);
     view! {
         <li class="relative p-4 hover:bg-slate-50 focus-within:bg-slate-50" data-ticket-id=ticket.id.clone()>
@@ -47,26 +40,55 @@ pub fn TicketRow(ticket: Ticket) -> impl IntoView {
     }
 }
 
+/// What the row shows of a description: its first non-blank line, at most 160 characters.
+fn excerpt(description: &str) -> &str {
+    let line = description
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or_default();
+    line.char_indices()
+        .nth(160)
+        .map_or(line, |(end, _)| &line[..end])
+}
+
 /// A ticket's row as HTML, rendered once for what it shows: the ticket's fields and the two
 /// relative times ("3 hours ago"), which is all the row depends on. A dashboard of 25 rows is
 /// then 25 lookups instead of 25 renders; the live socket sends the same markup.
 #[cfg(feature = "ssr")]
-pub fn row_html(ticket: &Ticket) -> String {
-    use std::sync::LazyLock;
+pub fn row_html(ticket: &Ticket) -> std::sync::Arc<str> {
+    use std::fmt::Write;
+    use std::sync::{Arc, LazyLock};
 
     use crate::components::time::now_seconds;
     use crate::model::{parse_utc_seconds, relative_time};
     use crate::server::memory::{Memo, TIMELESS};
 
-    static RENDERED: LazyLock<Memo<String, String>> = LazyLock::new(Memo::default);
+    static RENDERED: LazyLock<Memo<String, Arc<str>>> = LazyLock::new(Memo::default);
     let now = now_seconds();
     let when = |at: &str| parse_utc_seconds(at).map(|then| relative_time(now, then));
-    // Everything the row shows, so two tickets that read the same share one rendering and a
-    // change to any of it is a new key.
-    let key = serde_json::to_string(&(ticket, when(&ticket.created_at), when(&ticket.updated_at)))
-        .unwrap_or_default();
+    // Everything the row shows and nothing else (not the whole description, not the portal),
+    // so two tickets that read the same share one rendering, a change to any of it is a new
+    // key, and the key costs little to build and hash. The unit separator cannot occur in
+    // what clients type into a one-line title.
+    let mut key = String::with_capacity(256);
+    let _ = write!(
+        key,
+        "{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}",
+        ticket.id,
+        ticket.title,
+        excerpt(&ticket.description),
+        ticket.status,
+        ticket.priority,
+        ticket.delivery,
+        ticket.created_at,
+        ticket.updated_at,
+        when(&ticket.created_at),
+        when(&ticket.updated_at),
+    );
     RENDERED.get_or_make(key.as_str(), TIMELESS, || {
         let ticket = ticket.clone();
-        Owner::new().with(|| view! { <TicketRow ticket /> }.to_html())
+        Owner::new()
+            .with(|| view! { <TicketRow ticket /> }.to_html())
+            .into()
     })
 }

@@ -12,7 +12,7 @@ use crate::components::ticket_form::{INPUT, NewTicketModal, PRIMARY_BUTTON, SECO
 #[cfg(feature = "ssr")]
 use crate::components::ticket_row::row_html;
 use crate::live::LIVE_REGION;
-use crate::model::{Delivery, Priority, Sort, Status, TicketPage, TicketQuery};
+use crate::model::{Delivery, Priority, Sort, Status, StatusCounts, TicketPage, TicketQuery};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -34,6 +34,8 @@ pub fn DashboardPage() -> impl IntoView {
                             .tickets
                             .iter()
                             .any(|t| matches!(t.delivery, Delivery::Waiting { .. }));
+                        let counts = data.page.counts.clone();
+                        let page = data.page;
                         view! {
                             <PortalFrame viewer=data.viewer.clone()>
                                 <div class="flex flex-wrap items-center justify-between gap-4">
@@ -52,8 +54,8 @@ pub fn DashboardPage() -> impl IntoView {
                                             </p>
                                         </Show>
                                     </div>
-                                    <Filters query=query.get_untracked() page=data.page.clone() />
-                                    <TicketList page=data.page.clone() query=query.get_untracked() />
+                                    <Filters query=query.get_untracked() counts />
+                                    <TicketList page query=query.get_untracked() />
                                 </div>
                             </PortalFrame>
                         }
@@ -76,7 +78,7 @@ fn chip_query(query: &TicketQuery, status: Option<Status>) -> String {
 }
 
 #[component]
-fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
+fn Filters(query: TicketQuery, counts: StatusCounts) -> impl IntoView {
     let options: Vec<(Option<Status>, &'static str)> = std::iter::once((None, "All"))
         .chain(Status::ALL.into_iter().map(|s| (Some(s), s.label())))
         .collect();
@@ -84,7 +86,7 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
         .into_iter()
         .map(|(status, label)| {
             let active = query.status == status;
-            let count = page.counts.get(status);
+            let count = counts.get(status);
             let href = chip_query(&query, status);
             let class = if active {
                 "inline-flex items-center gap-2 rounded-full bg-slate-900 px-3 py-1 text-sm font-medium text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2"
@@ -175,7 +177,7 @@ fn Filters(query: TicketQuery, page: TicketPage) -> impl IntoView {
 /// only (no island inside it), so its markup may come as text.
 #[cfg(feature = "ssr")]
 fn rows_html(tickets: &[crate::model::Ticket]) -> String {
-    tickets.iter().map(row_html).collect()
+    tickets.iter().map(row_html).collect::<Vec<_>>().concat()
 }
 
 #[cfg(not(feature = "ssr"))]

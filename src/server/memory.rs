@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -150,24 +150,33 @@ impl Memory {
 
 /// A map whose entries count only in the generation they were stored in. A memo of values that
 /// never go stale (a pure function's results) uses one generation, [`TIMELESS`].
+///
+/// Reads share the lock: a page reads a memo many times (a dashboard, once per row) from every
+/// worker thread at once, and writes are rare.
 pub struct Memo<K, V> {
-    entries: Mutex<HashMap<K, (u64, V)>>,
+    entries: RwLock<HashMap<K, (u64, V)>>,
 }
 
 impl<K, V> Default for Memo<K, V> {
     fn default() -> Self {
         Self {
-            entries: Mutex::new(HashMap::new()),
+            entries: RwLock::new(HashMap::new()),
         }
     }
 }
 
 impl<K: Eq + Hash, V: Clone> Memo<K, V> {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<K, (u64, V)>> {
-        // A panic while holding the lock cannot leave the map half-written (every write is one
-        // insert or remove), so a poisoned lock is still a good map.
+    // A panic while holding the lock cannot leave the map half-written (every write is one
+    // insert or remove), so a poisoned lock is still a good map.
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<K, (u64, V)>> {
         self.entries
-            .lock()
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<K, (u64, V)>> {
+        self.entries
+            .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
@@ -177,7 +186,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         K: std::borrow::Borrow<Q>,
         Q: Eq + Hash + ?Sized,
     {
-        match self.lock().get(key) {
+        match self.read().get(key) {
             Some((stored, value)) if *stored == generation => Some(value.clone()),
             _ => None,
         }
@@ -185,7 +194,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 
     /// Stores `value` as read in `generation` (taken before the read).
     pub fn put(&self, key: K, value: V, generation: u64) {
-        let mut entries = self.lock();
+        let mut entries = self.write();
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, (stored, _)| *stored == generation);
             if entries.len() >= MAX_ENTRIES {
@@ -197,7 +206,7 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
 
     /// How many entries are kept, of any generation.
     pub fn len(&self) -> usize {
-        self.lock().len()
+        self.read().len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -96,11 +96,25 @@ async fn the_console_and_inbox_stay_on_the_developers_machine() {
 async fn unauthenticated_sign_in_floods_write_nothing_and_are_limited() {
     let app = spawn_app_with(&[("LIMIT_SIGN_IN_FAILURES_PER_HOUR_PER_ADDRESS", "10")]).await;
     let before = audit_rows(&app).await;
-    let huge_portal = "p".repeat(60 * 1024);
     let client = client_from("127.0.0.2");
+    // A request head over 16 KB is refused before it is parsed, routed or logged.
+    let huge_portal = "p".repeat(60 * 1024);
+    let mut answered_431 = 0;
+    for n in 0..5 {
+        let path = format!("/api/v1/auth/{huge_portal}/not-a-token-{n}");
+        // The portal answers and closes without reading the rest, so the client may see the
+        // connection reset while it is still writing instead of the answer.
+        if let Ok(refused) = client.get(app.url(&path)).send().await {
+            assert_eq!(refused.status().as_u16(), 431, "a 60 KB path is refused");
+            answered_431 += 1;
+        }
+    }
+    assert!(answered_431 >= 3, "refused with 431: {answered_431} of 5");
+    // Long ids that fit in a head reach the handler, which checks their shape before writing.
+    let long_portal = "p".repeat(12 * 1024);
     let mut limited = 0;
     for n in 0..40 {
-        let path = format!("/api/v1/auth/{huge_portal}/not-a-token-{n}");
+        let path = format!("/api/v1/auth/{long_portal}/not-a-token-{n}");
         match status_of(client.get(app.url(&path)).send().await).await {
             429 => limited += 1,
             status => assert!(status == 401 || status == 414, "{status}"),
@@ -170,6 +184,52 @@ async fn unauthenticated_sign_in_floods_write_nothing_and_are_limited() {
     .await)
     .expect("count");
     assert_eq!(old_left, 0);
+}
+
+/// A client that sends its request head a byte at a time (slowloris) holds a connection and
+/// a task only until the head deadline, not for ever.
+#[tokio::test]
+async fn a_request_head_sent_too_slowly_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let address = app.base_url.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connected");
+    stream
+        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {address}\r\nX-Wait: ").as_bytes())
+        .await
+        .expect("sent a partial head");
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    // Writes more of the head every second, never finishing it, until the portal hangs up.
+    let closed = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            let mut buffer = [0u8; 512];
+            tokio::select! {
+                read = stream.read(&mut buffer) => match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => answer.extend_from_slice(&buffer[..n]),
+                },
+                () = tokio::time::sleep(Duration::from_secs(1)) => {
+                    if stream.write_all(b"a").await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection was still open after 20 s");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(8),
+        "cut off after {waited:?}, before the head deadline"
+    );
+    assert!(
+        !String::from_utf8_lossy(&answer).contains("200 OK"),
+        "no answer to a request that never arrived"
+    );
 }
 
 /// Finding 3: every `/readyz` asked monday, unauthenticated, so a loop of requests spent the

@@ -69,9 +69,11 @@ pub async fn run(
     client: &reqwest::Client,
     url: &str,
     data_dir: &Path,
-    cookies: &[String],
+    members: &[crate::Member],
     quiet_seconds: u64,
 ) -> Vec<(String, String)> {
+    let cookies: Vec<String> = members.iter().take(16).map(|m| m.cookie.clone()).collect();
+    let cookies = cookies.as_slice();
     // The dashboard without a flood, by the same workers.
     let stop = Arc::new(AtomicBool::new(false));
     let quiet = {
@@ -86,7 +88,7 @@ pub async fn run(
 
     let db_before = database_bytes(data_dir);
     let monday_before = metric(client, url, "portal_monday_requests_total").await;
-    let statuses: Arc<[AtomicU64; 6]> = Arc::new(Default::default());
+    let statuses: Arc<[AtomicU64; 7]> = Arc::new(Default::default());
     let started = Instant::now();
     let flood_done = Arc::new(AtomicBool::new(false));
     let during = tokio::spawn({
@@ -98,42 +100,26 @@ pub async fn run(
         );
         async move { dashboards_until(&client, &url, &cookies, flood_done).await }
     });
-    // The attackers speak raw HTTP/1.1 from requests built once (as flood tools do), so the
-    // load generator, which shares this machine's cores with the portal, spends as little CPU
-    // per request as it can: what is measured is the portal's cost, not reqwest's.
-    let address = url.trim_start_matches("http://").to_owned();
-    let huge_portal = Arc::new("p".repeat(60 * 1024));
-    let mut attackers = Vec::new();
-    for worker in 0..ADDRESSES {
-        let source: IpAddr = format!("127.0.1.{}", worker + 1)
-            .parse()
-            .expect("a loopback address");
-        let (address, huge_portal, statuses) =
-            (address.clone(), huge_portal.clone(), statuses.clone());
-        attackers.push(tokio::spawn(async move {
-            for n in (worker..SIGN_IN_ATTEMPTS).step_by(ADDRESSES) {
-                let request = format!(
-                    "GET /api/v1/auth/{huge_portal}/bad-token-{n} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-                );
-                count(&statuses, raw_get(source, &address, request.as_bytes()).await);
-            }
-        }));
-    }
-    for worker in 0..8 {
-        let (client, url, statuses) = (client.clone(), url.to_owned(), statuses.clone());
-        attackers.push(tokio::spawn(async move {
-            for _ in (worker..READYZ_HITS).step_by(8) {
-                let status = client
-                    .get(format!("{url}/readyz"))
-                    .send()
-                    .await
-                    .map(|r| r.status().as_u16());
-                count(&statuses, status.ok());
-            }
-        }));
-    }
-    for attacker in attackers {
-        let _ = attacker.await;
+    // The attackers run on a runtime of their own with one thread, standing in for machines of
+    // their own: the members' requests are not queued behind theirs inside this program, and
+    // the attack takes at most one of the two cores' worth of threads from the portal (on a
+    // real server, none).
+    let attack = {
+        let (address, url, statuses) = (
+            url.trim_start_matches("http://").to_owned(),
+            url.to_owned(),
+            statuses.clone(),
+        );
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map(|runtime| runtime.block_on(attack(address, url, statuses)))
+        })
+    };
+    let attacked = tokio::task::spawn_blocking(move || attack.join()).await;
+    if !matches!(attacked, Ok(Ok(Ok(())))) {
+        eprintln!("the attackers' runtime failed");
     }
     let flood_time = started.elapsed();
     flood_done.store(true, Ordering::Relaxed);
@@ -141,8 +127,15 @@ pub async fn run(
     let db_growth = database_bytes(data_dir).saturating_sub(db_before);
     let monday_calls = metric(client, url, "portal_monday_requests_total").await - monday_before;
 
-    let [ok, unauthorized, too_many, other_4xx, server_errors, failed] =
-        statuses.each_ref().map(|c| c.load(Ordering::Relaxed));
+    let [
+        ok,
+        unauthorized,
+        too_many,
+        head_too_large,
+        other_4xx,
+        server_errors,
+        failed,
+    ] = statuses.each_ref().map(|c| c.load(Ordering::Relaxed));
     let quiet_p99 = percentile(&quiet, 0.99);
     let flood_p99 = percentile(&during, 0.99);
     let ratio = flood_p99.as_secs_f64() / quiet_p99.as_secs_f64().max(f64::MIN_POSITIVE);
@@ -152,7 +145,7 @@ pub async fn run(
                 "Flood: {SIGN_IN_ATTEMPTS} link exchanges with 60 KB portal ids and bad tokens from {ADDRESSES} addresses + {READYZ_HITS} /readyz"
             ),
             format!(
-                "{:.1} s; answers: {ok} 200 (readyz), {unauthorized} 401, {too_many} 429, {other_4xx} other 4xx, {server_errors} 5xx, {failed} failed",
+                "{:.1} s; answers: {ok} 200 (readyz), {unauthorized} 401, {too_many} 429, {head_too_large} 431 (head over 16 KB), {other_4xx} other 4xx, {server_errors} 5xx, {failed} without an answer (reset while still sending: the portal stops reading at 16 KB)",
                 flood_time.as_secs_f64()
             ),
         ),
@@ -180,8 +173,59 @@ pub async fn run(
     ]
 }
 
+/// The flood itself: link exchanges with huge portal ids from [`ADDRESSES`] addresses, and
+/// `/readyz` hits.
+async fn attack(address: String, url: String, statuses: Arc<[AtomicU64; 7]>) {
+    // Raw HTTP/1.1 from requests built once (as flood tools do): the generator, which shares
+    // this machine's cores with the portal, spends as little CPU per request as it can. Only
+    // the token differs from one request to the next.
+    let head = Arc::new(format!(
+        "GET /api/v1/auth/{}/bad-token-",
+        "p".repeat(60 * 1024)
+    ));
+    let tail = Arc::new(format!(
+        " HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    ));
+    let mut attackers = Vec::new();
+    for worker in 0..ADDRESSES {
+        let source: IpAddr = format!("127.0.1.{}", worker + 1)
+            .parse()
+            .expect("a loopback address");
+        let (address, head, tail, statuses) = (
+            address.clone(),
+            head.clone(),
+            tail.clone(),
+            statuses.clone(),
+        );
+        attackers.push(tokio::spawn(async move {
+            for n in (worker..SIGN_IN_ATTEMPTS).step_by(ADDRESSES) {
+                let token = n.to_string();
+                let request = [head.as_bytes(), token.as_bytes(), tail.as_bytes()];
+                count(&statuses, raw_get(source, &address, &request).await);
+            }
+        }));
+    }
+    let client = reqwest::Client::new();
+    for worker in 0..8 {
+        let (client, url, statuses) = (client.clone(), url.clone(), statuses.clone());
+        attackers.push(tokio::spawn(async move {
+            for _ in (worker..READYZ_HITS).step_by(8) {
+                let status = client
+                    .get(format!("{url}/readyz"))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16());
+                count(&statuses, status.ok());
+            }
+        }));
+    }
+    for attacker in attackers {
+        let _ = attacker.await;
+    }
+}
+
 /// Sends one request over a new connection from `source` and returns the answer's status.
-async fn raw_get(source: IpAddr, address: &str, request: &[u8]) -> Option<u16> {
+async fn raw_get(source: IpAddr, address: &str, request: &[&[u8]]) -> Option<u16> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let target: std::net::SocketAddr = address.parse().ok()?;
     let socket = tokio::net::TcpSocket::new_v4().ok()?;
@@ -190,7 +234,10 @@ async fn raw_get(source: IpAddr, address: &str, request: &[u8]) -> Option<u16> {
         .await
         .ok()?
         .ok()?;
-    stream.write_all(request).await.ok()?;
+    stream.set_nodelay(true).ok()?;
+    for part in request {
+        stream.write_all(part).await.ok()?;
+    }
     let mut answer = Vec::with_capacity(1024);
     tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut answer))
         .await
@@ -200,14 +247,15 @@ async fn raw_get(source: IpAddr, address: &str, request: &[u8]) -> Option<u16> {
     std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()
 }
 
-fn count(statuses: &[AtomicU64; 6], status: Option<u16>) {
+fn count(statuses: &[AtomicU64; 7], status: Option<u16>) {
     let slot = match status {
         Some(200) => 0,
         Some(401) => 1,
         Some(429) => 2,
-        Some(400..=499) => 3,
-        Some(500..=599) => 4,
-        _ => 5,
+        Some(431) => 3,
+        Some(400..=499) => 4,
+        Some(500..=599) => 5,
+        _ => 6,
     };
     statuses[slot].fetch_add(1, Ordering::Relaxed);
 }

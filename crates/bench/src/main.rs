@@ -82,6 +82,8 @@ enum Command {
     /// Only the page comparison: `/healthz`, the dashboard, a ticket page and the REST list, each
     /// as a multiple of `/healthz`'s cost (what tuning the request path needs, in a minute).
     Pages,
+    /// Only the flood: unauthenticated requests while members load their dashboards.
+    Flood,
     /// The notification queue in this process: changes recorded and mails sent per second, and
     /// what waiting notifications hold.
     Notify {
@@ -478,10 +480,10 @@ async fn start_portal(binaries: &Path, portals: usize, tickets: usize) -> (Porta
     )
 }
 
-struct Member {
-    portal: String,
-    cookie: String,
-    jwt: String,
+pub struct Member {
+    pub portal: String,
+    pub cookie: String,
+    pub jwt: String,
 }
 
 async fn sign_in(client: &reqwest::Client, url: &str, entry: &Value) -> Member {
@@ -920,8 +922,9 @@ async fn main() {
     // First, from a cold start on a Standard board: what a day of a busy board costs in monday
     // calls, then what each kind of webhook costs.
     let pages_only = matches!(args.command, Some(Command::Pages));
+    let flood_only = matches!(args.command, Some(Command::Flood));
     let mut calls_per_change = f64::NAN;
-    if !pages_only {
+    if !pages_only && !flood_only {
         eprintln!("a day on a Standard plan: 500 changes, 200 clients viewing…");
         let (day_rows, tickets) = a_day(&client, &url, &members, &control).await;
         rows.extend(day_rows);
@@ -948,6 +951,11 @@ async fn main() {
             .await;
     }
 
+    if flood_only {
+        rows.extend(flood::run(&client, &url, &portal.data_dir, &members, args.seconds).await);
+        print_table(&rows);
+        return;
+    }
     let address = url.trim_start_matches("http://").to_owned();
     let tickets = tickets_of(&client, &url, &members).await;
     let monday_before = metric(&client, &url, "portal_monday_requests_total").await;
@@ -986,17 +994,7 @@ async fn main() {
     }
 
     eprintln!("the flood: unauthenticated requests while members load their dashboards…");
-    let flood_cookies: Vec<String> = members.iter().take(16).map(|m| m.cookie.clone()).collect();
-    rows.extend(
-        flood::run(
-            &client,
-            &url,
-            &portal.data_dir,
-            &flood_cookies,
-            args.seconds,
-        )
-        .await,
-    );
+    rows.extend(flood::run(&client, &url, &portal.data_dir, &members, args.seconds).await);
 
     eprintln!("the original design's request path, for comparison…");
     let portal_ids: Vec<String> = members.iter().map(|m| m.portal.clone()).collect();

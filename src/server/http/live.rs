@@ -120,7 +120,7 @@ async fn dashboard_row(state: &AppState, portal_id: &str, ticket_id: &str) -> Op
     // The counts of the default view: every ticket of the portal.
     let counts = StatusCounts::of(&tickets);
     let status = ticket.status;
-    let html = row_html(&ticket);
+    let html = row_html(&ticket).to_string();
     Some(RowUpdate {
         ticket_id: ticket_id.to_owned(),
         html,

@@ -12,6 +12,7 @@ pub mod notify;
 pub mod probe;
 pub mod request;
 pub mod rest;
+pub mod serve;
 pub mod state;
 pub mod webhooks;
 
