@@ -101,8 +101,8 @@ mod client {
 
     use super::{Connection, LIVE_REGION, REFRESH_EVENT};
     use crate::model::{
-        DashboardUpdate, LiveEvent, LiveMessage, Status, StatusCounts, TicketQuery,
-        dashboard_update,
+        DashboardUpdate, ListShape, LiveEvent, LiveMessage, PAGE_SIZE, Status, StatusCounts,
+        TicketQuery, dashboard_update, tickets_label,
     };
 
     #[derive(Clone, Copy)]
@@ -224,8 +224,13 @@ mod client {
                 .ok()
                 .flatten()
                 .is_some();
+        let list = region
+            .query_selector("[data-testid=ticket-list]")
+            .ok()
+            .flatten();
+        let shape = list.as_ref().and_then(list_shape);
         match (
-            dashboard_update(message, &query, shown_row.is_some(), waiting),
+            dashboard_update(message, &query, shown_row.is_some(), waiting, shape),
             row,
         ) {
             (DashboardUpdate::ReplaceRow, Some(row)) => {
@@ -234,8 +239,47 @@ mod client {
                 }
                 set_counts(region, &row.counts);
             }
+            (DashboardUpdate::InsertRow, Some(row)) => {
+                if let (Some(list), Some(shape)) = (list, shape) {
+                    insert_row(region, &list, shape, &row.html);
+                }
+                set_counts(region, &row.counts);
+            }
             (DashboardUpdate::CountsOnly, Some(row)) => set_counts(region, &row.counts),
             _ => refresh(),
+        }
+    }
+
+    /// The list's page, pages and matching tickets, from its `data-` attributes.
+    fn list_shape(list: &web_sys::Element) -> Option<ListShape> {
+        let number = |name: &str| list.get_attribute(name)?.parse::<usize>().ok();
+        Some(ListShape {
+            page: u32::try_from(number("data-page")?).ok()?,
+            pages: u32::try_from(number("data-pages")?).ok()?,
+            matching: number("data-matching")?,
+        })
+    }
+
+    /// A new ticket's row at the top of the first page; a full page's last row moves on to
+    /// the next page (which [`dashboard_update`] made sure exists).
+    fn insert_row(
+        region: &web_sys::Element,
+        list: &web_sys::Element,
+        shape: ListShape,
+        html: &str,
+    ) {
+        if list.insert_adjacent_html("afterbegin", html).is_err() {
+            return refresh();
+        }
+        while list.child_element_count() as usize > PAGE_SIZE {
+            if let Some(last) = list.last_element_child() {
+                last.remove();
+            }
+        }
+        let matching = shape.matching + 1;
+        let _ = list.set_attribute("data-matching", &matching.to_string());
+        if let Ok(Some(label)) = region.query_selector("[data-matching-label]") {
+            label.set_text_content(Some(&tickets_label(matching)));
         }
     }
 

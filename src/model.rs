@@ -520,6 +520,24 @@ fn matches_search(ticket: &Ticket, words: &[String]) -> bool {
         .all(|word| title.contains(word.as_str()) || description.contains(word.as_str()))
 }
 
+/// The default order: newest first (ties by id, so the order is total).
+fn newest_first(a: &Ticket, b: &Ticket) -> std::cmp::Ordering {
+    b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id))
+}
+
+/// Whether `ticket` comes first of `tickets` in the default order, so a new ticket's row goes
+/// at the top of the first page.
+pub fn is_newest(ticket: &Ticket, tickets: &[Ticket]) -> bool {
+    tickets
+        .iter()
+        .all(|other| other.id == ticket.id || newest_first(ticket, other).is_lt())
+}
+
+/// `1 ticket`, `25 tickets`: the count above the dashboard's list.
+pub fn tickets_label(count: usize) -> String {
+    format!("{count} ticket{}", if count == 1 { "" } else { "s" })
+}
+
 /// Filters, counts, sorts and pages a portal's tickets.
 pub fn apply_query(tickets: &[Ticket], query: &TicketQuery) -> TicketPage {
     let words = search_words(&query.search);
@@ -533,7 +551,7 @@ pub fn apply_query(tickets: &[Ticket], query: &TicketQuery) -> TicketPage {
         .into_iter()
         .filter(|t| query.status.is_none_or(|s| t.status == s))
         .collect();
-    let newest = |a: &&Ticket, b: &&Ticket| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id));
+    let newest = |a: &&Ticket, b: &&Ticket| newest_first(a, b);
     match query.sort {
         Sort::Created => matching.sort_by(newest),
         Sort::Updated => {
@@ -792,6 +810,19 @@ pub struct RowUpdate {
     pub html: String,
     pub status: Status,
     pub counts: StatusCounts,
+    /// The ticket comes first of all its portal's tickets in the default order (newest first):
+    /// a new ticket's row then goes at the top of the first page.
+    #[serde(default)]
+    pub newest: bool,
+}
+
+/// What an open dashboard's list shows, as its markup says: which page of how many, and how
+/// many tickets match its filters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListShape {
+    pub page: u32,
+    pub pages: u32,
+    pub matching: usize,
 }
 
 /// What an open dashboard does with a live message.
@@ -799,6 +830,9 @@ pub struct RowUpdate {
 pub enum DashboardUpdate {
     /// Swap the ticket's row for the message's, and set the counts.
     ReplaceRow,
+    /// A new ticket: put its row at the top (the last row moves to the next page), and set
+    /// the counts and the number of matching tickets.
+    InsertRow,
     /// The ticket is not on this page and does not join it: set the counts.
     CountsOnly,
     /// The change may reorder, add or drop rows: load the page again.
@@ -807,15 +841,17 @@ pub enum DashboardUpdate {
 
 /// Decides how a dashboard showing `query` follows `message`. `row_shown`: the ticket's row is
 /// on the page; `waiting`: the page shows something still on its way to monday (whose rows and
-/// counts only the server knows). In place only when the result is certainly what a reload
-/// would show: the default order (newest first, which a change never moves), no search and no
-/// priority filter (the counts are the portal's), and the row staying in or out of the status
-/// filter.
+/// counts only the server knows); `list`: the list's shape (none when the page shows no list).
+/// In place only when the result is certainly what a reload would show: the default order
+/// (newest first, which a change never moves), no search and no priority filter (the counts are
+/// the portal's), the row staying in or out of the status filter, and a new ticket joining the
+/// top of a first page without adding a page (whose links only the server renders).
 pub fn dashboard_update(
     message: &LiveMessage,
     query: &TicketQuery,
     row_shown: bool,
     waiting: bool,
+    list: Option<ListShape>,
 ) -> DashboardUpdate {
     let changes_a_ticket = matches!(
         message.event,
@@ -827,15 +863,34 @@ pub fn dashboard_update(
             | LiveEvent::ReplyEdited { .. }
             | LiveEvent::ReplyRemoved { .. }
     );
+    let created = matches!(message.event, LiveEvent::TicketCreated { .. });
     let Some(row) = &message.row else {
         return DashboardUpdate::Reload;
     };
     let plain_view =
         query.search.is_empty() && query.priority.is_none() && query.sort == Sort::Created;
-    if !changes_a_ticket || waiting || !plain_view || !message.event.concerns(&row.ticket_id) {
+    if !(changes_a_ticket || created)
+        || waiting
+        || !plain_view
+        || !message.event.concerns(&row.ticket_id)
+    {
         return DashboardUpdate::Reload;
     }
     let in_filter = query.status.is_none_or(|status| status == row.status);
+    if created && !row_shown {
+        let Some(list) = list else {
+            return DashboardUpdate::Reload;
+        };
+        let pages_after = (list.matching + 1).div_ceil(PAGE_SIZE).max(1);
+        return if !in_filter {
+            DashboardUpdate::CountsOnly
+        } else if list.page == 1 && row.newest && pages_after == list.pages as usize {
+            DashboardUpdate::InsertRow
+        } else {
+            // Every row after it moves down a place, or a page is added.
+            DashboardUpdate::Reload
+        };
+    }
     match (row_shown, query.status) {
         (true, _) if in_filter => DashboardUpdate::ReplaceRow,
         // Leaves the filtered list (the rows after it move up), or may join it somewhere.
@@ -1085,25 +1140,33 @@ mod tests {
                 html: "<li data-ticket-id=\"7\"></li>".into(),
                 status: row_status,
                 counts: StatusCounts::default(),
+                newest: false,
             }),
         }
     }
+
+    /// A first page of ten tickets, all of them.
+    const ONE_PAGE: Option<ListShape> = Some(ListShape {
+        page: 1,
+        pages: 1,
+        matching: 10,
+    });
 
     #[test]
     fn a_dashboard_follows_a_change_in_place_only_when_a_reload_would_show_the_same() {
         let plain = TicketQuery::default();
         let message = status_message(Status::Resolved);
         assert_eq!(
-            dashboard_update(&message, &plain, true, false),
+            dashboard_update(&message, &plain, true, false, ONE_PAGE),
             DashboardUpdate::ReplaceRow
         );
         assert_eq!(
-            dashboard_update(&message, &plain, false, false),
+            dashboard_update(&message, &plain, false, false, ONE_PAGE),
             DashboardUpdate::CountsOnly,
             "a ticket on another page moves only the counts"
         );
         assert_eq!(
-            dashboard_update(&message, &plain, true, true),
+            dashboard_update(&message, &plain, true, true, ONE_PAGE),
             DashboardUpdate::Reload,
             "something on its way to monday: only the server knows the rows"
         );
@@ -1116,16 +1179,16 @@ mod tests {
             ..TicketQuery::default()
         };
         assert_eq!(
-            dashboard_update(&message, &resolved, true, false),
+            dashboard_update(&message, &resolved, true, false, ONE_PAGE),
             DashboardUpdate::ReplaceRow
         );
         assert_eq!(
-            dashboard_update(&message, &open, true, false),
+            dashboard_update(&message, &open, true, false, ONE_PAGE),
             DashboardUpdate::Reload,
             "leaves the filtered list"
         );
         assert_eq!(
-            dashboard_update(&message, &resolved, false, false),
+            dashboard_update(&message, &resolved, false, false, ONE_PAGE),
             DashboardUpdate::Reload,
             "joins the filtered list"
         );
@@ -1144,7 +1207,7 @@ mod tests {
             },
         ] {
             assert_eq!(
-                dashboard_update(&message, &other, true, false),
+                dashboard_update(&message, &other, true, false, ONE_PAGE),
                 DashboardUpdate::Reload,
                 "{other:?}: the order or the counts may differ"
             );
@@ -1154,7 +1217,7 @@ mod tests {
             ..message.clone()
         };
         assert_eq!(
-            dashboard_update(&no_row, &plain, true, false),
+            dashboard_update(&no_row, &plain, true, false, ONE_PAGE),
             DashboardUpdate::Reload
         );
         let created = LiveMessage {
@@ -1162,18 +1225,118 @@ mod tests {
                 ticket: ticket(
                     "7",
                     "Printer",
-                    Status::Open,
+                    Status::Resolved,
                     Priority::Low,
                     "2024-01-01T00:00:00Z",
                 ),
             },
-            ..message
+            row: message.row.clone().map(|row| RowUpdate {
+                newest: true,
+                ..row
+            }),
         };
         assert_eq!(
-            dashboard_update(&created, &plain, false, false),
-            DashboardUpdate::Reload,
-            "a new ticket adds a row"
+            dashboard_update(&created, &plain, false, false, ONE_PAGE),
+            DashboardUpdate::InsertRow,
+            "a new ticket goes on top of the first page"
         );
+        let full_page = Some(ListShape {
+            page: 1,
+            pages: 2,
+            matching: 40,
+        });
+        assert_eq!(
+            dashboard_update(&created, &plain, false, false, full_page),
+            DashboardUpdate::InsertRow,
+            "the last row moves to the next page, which exists"
+        );
+        let exactly_full = Some(ListShape {
+            page: 1,
+            pages: 1,
+            matching: PAGE_SIZE,
+        });
+        assert_eq!(
+            dashboard_update(&created, &plain, false, false, exactly_full),
+            DashboardUpdate::Reload,
+            "a second page appears, with a link only the server renders"
+        );
+        let second_page = Some(ListShape {
+            page: 2,
+            pages: 2,
+            matching: 40,
+        });
+        assert_eq!(
+            dashboard_update(&created, &plain, false, false, second_page),
+            DashboardUpdate::Reload,
+            "every row of a later page moves down"
+        );
+        assert_eq!(
+            dashboard_update(&created, &open, false, false, ONE_PAGE),
+            DashboardUpdate::CountsOnly,
+            "outside the status filter: the list stays as it is"
+        );
+        assert_eq!(
+            dashboard_update(&created, &plain, false, false, None),
+            DashboardUpdate::Reload,
+            "an empty dashboard shows no list to add to"
+        );
+        assert_eq!(
+            dashboard_update(&created, &plain, false, true, ONE_PAGE),
+            DashboardUpdate::Reload
+        );
+        let backdated = LiveMessage {
+            row: message.row.clone(),
+            ..created.clone()
+        };
+        assert_eq!(
+            dashboard_update(&backdated, &plain, false, false, ONE_PAGE),
+            DashboardUpdate::Reload,
+            "not the newest: its place is somewhere below"
+        );
+        let searching = TicketQuery {
+            search: "printer".into(),
+            ..TicketQuery::default()
+        };
+        assert_eq!(
+            dashboard_update(&created, &searching, false, false, ONE_PAGE),
+            DashboardUpdate::Reload
+        );
+    }
+
+    #[test]
+    fn the_newest_ticket_is_first_in_the_default_order() {
+        let older = ticket(
+            "5",
+            "Old",
+            Status::Open,
+            Priority::Low,
+            "2024-01-01T00:00:00Z",
+        );
+        let newer = ticket(
+            "6",
+            "New",
+            Status::Open,
+            Priority::Low,
+            "2024-02-01T00:00:00Z",
+        );
+        let same_second = ticket(
+            "7",
+            "Same",
+            Status::Open,
+            Priority::Low,
+            "2024-02-01T00:00:00Z",
+        );
+        let tickets = [older.clone(), newer.clone(), same_second.clone()];
+        assert!(
+            is_newest(&same_second, &tickets),
+            "ties go by id, as the list sorts"
+        );
+        assert!(!is_newest(&newer, &tickets));
+        assert!(!is_newest(&older, &tickets));
+        let page = apply_query(&tickets, &TicketQuery::default());
+        assert_eq!(page.tickets[0].id, "7", "the list agrees");
+        assert_eq!(tickets_label(1), "1 ticket");
+        assert_eq!(tickets_label(2), "2 tickets");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 import { test, expect, hydrated } from "./fixtures";
-import { signIn } from "./helpers";
+import { freshPortal, signIn } from "./helpers";
 import type { Page } from "@playwright/test";
 
 async function teamCreatesItem(console: Page, portal: string, title: string): Promise<string> {
@@ -183,6 +183,44 @@ test("an open dashboard follows the team's change in place, loading nothing", as
   // The row still opens its ticket (the swapped markup is the server's own).
   await expect(row.getByRole("link", { name: title })).toHaveAttribute("href", `/tickets/${itemId}`);
   expect(pageLoads, "no page load for a change the message carried").toEqual([]);
+  await clientContext.close();
+  await teamContext.close();
+});
+
+test("a ticket the team creates joins an open dashboard at the top, loading nothing", async ({ browser }) => {
+  const portal = freshPortal("live_new");
+  const clientContext = await browser.newContext();
+  const teamContext = await browser.newContext();
+  const client = await clientContext.newPage();
+  const team = await teamContext.newPage();
+  await signIn(client, portal, "kim@example.com");
+  await hydrated(client);
+  await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
+  // The first ticket replaces the empty state: the page is loaded again for it.
+  const firstId = await teamCreatesItem(team, portal, "First on the board");
+  await expect(client.locator(`li[data-ticket-id="${firstId}"]`)).toBeVisible({ timeout: 5_000 });
+  await expect(client.locator("[data-matching-label]")).toHaveText("1 ticket");
+  const pageLoads: string[] = [];
+  client.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/dashboard") pageLoads.push(request.url());
+  });
+
+  const secondId = await teamCreatesItem(team, portal, "Second on the board");
+  const rows = client.getByTestId("ticket-list").locator("li[data-ticket-id]");
+  await expect(rows.first()).toHaveAttribute("data-ticket-id", secondId, { timeout: 2_000 });
+  await expect(rows).toHaveCount(2);
+  await expect(client.locator("[data-matching-label]")).toHaveText("2 tickets");
+  await expect(client.locator('[data-count="all"]')).toHaveText("2");
+  await expect(client.getByTestId("toasts")).toContainText("New ticket: Second on the board");
+  await expect(rows.first().getByRole("link", { name: "Second on the board" })).toHaveAttribute(
+    "href",
+    `/tickets/${secondId}`,
+  );
+  expect(pageLoads, "no page load for a new ticket the message carried").toEqual([]);
+  // What was put in place is what the server shows.
+  await client.reload();
+  await expect(rows.first()).toHaveAttribute("data-ticket-id", secondId);
+  await expect(rows).toHaveCount(2);
   await clientContext.close();
   await teamContext.close();
 });

@@ -12,7 +12,9 @@ use crate::components::ticket_form::{INPUT, NewTicketModal, PRIMARY_BUTTON, SECO
 #[cfg(feature = "ssr")]
 use crate::components::ticket_row::row_html;
 use crate::live::LIVE_REGION;
-use crate::model::{Delivery, Priority, Sort, Status, StatusCounts, TicketPage, TicketQuery};
+use crate::model::{
+    Delivery, Priority, Sort, Status, StatusCounts, TicketPage, TicketQuery, tickets_label,
+};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -231,16 +233,16 @@ fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
         format!("/dashboard{}", q.to_query_string())
     });
     view! {
-        <p class="mt-6 text-sm text-slate-700" aria-live="polite">
-            {format!(
-                "{} ticket{}",
-                page.matching,
-                if page.matching == 1 { "" } else { "s" },
-            )}
+        <p class="mt-6 text-sm text-slate-700" aria-live="polite" data-matching-label="">
+            {tickets_label(page.matching)}
         </p>
+        // The list's shape, which the live island reads to put a new ticket in place.
         <ul
             class="mt-2 divide-y divide-slate-200 overflow-hidden rounded-lg bg-white shadow-sm"
             data-testid="ticket-list"
+            data-page=page.page
+            data-pages=page.pages
+            data-matching=page.matching
             inner_html=rows_html(&page.tickets)
         ></ul>
         <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">

@@ -7,7 +7,7 @@ use client_portal::model::{LiveEvent, Status};
 use monday_local::store::API_USER_ID;
 use serde_json::{Value, json};
 
-use crate::helpers::{server_fn, spawn_app, spawn_app_with};
+use crate::helpers::{client_with_cookie, server_fn, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn the_challenge_is_echoed_and_wrong_secrets_are_refused() {
@@ -329,6 +329,14 @@ async fn a_new_ticket_on_the_board_appears_for_its_portal() {
         .live_socket(Some(&cookie), Some(&app.base_url))
         .await
         .unwrap();
+    // An open dashboard: the portal's tickets are in the cache the webhook updates.
+    let dashboard = app
+        .page_text(&client_with_cookie(&cookie), "/dashboard")
+        .await;
+    assert!(
+        dashboard.contains("data-matching="),
+        "the list says its shape"
+    );
     let board = app.local_board();
     let board_id = board.board_id();
     board
@@ -345,10 +353,26 @@ async fn a_new_ticket_on_the_board_appears_for_its_portal() {
         })
         .await
         .unwrap();
-    match socket.next_event(Duration::from_secs(5)).await {
-        Some(LiveEvent::TicketCreated { ticket }) => assert_eq!(ticket.title, "Raised by the team"),
-        other => panic!("{other:?}"),
-    }
+    let message = socket
+        .next_message(Duration::from_secs(5))
+        .await
+        .expect("a message");
+    let LiveEvent::TicketCreated { ticket } = &message.event else {
+        panic!("{message:?}");
+    };
+    assert_eq!(ticket.title, "Raised by the team");
+    // Its row comes with it, marked as the newest, so an open first page puts it on top.
+    let row = message.row.expect("the new ticket's row");
+    assert_eq!(row.ticket_id, ticket.id);
+    assert!(row.newest, "the ticket just made is the newest");
+    assert!(row.html.contains("Raised by the team"), "{}", row.html);
+    let cached = app
+        .state
+        .tickets
+        .cached_portal_tickets("acme")
+        .await
+        .expect("the portal's tickets are cached");
+    assert_eq!(row.counts.all, cached.len(), "the portal's counts, with it");
 }
 
 /// A browser that stops reading fills its buffers; the server drops it instead of letting it

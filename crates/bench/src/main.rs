@@ -796,7 +796,8 @@ async fn webhook_to_socket(
                     && let LiveEvent::StatusChanged { ticket_id: id, .. } = &message.event
                 {
                     // A tab on the dashboard's first page, as the island decides.
-                    let update = dashboard_update(&message, &TicketQuery::default(), true, false);
+                    let update =
+                        dashboard_update(&message, &TicketQuery::default(), true, false, None);
                     if update == DashboardUpdate::Reload {
                         page_loads.fetch_add(1, Ordering::Relaxed);
                     }

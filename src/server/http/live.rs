@@ -20,7 +20,7 @@ use super::limits::address_key;
 use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use crate::components::ticket_row::row_html;
-use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts};
+use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts, is_newest};
 use crate::server::auth::session::member_of_record;
 use crate::server::live_hub::Published;
 
@@ -97,7 +97,8 @@ async fn message_text(state: &AppState, portal_id: &str, event: &LiveEvent) -> S
     serde_json::to_string(&message).unwrap_or_default()
 }
 
-/// The ticket an event changes in place (not new, not gone).
+/// The ticket whose dashboard row an event carries: one that changed, or a new one (not one
+/// that is gone).
 fn changed_ticket(event: &LiveEvent) -> Option<&str> {
     match event {
         LiveEvent::StatusChanged { ticket_id, .. }
@@ -107,25 +108,24 @@ fn changed_ticket(event: &LiveEvent) -> Option<&str> {
         | LiveEvent::ReplyAdded { ticket_id, .. }
         | LiveEvent::ReplyEdited { ticket_id, .. }
         | LiveEvent::ReplyRemoved { ticket_id, .. } => Some(ticket_id),
-        LiveEvent::TicketCreated { .. }
-        | LiveEvent::Removed { .. }
-        | LiveEvent::DeliveryChanged { .. }
-        | LiveEvent::Heartbeat => None,
+        LiveEvent::TicketCreated { ticket } => Some(&ticket.id),
+        LiveEvent::Removed { .. } | LiveEvent::DeliveryChanged { .. } | LiveEvent::Heartbeat => {
+            None
+        }
     }
 }
 
 async fn dashboard_row(state: &AppState, portal_id: &str, ticket_id: &str) -> Option<RowUpdate> {
     let tickets = state.tickets.cached_portal_tickets(portal_id).await?;
-    let ticket = tickets.iter().find(|t| t.id == ticket_id)?.clone();
+    let ticket = tickets.iter().find(|t| t.id == ticket_id)?;
     // The counts of the default view: every ticket of the portal.
     let counts = StatusCounts::of(&tickets);
-    let status = ticket.status;
-    let html = row_html(&ticket).to_string();
     Some(RowUpdate {
         ticket_id: ticket_id.to_owned(),
-        html,
-        status,
+        html: row_html(ticket).to_string(),
+        status: ticket.status,
         counts,
+        newest: is_newest(ticket, &tickets),
     })
 }
 
