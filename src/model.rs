@@ -174,6 +174,9 @@ pub struct Viewer {
     pub email: String,
     pub display_name: Option<String>,
     pub portal: PortalBrand,
+    /// The other portals this email is a member of, which the header offers to switch to.
+    #[serde(default)]
+    pub other_portals: Vec<PortalBrand>,
 }
 
 /// Everything the dashboard shows.

@@ -1,5 +1,5 @@
 import { test, expect, hydrated } from "./fixtures";
-import { freshPortal, invite } from "./helpers";
+import { freshPortal, invite, signIn } from "./helpers";
 
 test("an invite link signs in once and lands on the dashboard", async ({ page, browser }) => {
   const portal = freshPortal("signin");
@@ -69,4 +69,30 @@ test("a newcomer asks for a link, finds it in the demo inbox and signs in", asyn
   await page.getByRole("button", { name: `Continue as ${email}` }).click();
   await expect(page).toHaveURL(/\/dashboard/);
   await expect(page.getByRole("link", { name: "Website login issue" })).toBeVisible();
+});
+
+test("someone in two portals switches between them from the header, with or without JavaScript", async ({ browser }) => {
+  const first = freshPortal("switch_a");
+  const second = freshPortal("switch_b");
+  for (const javaScriptEnabled of [true, false]) {
+    const email = javaScriptEnabled ? "robin@example.com" : "robin-no-js@example.com";
+    const context = await browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    await signIn(page, first, email);
+    const switcher = page.getByLabel("Switch to another portal");
+    await expect(switcher).toHaveCount(0);
+    // Invited by the agency's command line (another process): the header offers it once the
+    // portal has seen the change (its memory re-reads within a fraction of a second).
+    invite(second, email);
+    await expect(async () => {
+      await page.reload();
+      await expect(switcher.locator("option")).toHaveText([second], { timeout: 500 });
+    }).toPass({ timeout: 5_000 });
+    await page.getByRole("button", { name: "Switch" }).click();
+    await expect(page).toHaveURL(/\/dashboard$/);
+    // The header now names the second portal and offers the way back.
+    await expect(page.getByRole("banner")).toContainText(second);
+    await expect(page.getByLabel("Switch to another portal").locator("option")).toHaveText([first]);
+    await context.close();
+  }
 });

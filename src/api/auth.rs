@@ -107,6 +107,58 @@ pub async fn sign_out() -> Result<(), AppError> {
     Ok(())
 }
 
+/// Moves the signed-in person to another portal their email is a member of, under a fresh
+/// session id, and opens its dashboard. The portal named here is only a choice: it counts only
+/// when the membership exists, and anything else answers as if there were no such portal.
+#[server]
+pub async fn switch_portal(portal_id: String) -> Result<(), AppError> {
+    use crate::server::auth::session::sign_in;
+    use crate::server::auth::{AuditEvent, Member, valid_portal_id};
+    let request = super::support::request().await?;
+    let state = &request.state;
+    let member = crate::server::http::request::session_member(state, &request.session).await?;
+    let target = Member {
+        email: member.email.clone(),
+        portal_id,
+    };
+    let switched = async {
+        if !valid_portal_id(&target.portal_id) || !state.auth.is_member(&target).await? {
+            state
+                .auth
+                .audit(
+                    AuditEvent::AccessDenied,
+                    Some(&member.portal_id),
+                    Some(&member.email),
+                    request.address,
+                    Some("switch to a portal without membership"),
+                )
+                .await;
+            return Err(AppError::NotFound);
+        }
+        sign_in(&request.session, &target)
+            .await
+            .map_err(|_| AppError::Internal)?;
+        state
+            .auth
+            .audit(
+                AuditEvent::PortalSwitched,
+                Some(&target.portal_id),
+                Some(&target.email),
+                request.address,
+                Some(&format!("from {}", member.portal_id)),
+            )
+            .await;
+        Ok(())
+    }
+    .await;
+    // A form posted without JavaScript lands on a dashboard either way: the new portal's, or
+    // (refused) the one it came from. A call from a script is sent to the new one.
+    if switched.is_ok() && !super::support::plain_form_post() {
+        leptos_axum::redirect("/dashboard");
+    }
+    super::support::finish_plain_form(switched, |()| "/dashboard".into(), "/dashboard")
+}
+
 /// The demo portals' members, shown on the login page only while the local board's team
 /// console and demo inbox are served.
 #[server]

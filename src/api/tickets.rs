@@ -14,10 +14,20 @@ async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewer, AppError
         .portal(&signed.member.portal_id)
         .await?
         .ok_or(AppError::NotSignedIn)?;
+    let other_portals = signed
+        .state
+        .auth
+        .portals_of(&signed.member.email)
+        .await?
+        .iter()
+        .filter(|other| other.id != portal.id)
+        .cloned()
+        .collect();
     Ok(Viewer {
         email: signed.member.email.clone(),
         display_name: signed.display_name().await?,
         portal,
+        other_portals,
     })
 }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::api::auth::SignOut;
+use crate::api::auth::{SignOut, SwitchPortal};
 use crate::live::LiveUpdates;
 use crate::model::{Freshness, Viewer, text_colour_on};
 
@@ -13,6 +13,36 @@ use super::time::When;
 #[component]
 pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
     let sign_out = ServerAction::<SignOut>::new();
+    let switch_portal = ServerAction::<SwitchPortal>::new();
+    // People in several portals (the same email) move between them here; a plain form, so it
+    // works without JavaScript too.
+    let switcher = (!viewer.other_portals.is_empty()).then(|| {
+        let options = viewer
+            .other_portals
+            .iter()
+            .map(|portal| view! { <option value=portal.id.clone()>{portal.name.clone()}</option> })
+            .collect_view();
+        view! {
+            <ActionForm action=switch_portal attr:class="flex items-center gap-2">
+                <label for="switch-portal" class="sr-only">
+                    "Switch to another portal"
+                </label>
+                <select
+                    id="switch-portal"
+                    name="portal_id"
+                    class="max-w-40 rounded-md border border-current bg-white px-2 py-1 text-slate-900"
+                >
+                    {options}
+                </select>
+                <button
+                    type="submit"
+                    class="rounded-md border border-current px-3 py-1 font-medium hover:opacity-80 focus:outline-none focus-visible:ring-2 focus-visible:ring-current focus-visible:ring-offset-2"
+                >
+                    "Switch"
+                </button>
+            </ActionForm>
+        }
+    });
     let brand = viewer.portal.colour.clone();
     let ink = text_colour_on(&brand);
     let who = viewer
@@ -60,8 +90,9 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                         "Notifications"
                     </a>
                 </nav>
-                <div class="ml-auto flex items-center gap-3 text-sm">
+                <div class="ml-auto flex flex-wrap items-center gap-3 text-sm">
                     <LiveUpdates />
+                    {switcher}
                     <span class="hidden sm:inline" title=viewer.email.clone()>
                         {who}
                     </span>

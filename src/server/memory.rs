@@ -50,6 +50,8 @@ pub struct Memory {
     /// `(portal, email)` -> display name, for current members only.
     pub(crate) members: Memo<(String, String), Option<String>>,
     pub(crate) portals: Memo<String, PortalBrand>,
+    /// email -> every portal it is a member of, for the header's portal switcher.
+    pub(crate) portals_of: Memo<String, std::sync::Arc<Vec<PortalBrand>>>,
     pub(crate) sessions: Memo<Id, Record>,
 }
 
@@ -70,6 +72,7 @@ impl Memory {
             tickets_generation: AtomicU64::new(0),
             members: Memo::default(),
             portals: Memo::default(),
+            portals_of: Memo::default(),
             sessions: Memo::default(),
         }
     }

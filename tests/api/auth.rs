@@ -740,3 +740,105 @@ async fn with_smtp_the_link_is_mailed_as_text_and_html_and_signs_in() {
     assert!(signed_in.status().is_redirection() || signed_in.status().is_success());
     assert_eq!(dashboard_status(&app, &client).await, 200);
 }
+
+/// People in several portals (one email) switch between them from the header, under a fresh
+/// session id; nobody switches into a portal they are not a member of, however they ask.
+#[tokio::test]
+async fn a_member_of_two_portals_switches_from_the_header_and_nobody_else_can() {
+    use client_portal::api::auth::SwitchPortal;
+
+    let app = spawn_app().await;
+    let email = "sam@acme.example";
+    let acme_ticket = app.first_ticket_of("acme").await.title;
+    let demo_ticket = app.first_ticket_of("demo").await.title;
+    let cookie = app.session_cookie("acme", email).await;
+    let acme = crate::helpers::client_with_cookie(&cookie);
+    let page = app.page_text(&acme, "/dashboard").await;
+    assert!(page.contains(&acme_ticket));
+    assert!(
+        !page.contains("switch-portal"),
+        "one portal: nothing to switch to"
+    );
+
+    // Not a member of demo: refused as if it did not exist, and nothing changes.
+    for portal_id in ["demo", "../acme", ""] {
+        let refused = app
+            .call(
+                &acme,
+                server_fn::<SwitchPortal>(),
+                &[("portal_id", portal_id)],
+            )
+            .await;
+        assert_eq!(refused.status().as_u16(), 404, "{portal_id:?}");
+    }
+    let page = app.page_text(&acme, "/dashboard").await;
+    assert!(page.contains(&acme_ticket) && !page.contains(&demo_ticket));
+
+    // A member of demo too: the header offers it, and a plain form post moves there.
+    app.link_for("demo", email).await;
+    let page = app.page_text(&acme, "/dashboard").await;
+    assert!(
+        page.contains(r#"<option value="demo">"#),
+        "the header offers demo"
+    );
+    let switched = acme
+        .post(app.url(server_fn::<SwitchPortal>()))
+        .header("origin", &app.base_url)
+        .header("accept", "text/html")
+        .form(&[("portal_id", "demo")])
+        .send()
+        .await
+        .expect("switched");
+    assert!(switched.status().is_redirection(), "{}", switched.status());
+    assert_eq!(
+        switched
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok()),
+        Some("/dashboard")
+    );
+    let demo = crate::helpers::client_with_cookie(&crate::helpers::session_cookie_in(&switched));
+    let page = app.page_text(&demo, "/dashboard").await;
+    assert!(page.contains(&demo_ticket), "demo's tickets");
+    assert!(!page.contains(&acme_ticket), "and none of acme's");
+    assert!(
+        page.contains(r#"<option value="acme">"#),
+        "and the way back"
+    );
+    assert_eq!(
+        dashboard_status(&app, &acme).await,
+        303,
+        "the old session id is spent"
+    );
+
+    // Removed from acme (by hand, as an agency might): within the memory's watch the way back
+    // is gone, and asking for it anyway is refused.
+    client_portal::on_db!(&app.state.db, pool => sqlx::query(
+        "DELETE FROM members WHERE portal_id = 'acme' AND email = 'sam@acme.example'",
+    )
+    .execute(pool)
+    .await
+    .map(|done| done.rows_affected()))
+    .expect("removed");
+    let removed_at = Instant::now();
+    while app
+        .page_text(&demo, "/dashboard")
+        .await
+        .contains(r#"<option value="acme">"#)
+    {
+        assert!(
+            removed_at.elapsed() < Duration::from_secs(2),
+            "acme still offered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let refused = app
+        .call(&demo, server_fn::<SwitchPortal>(), &[("portal_id", "acme")])
+        .await;
+    assert_eq!(refused.status().as_u16(), 404);
+    assert!(
+        app.page_text(&demo, "/dashboard")
+            .await
+            .contains(&demo_ticket)
+    );
+}

@@ -60,6 +60,7 @@ pub enum AuditEvent {
     TicketCreated,
     ReplyPosted,
     AccessDenied,
+    PortalSwitched,
 }
 
 impl AuditEvent {
@@ -74,6 +75,7 @@ impl AuditEvent {
             AuditEvent::TicketCreated => "ticket_created",
             AuditEvent::ReplyPosted => "reply_posted",
             AuditEvent::AccessDenied => "access_denied",
+            AuditEvent::PortalSwitched => "portal_switched",
         }
     }
 }
@@ -319,6 +321,27 @@ impl Auth {
                 .put(id.to_owned(), portal.clone(), generation);
         }
         Ok(portal)
+    }
+
+    /// Every portal `email` is a member of, by name; from memory when read in this generation
+    /// (a removal moves the generation, so a removed membership is never offered).
+    pub async fn portals_of(&self, email: &str) -> Result<Arc<Vec<PortalBrand>>, AuthError> {
+        let generation = self.memory.generation();
+        if let Some(portals) = self.memory.portals_of.get(email, generation) {
+            return Ok(portals);
+        }
+        let rows: Vec<PortalRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT p.id, p.name, p.colour, p.logo_url FROM members m JOIN portals p ON p.id = m.portal_id
+             WHERE m.email = $1 ORDER BY p.name, p.id",
+        )
+        .bind(email)
+        .fetch_all(pool)
+        .await)?;
+        let portals = Arc::new(rows.into_iter().map(brand).collect::<Vec<_>>());
+        self.memory
+            .portals_of
+            .put(email.to_owned(), portals.clone(), generation);
+        Ok(portals)
     }
 
     pub async fn upsert_member(
