@@ -68,12 +68,12 @@ pub fn row_html(ticket: &Ticket) -> std::sync::Arc<str> {
     let when = |at: &str| parse_utc_seconds(at).map(|then| relative_time(now, then));
     // Everything the row shows and nothing else (not the whole description, not the portal),
     // so two tickets that read the same share one rendering, a change to any of it is a new
-    // key, and the key costs little to build and hash. The unit separator cannot occur in
-    // what clients type into a one-line title.
+    // key, and the key costs little to build and hash. Every field is written quoted and
+    // escaped (`{:?}`), so no title or text can pass for another field.
     let mut key = String::with_capacity(256);
     let _ = write!(
         key,
-        "{}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}\u{1f}{:?}\u{1f}{}\u{1f}{}\u{1f}{:?}\u{1f}{:?}",
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
         ticket.id,
         ticket.title,
         excerpt(&ticket.description),
@@ -91,4 +91,45 @@ pub fn row_html(ticket: &Ticket) -> std::sync::Arc<str> {
             .with(|| view! { <TicketRow ticket /> }.to_html())
             .into()
     })
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+    use crate::model::{Delivery, Priority, Status};
+
+    fn ticket(id: &str, title: &str, description: &str) -> Ticket {
+        Ticket {
+            id: id.into(),
+            title: title.into(),
+            description: description.into(),
+            status: Status::Open,
+            priority: Priority::Low,
+            portal_id: "acme".into(),
+            client_email: None,
+            created_at: "2024-01-01T00:00:00Z".into(),
+            updated_at: "2024-01-01T00:00:00Z".into(),
+            delivery: Delivery::Delivered,
+        }
+    }
+
+    #[test]
+    fn a_row_is_kept_for_exactly_what_it_shows() {
+        // A title that spells out the next field cannot borrow another ticket's row.
+        let plain = row_html(&ticket("7", "Printer", "jam"));
+        let tricky = row_html(&ticket("7", "Printer\" \"jam", ""));
+        assert_ne!(plain, tricky);
+        assert!(
+            plain.contains("jam") && plain.contains(">Printer<"),
+            "{plain}"
+        );
+        // What the row does not show (the portal, the rest of a long description) shares it.
+        let mut elsewhere = ticket("7", "Printer", "jam\nand more below");
+        elsewhere.portal_id = "demo".into();
+        assert!(std::sync::Arc::ptr_eq(&plain, &row_html(&elsewhere)));
+        // A change to what it shows is a new row.
+        let mut moved = ticket("7", "Printer", "jam");
+        moved.status = Status::Resolved;
+        assert_ne!(plain, row_html(&moved));
+    }
 }
