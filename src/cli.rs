@@ -61,6 +61,14 @@ enum Command {
     },
     /// List portals and their members.
     Portals,
+    /// Remove a member from a portal: their sessions end at once, and any page or live socket
+    /// they have open is signed out within a second (on every instance).
+    Remove {
+        #[arg(long)]
+        portal: String,
+        #[arg(long)]
+        email: String,
+    },
     /// Set which notification mails a portal's members get until they choose on the portal's
     /// notification settings page.
     NotifyDefault {
@@ -121,6 +129,7 @@ pub fn main() -> ExitCode {
                 run_invite(config, invite).await
             }
             Command::Portals => portals(config).await,
+            Command::Remove { portal, email } => remove(config, portal, email).await,
             Command::NotifyDefault { portal, mode } => notify_default(config, portal, mode).await,
         }
     })
@@ -309,6 +318,21 @@ async fn run_invite(config: Config, invite: Invite) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(error) => failed(error),
+    }
+}
+
+async fn remove(config: Config, portal: String, email: String) -> ExitCode {
+    let auth = match open_auth(&config).await {
+        Ok(auth) => auth,
+        Err(error) => return failed(error),
+    };
+    match auth.remove_member(&portal, &email).await {
+        Ok(Some((email, sessions))) => {
+            println!("removed {email} from {portal}; {sessions} session(s) ended");
+            ExitCode::SUCCESS
+        }
+        Ok(None) => failed(format!("{email} is not a member of {portal}")),
+        Err(error) => failed(error.to_string()),
     }
 }
 

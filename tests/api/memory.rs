@@ -176,3 +176,84 @@ async fn a_members_sessions_ended_through_the_portal_are_refused_on_the_very_nex
         "refused on the very next request, whatever memory held"
     );
 }
+
+/// The agency removes a member with `client-portal remove` (another process, as on a server):
+/// their sessions end, their open socket closes within a second, their next request is signed
+/// out, and the removal is in the audit log.
+#[tokio::test]
+async fn the_remove_command_signs_a_member_out_everywhere_within_a_second() {
+    let app = spawn_app_with(&[("LIVE_HEARTBEAT_SECONDS", "3600")]).await;
+    let cookie = app.session_cookie("demo", "morgan@demo.example").await;
+    let browser = client_with_cookie(&cookie);
+    assert_eq!(status_of(&browser, app.url("/dashboard")).await, 200);
+    let mut socket = app
+        .live_socket(Some(&cookie), Some(&app.base_url))
+        .await
+        .expect("a socket");
+    let remove = || {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_client-portal"));
+        command
+            .args([
+                "remove",
+                "--portal",
+                "demo",
+                "--email",
+                "Morgan@Demo.example",
+            ])
+            .env_clear()
+            .env("DATA_DIR", &app.data_dir.0)
+            .env("RUST_LOG", "warn");
+        command
+    };
+    let mut command = remove();
+    if let Some(url) = crate::helpers::test_database_url(&app.data_dir).await {
+        command.env("DATABASE_URL", url);
+    }
+    let output = command.output().await.expect("the command runs");
+    let removed_at = Instant::now();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("removed morgan@demo.example from demo; 1 session(s) ended"),
+        "{stdout}"
+    );
+    assert!(
+        socket.closed_within(Duration::from_secs(1)).await,
+        "the socket outlived the membership"
+    );
+    let page = browser
+        .get(app.url("/dashboard"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(page.status(), 303, "signed out");
+    assert!(
+        removed_at.elapsed() < Duration::from_secs(2),
+        "noticed {} ms after the removal",
+        removed_at.elapsed().as_millis()
+    );
+    let audited: i64 = client_portal::on_db!(&app.state.db, pool => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_log WHERE event = 'member_removed' AND email = 'morgan@demo.example'",
+    )
+    .fetch_one(pool)
+    .await)
+    .expect("counted");
+    assert_eq!(audited, 1);
+
+    // Again: nobody to remove, and it says so.
+    let mut again = remove();
+    if let Some(url) = crate::helpers::test_database_url(&app.data_dir).await {
+        again.env("DATABASE_URL", url);
+    }
+    let output = again.output().await.expect("the command runs");
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("is not a member of demo"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

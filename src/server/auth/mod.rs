@@ -61,6 +61,7 @@ pub enum AuditEvent {
     ReplyPosted,
     AccessDenied,
     PortalSwitched,
+    MemberRemoved,
 }
 
 impl AuditEvent {
@@ -76,6 +77,7 @@ impl AuditEvent {
             AuditEvent::ReplyPosted => "reply_posted",
             AuditEvent::AccessDenied => "access_denied",
             AuditEvent::PortalSwitched => "portal_switched",
+            AuditEvent::MemberRemoved => "member_removed",
         }
     }
 }
@@ -342,6 +344,45 @@ impl Auth {
             .portals_of
             .put(email.to_owned(), portals.clone(), generation);
         Ok(portals)
+    }
+
+    /// Removes `email` from the portal and ends every session they have in it. Returns the
+    /// address as stored and how many sessions ended, or `None` when they were not a member.
+    /// Every instance hears of it through the directory counter (the tables' triggers), so
+    /// open pages and sockets are signed out within a second.
+    pub async fn remove_member(
+        &self,
+        portal_id: &str,
+        email: &str,
+    ) -> Result<Option<(String, u64)>, AuthError> {
+        let member = Member {
+            portal_id: portal_id.to_owned(),
+            email: normalize_email(email)?,
+        };
+        let removed = crate::on_db!(&self.db, pool => sqlx::query(
+            "DELETE FROM members WHERE portal_id = $1 AND email = $2",
+        )
+        .bind(&member.portal_id)
+        .bind(&member.email)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        self.memory.changed_here();
+        if removed == 0 {
+            return Ok(None);
+        }
+        let sessions = store::DbSessionStore::new(self.db.clone(), self.memory.clone())
+            .delete_member(&member)
+            .await?;
+        self.audit(
+            AuditEvent::MemberRemoved,
+            Some(&member.portal_id),
+            Some(&member.email),
+            None,
+            Some(&format!("{sessions} session(s) ended")),
+        )
+        .await;
+        Ok(Some((member.email, sessions)))
     }
 
     pub async fn upsert_member(
