@@ -377,6 +377,9 @@ pub struct TicketQuery {
     pub sort: Sort,
     /// 1-based.
     pub page: u32,
+    /// Only the tickets the signed-in member raised (`?mine=1`); who that is comes from the
+    /// session, never from the URL.
+    pub mine: bool,
 }
 
 pub const PAGE_SIZE: usize = 25;
@@ -403,6 +406,7 @@ impl TicketQuery {
                 .and_then(Sort::parse)
                 .unwrap_or_default(),
             page: get("page").and_then(|p| p.parse().ok()).unwrap_or(1).max(1),
+            mine: get("mine").is_some_and(|m| m == "1"),
         }
     }
 
@@ -423,6 +427,9 @@ impl TicketQuery {
         }
         if self.page > 1 {
             parts.push(format!("page={}", self.page));
+        }
+        if self.mine {
+            parts.push("mine=1".to_owned());
         }
         if parts.is_empty() {
             String::new()
@@ -541,11 +548,13 @@ pub fn tickets_label(count: usize) -> String {
     format!("{count} ticket{}", if count == 1 { "" } else { "s" })
 }
 
-/// Filters, counts, sorts and pages a portal's tickets.
-pub fn apply_query(tickets: &[Ticket], query: &TicketQuery) -> TicketPage {
+/// Filters, counts, sorts and pages a portal's tickets as `viewer` (the signed-in member's
+/// email, whose tickets "Raised by me" keeps) sees them.
+pub fn apply_query(tickets: &[Ticket], query: &TicketQuery, viewer: &str) -> TicketPage {
     let words = search_words(&query.search);
     let filtered: Vec<&Ticket> = tickets
         .iter()
+        .filter(|t| !query.mine || t.client_email.as_deref() == Some(viewer))
         .filter(|t| query.priority.is_none_or(|p| t.priority == p))
         .filter(|t| matches_search(t, &words))
         .collect();
@@ -870,8 +879,10 @@ pub fn dashboard_update(
     let Some(row) = &message.row else {
         return DashboardUpdate::Reload;
     };
-    let plain_view =
-        query.search.is_empty() && query.priority.is_none() && query.sort == Sort::Created;
+    let plain_view = query.search.is_empty()
+        && query.priority.is_none()
+        && !query.mine
+        && query.sort == Sort::Created;
     if !(changes_a_ticket || created)
         || waiting
         || !plain_view
@@ -1016,7 +1027,7 @@ mod tests {
                 "2024-01-03T00:00:00Z",
             ),
         ];
-        let all = apply_query(&tickets, &TicketQuery::default());
+        let all = apply_query(&tickets, &TicketQuery::default(), "");
         let ids: Vec<&str> = all.tickets.iter().map(|t| t.id.as_str()).collect();
         assert_eq!(ids, vec!["3", "2", "1"], "newest first");
         assert_eq!(all.counts.all, 3);
@@ -1027,6 +1038,7 @@ mod tests {
                 search: "LOGIN".into(),
                 ..TicketQuery::default()
             },
+            "",
         );
         assert_eq!(login.matching, 2);
         assert_eq!(login.counts.open, 1);
@@ -1039,6 +1051,7 @@ mod tests {
                 status: Some(Status::Open),
                 ..TicketQuery::default()
             },
+            "",
         );
         assert_eq!(open_login.tickets.len(), 1);
         assert_eq!(
@@ -1052,6 +1065,7 @@ mod tests {
                 sort: Sort::Priority,
                 ..TicketQuery::default()
             },
+            "",
         );
         assert_eq!(by_priority.tickets[0].id, "2");
 
@@ -1072,6 +1086,7 @@ mod tests {
                 page: 3,
                 ..TicketQuery::default()
             },
+            "",
         );
         assert_eq!((third.page, third.pages, third.tickets.len()), (3, 3, 10));
         let beyond = apply_query(
@@ -1080,8 +1095,28 @@ mod tests {
                 page: 9,
                 ..TicketQuery::default()
             },
+            "",
         );
         assert_eq!(beyond.page, 3);
+
+        // Raised by me: only the viewer's own tickets, counted among themselves.
+        let mut mixed = tickets.clone();
+        mixed[0].client_email = Some("ana@acme.test".into());
+        mixed[1].client_email = Some("ben@acme.test".into());
+        let mine = TicketQuery {
+            mine: true,
+            ..TicketQuery::default()
+        };
+        let anas = apply_query(&mixed, &mine, "ana@acme.test");
+        let ids: Vec<&str> = anas.tickets.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(ids, vec!["1"]);
+        assert_eq!((anas.counts.all, anas.matching), (1, 1));
+        assert_eq!(apply_query(&mixed, &mine, "").matching, 0, "nobody's");
+        assert_eq!(
+            apply_query(&mixed, &TicketQuery::default(), "ana@acme.test").matching,
+            3,
+            "all of the portal"
+        );
     }
 
     #[test]
@@ -1092,11 +1127,12 @@ mod tests {
             search: "login & more".into(),
             sort: Sort::Updated,
             page: 2,
+            mine: true,
         };
         let url = query.to_query_string();
         assert_eq!(
             url,
-            "?status=in_progress&priority=high&q=login+%26+more&sort=updated&page=2"
+            "?status=in_progress&priority=high&q=login+%26+more&sort=updated&page=2&mine=1"
         );
         let pairs: Vec<(String, String)> = url[1..]
             .split('&')
@@ -1206,6 +1242,10 @@ mod tests {
             },
             TicketQuery {
                 priority: Some(Priority::High),
+                ..TicketQuery::default()
+            },
+            TicketQuery {
+                mine: true,
                 ..TicketQuery::default()
             },
         ] {
@@ -1336,7 +1376,7 @@ mod tests {
         );
         assert!(!is_newest(&newer, &tickets));
         assert!(!is_newest(&older, &tickets));
-        let page = apply_query(&tickets, &TicketQuery::default());
+        let page = apply_query(&tickets, &TicketQuery::default(), "");
         assert_eq!(page.tickets[0].id, "7", "the list agrees");
         assert_eq!(tickets_label(1), "1 ticket");
         assert_eq!(tickets_label(2), "2 tickets");

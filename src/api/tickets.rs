@@ -47,7 +47,7 @@ pub async fn load_dashboard(query: TicketQuery) -> Result<Dashboard, AppError> {
     let tickets = signed.state.tickets.list(&signed.member).await?;
     Ok(Dashboard {
         viewer,
-        page: crate::model::apply_query(&tickets.value, &query),
+        page: crate::model::apply_query(&tickets.value, &query, &signed.member.email),
         freshness: freshness(tickets.saved_at),
     })
 }

@@ -33,8 +33,9 @@ pub fn TicketRow(ticket: Ticket) -> impl IntoView {
                 </div>
             </div>
             <p class="mt-2 text-xs text-slate-600">
-                "Opened " <When at=ticket.created_at.clone() /> " · updated "
-                <When at=ticket.updated_at.clone() />
+                "Opened " <When at=ticket.created_at.clone() />
+                {ticket.client_email.clone().map(|email| view! { " by " <span data-raised-by="">{email}</span> })}
+                " · updated " <When at=ticket.updated_at.clone() />
             </p>
         </li>
     }
@@ -73,9 +74,10 @@ pub fn row_html(ticket: &Ticket) -> std::sync::Arc<str> {
     let mut key = String::with_capacity(256);
     let _ = write!(
         key,
-        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
         ticket.id,
         ticket.title,
+        ticket.client_email,
         excerpt(&ticket.description),
         ticket.status,
         ticket.priority,

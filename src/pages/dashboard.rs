@@ -56,7 +56,7 @@ pub fn DashboardPage() -> impl IntoView {
                                             </p>
                                         </Show>
                                     </div>
-                                    <Filters query=query.get_untracked() counts />
+                                    <Filters query=query.get_untracked() counts portal_name=data.viewer.portal.name.clone() />
                                     <TicketList page query=query.get_untracked() />
                                 </div>
                             </PortalFrame>
@@ -80,7 +80,35 @@ fn chip_query(query: &TicketQuery, status: Option<Status>) -> String {
 }
 
 #[component]
-fn Filters(query: TicketQuery, counts: StatusCounts) -> impl IntoView {
+fn Filters(query: TicketQuery, counts: StatusCounts, portal_name: String) -> impl IntoView {
+    // Whose tickets: the whole organisation's, or only those this member raised.
+    let whose = [(false, format!("All of {portal_name}")), (true, "Raised by me".to_owned())]
+        .into_iter()
+        .map(|(mine, label)| {
+            let href = format!(
+                "/dashboard{}",
+                TicketQuery {
+                    mine,
+                    page: 1,
+                    ..query.clone()
+                }
+                .to_query_string()
+            );
+            let active = query.mine == mine;
+            let class = if active {
+                "rounded-md bg-slate-900 px-3 py-1 text-sm font-medium text-white focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2"
+            } else {
+                "rounded-md px-3 py-1 text-sm font-medium text-slate-800 hover:bg-slate-100 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
+            };
+            view! {
+                <li>
+                    <a href=href class=class aria-current=active.then_some("page")>
+                        {label}
+                    </a>
+                </li>
+            }
+        })
+        .collect_view();
     let options: Vec<(Option<Status>, &'static str)> = std::iter::once((None, "All"))
         .chain(Status::ALL.into_iter().map(|s| (Some(s), s.label())))
         .collect();
@@ -112,11 +140,15 @@ fn Filters(query: TicketQuery, counts: StatusCounts) -> impl IntoView {
         .collect_view();
     let status_value = query.status.map(|s| s.as_str()).unwrap_or_default();
     view! {
+        <nav aria-label="Whose tickets" class="mt-2">
+            <ul class="flex flex-wrap gap-1">{whose}</ul>
+        </nav>
         <nav aria-label="Filter by status" class="mt-2">
             <ul class="flex flex-wrap gap-2">{chips}</ul>
         </nav>
         <form method="get" action="/dashboard" class="mt-4 grid gap-3 rounded-lg bg-white p-4 shadow-sm sm:grid-cols-[1fr_auto_auto_auto] sm:items-end">
             <input type="hidden" name="status" value=status_value />
+            {query.mine.then(|| view! { <input type="hidden" name="mine" value="1" /> })}
             <div class="space-y-1">
                 <label for="search" class="block text-sm font-medium">
                     "Search tickets"
@@ -190,8 +222,10 @@ fn rows_html(_tickets: &[crate::model::Ticket]) -> String {
 #[component]
 fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
     if page.tickets.is_empty() {
-        let nothing_at_all =
-            page.counts.all == 0 && query.search.is_empty() && query.priority.is_none();
+        let nothing_at_all = page.counts.all == 0
+            && query.search.is_empty()
+            && query.priority.is_none()
+            && !query.mine;
         return if nothing_at_all {
             view! {
                 <section class="mt-8 rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">

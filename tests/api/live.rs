@@ -187,9 +187,12 @@ async fn a_status_change_reaches_its_portal_once_and_never_another() {
         .await
         .expect("the list")
         .value;
-    let counts =
-        client_portal::model::apply_query(&listed, &client_portal::model::TicketQuery::default())
-            .counts;
+    let counts = client_portal::model::apply_query(
+        &listed,
+        &client_portal::model::TicketQuery::default(),
+        "",
+    )
+    .counts;
     assert_eq!(row.counts, counts, "the counts a reload would show");
     assert!(
         acme.next_event(Duration::from_millis(700)).await.is_none(),

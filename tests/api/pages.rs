@@ -47,3 +47,38 @@ async fn a_portal_with_2000_tickets_gets_pages_of_25() {
     assert_eq!(dashboard.page.matching, expected);
     assert_eq!(dashboard.page.tickets.len(), 25);
 }
+
+/// The whole portal's list says who raised each ticket; "Raised by me" keeps one's own, whose
+/// owner comes from the session (the URL only says `mine=1`).
+#[tokio::test]
+async fn the_dashboard_says_who_raised_each_ticket_and_keeps_ones_own() {
+    let app = spawn_app().await;
+    let ana = app.signed_in("p_whose", "ana@whose.test").await;
+    let ben = app.signed_in("p_whose", "ben@whose.test").await;
+    for (client, title) in [(&ana, "Printer on fire"), (&ben, "Laptop will not start")] {
+        let created = app.create_ticket(client, title, "", "medium").await;
+        assert!(created.status().is_success(), "{}", created.status());
+    }
+
+    let all = app.page_text(&ana, "/dashboard").await;
+    assert!(all.contains("Printer on fire") && all.contains("Laptop will not start"));
+    assert!(all.contains(r#"data-raised-by="">ana@whose.test"#), "{all}");
+    assert!(all.contains(r#"data-raised-by="">ben@whose.test"#));
+    assert!(all.contains("All of p_whose"));
+
+    let mine = app.page_text(&ana, "/dashboard?mine=1").await;
+    assert!(mine.contains("Printer on fire"), "ana's own");
+    assert!(!mine.contains("Laptop will not start"), "not ben's");
+    assert!(mine.contains("1 ticket"), "counted among her own");
+    assert!(
+        mine.contains(r#"<input type="hidden" name="mine" value="1""#),
+        "the search form keeps the choice"
+    );
+    let bens = app.page_text(&ben, "/dashboard?mine=1").await;
+    assert!(bens.contains("Laptop will not start") && !bens.contains("Printer on fire"));
+    // Someone who raised nothing sees an empty list, not another member's tickets.
+    let cleo = app.signed_in("p_whose", "cleo@whose.test").await;
+    let none = app.page_text(&cleo, "/dashboard?mine=1").await;
+    assert!(none.contains("No tickets match"));
+    assert!(!none.contains("Printer on fire") && !none.contains("Laptop will not start"));
+}
