@@ -212,9 +212,15 @@ mod client {
         let params = web_sys::UrlSearchParams::new_with_str(&search).ok();
         let query = TicketQuery::from_params(|key| params.as_ref().and_then(|p| p.get(key)));
         let row = message.row.as_ref();
-        let shown_row = row.and_then(|row| {
+        // The ticket whose row this message is about: changed, new, or removed.
+        let ticket_id = match (&message.event, row) {
+            (LiveEvent::Removed { ticket_id, .. }, _) => Some(ticket_id.as_str()),
+            (_, Some(row)) => Some(row.ticket_id.as_str()),
+            _ => None,
+        };
+        let shown_row = ticket_id.and_then(|id| {
             region
-                .query_selector(&format!("li[data-ticket-id=\"{}\"]", row.ticket_id))
+                .query_selector(&format!("li[data-ticket-id=\"{id}\"]"))
                 .ok()
                 .flatten()
         });
@@ -244,6 +250,15 @@ mod client {
                     insert_row(region, &list, shape, &row.html);
                 }
                 set_counts(region, &row.counts);
+            }
+            (DashboardUpdate::RemoveRow, _) => {
+                if let (Some(list), Some(shape), Some(gone), Some(counts)) =
+                    (list, shape, shown_row, &message.remaining)
+                {
+                    gone.remove();
+                    set_matching(region, &list, shape.matching.saturating_sub(1));
+                    set_counts(region, counts);
+                }
             }
             (DashboardUpdate::CountsOnly, Some(row)) => set_counts(region, &row.counts),
             _ => refresh(),
@@ -276,7 +291,11 @@ mod client {
                 last.remove();
             }
         }
-        let matching = shape.matching + 1;
+        set_matching(region, list, shape.matching + 1);
+    }
+
+    /// The number of matching tickets, in the list's attribute and the label above it.
+    fn set_matching(region: &web_sys::Element, list: &web_sys::Element, matching: usize) {
         let _ = list.set_attribute("data-matching", &matching.to_string());
         if let Ok(Some(label)) = region.query_selector("[data-matching-label]") {
             label.set_text_content(Some(&tickets_label(matching)));

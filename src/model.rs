@@ -813,6 +813,9 @@ pub struct LiveMessage {
     pub event: LiveEvent,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub row: Option<RowUpdate>,
+    /// For a removed ticket: the portal's status counts without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<StatusCounts>,
 }
 
 /// The changed ticket's dashboard row (HTML, rendered once on the server for every open tab).
@@ -845,6 +848,9 @@ pub enum DashboardUpdate {
     /// A new ticket: put its row at the top (the last row moves to the next page), and set
     /// the counts and the number of matching tickets.
     InsertRow,
+    /// A removed ticket: take its row away, and set the counts and the number of matching
+    /// tickets.
+    RemoveRow,
     /// The ticket is not on this page and does not join it: set the counts.
     CountsOnly,
     /// The change may reorder, add or drop rows: load the page again.
@@ -876,13 +882,33 @@ pub fn dashboard_update(
             | LiveEvent::ReplyRemoved { .. }
     );
     let created = matches!(message.event, LiveEvent::TicketCreated { .. });
-    let Some(row) = &message.row else {
-        return DashboardUpdate::Reload;
-    };
     let plain_view = query.search.is_empty()
         && query.priority.is_none()
         && !query.mine
         && query.sort == Sort::Created;
+    if let LiveEvent::Removed { .. } = message.event {
+        // Only from the last page, which keeps a row: elsewhere the rows after it move up
+        // from the next page, and an emptied page is no longer there.
+        let rows_here = list.map_or(0, |list| {
+            list.matching
+                .saturating_sub((list.page as usize).saturating_sub(1) * PAGE_SIZE)
+        });
+        let last_page = list.is_some_and(|list| list.page == list.pages);
+        return if message.remaining.is_some()
+            && plain_view
+            && !waiting
+            && row_shown
+            && last_page
+            && rows_here > 1
+        {
+            DashboardUpdate::RemoveRow
+        } else {
+            DashboardUpdate::Reload
+        };
+    }
+    let Some(row) = &message.row else {
+        return DashboardUpdate::Reload;
+    };
     if !(changes_a_ticket || created)
         || waiting
         || !plain_view
@@ -1181,6 +1207,7 @@ mod tests {
                 counts: StatusCounts::default(),
                 newest: false,
             }),
+            remaining: None,
         }
     }
 
@@ -1277,6 +1304,7 @@ mod tests {
                 newest: true,
                 ..row
             }),
+            remaining: None,
         };
         assert_eq!(
             dashboard_update(&created, &plain, false, false, ONE_PAGE),
@@ -1344,6 +1372,81 @@ mod tests {
             dashboard_update(&created, &searching, false, false, ONE_PAGE),
             DashboardUpdate::Reload
         );
+    }
+
+    #[test]
+    fn a_removed_ticket_leaves_in_place_only_from_a_last_page_that_keeps_a_row() {
+        let removed = LiveMessage {
+            event: LiveEvent::Removed {
+                ticket_id: "7".into(),
+                title: "Printer".into(),
+            },
+            row: None,
+            remaining: Some(StatusCounts::default()),
+        };
+        let plain = TicketQuery::default();
+        let shape = |page, pages, matching| {
+            Some(ListShape {
+                page,
+                pages,
+                matching,
+            })
+        };
+        assert_eq!(
+            dashboard_update(&removed, &plain, true, false, shape(1, 1, 10)),
+            DashboardUpdate::RemoveRow
+        );
+        assert_eq!(
+            dashboard_update(&removed, &plain, true, false, shape(2, 2, 30)),
+            DashboardUpdate::RemoveRow,
+            "the last page's rows after it have nowhere to come from"
+        );
+        for (why, update) in [
+            (
+                "a next page's first row moves up",
+                dashboard_update(&removed, &plain, true, false, shape(1, 2, 30)),
+            ),
+            (
+                "the page empties",
+                dashboard_update(&removed, &plain, true, false, shape(2, 2, 26)),
+            ),
+            (
+                "not on this page: maybe on an earlier one",
+                dashboard_update(&removed, &plain, false, false, shape(1, 1, 10)),
+            ),
+            (
+                "something on its way",
+                dashboard_update(&removed, &plain, true, true, shape(1, 1, 10)),
+            ),
+            (
+                "searching",
+                dashboard_update(
+                    &removed,
+                    &TicketQuery {
+                        search: "printer".into(),
+                        ..TicketQuery::default()
+                    },
+                    true,
+                    false,
+                    shape(1, 1, 10),
+                ),
+            ),
+            (
+                "no counts to show",
+                dashboard_update(
+                    &LiveMessage {
+                        remaining: None,
+                        ..removed.clone()
+                    },
+                    &plain,
+                    true,
+                    false,
+                    shape(1, 1, 10),
+                ),
+            ),
+        ] {
+            assert_eq!(update, DashboardUpdate::Reload, "{why}");
+        }
     }
 
     #[test]

@@ -224,3 +224,35 @@ test("a ticket the team creates joins an open dashboard at the top, loading noth
   await clientContext.close();
   await teamContext.close();
 });
+
+test("a ticket the team archives leaves an open dashboard in place, loading nothing", async ({ browser }) => {
+  const portal = freshPortal("live_gone");
+  const clientContext = await browser.newContext();
+  const teamContext = await browser.newContext();
+  const client = await clientContext.newPage();
+  const team = await teamContext.newPage();
+  await signIn(client, portal, "kim@example.com");
+  await hydrated(client);
+  await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
+  const keptId = await teamCreatesItem(team, portal, "Stays on the board");
+  const goneId = await teamCreatesItem(team, portal, "Archived by the team");
+  const rows = client.getByTestId("ticket-list").locator("li[data-ticket-id]");
+  await expect(rows).toHaveCount(2, { timeout: 5_000 });
+  const pageLoads: string[] = [];
+  client.on("request", (request) => {
+    if (new URL(request.url()).pathname === "/dashboard") pageLoads.push(request.url());
+  });
+
+  await team.goto(`/local-board/items/${goneId}`);
+  await team.getByRole("button", { name: "Archive item" }).click();
+  await expect(client.locator(`li[data-ticket-id="${goneId}"]`)).toHaveCount(0, { timeout: 2_000 });
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toHaveAttribute("data-ticket-id", keptId);
+  await expect(client.locator("[data-matching-label]")).toHaveText("1 ticket");
+  await expect(client.locator('[data-count="all"]')).toHaveText("1");
+  expect(pageLoads, "no page load for a removal the message carried").toEqual([]);
+  await client.reload();
+  await expect(rows).toHaveCount(1);
+  await clientContext.close();
+  await teamContext.close();
+});

@@ -90,9 +90,18 @@ async fn message_text(state: &AppState, portal_id: &str, event: &LiveEvent) -> S
         Some(ticket_id) => dashboard_row(state, portal_id, ticket_id).await,
         None => None,
     };
+    let remaining = match event {
+        LiveEvent::Removed { .. } => state
+            .tickets
+            .cached_portal_tickets(portal_id)
+            .await
+            .map(|tickets| StatusCounts::of(&tickets)),
+        _ => None,
+    };
     let message = LiveMessage {
         event: event.clone(),
         row,
+        remaining,
     };
     serde_json::to_string(&message).unwrap_or_default()
 }
