@@ -1,9 +1,13 @@
-//! The accept loop: serves the router over HTTP/1.1 with the bounds a server on the open
-//! internet needs and `axum::serve` does not let one set. A request head (request line and
-//! headers) is refused with 431 once it passes [`MAX_REQUEST_HEAD`], before any of it is
-//! parsed into a URI, percent-decoded, routed or logged: a flood of 60 KB paths then costs
-//! the portal a bounded read per connection instead of the whole request path. A client that
-//! sends its head slower than [`HEAD_READ_TIMEOUT`] is disconnected (slowloris).
+//! The accept loop: serves the router over HTTP/1.1 with a bound a server on the open internet
+//! needs and `axum::serve` does not let one set. A request head (request line and headers) is
+//! refused with 431 once it passes [`MAX_REQUEST_HEAD`], before any of it is parsed into a URI,
+//! percent-decoded, routed or logged: a flood of 60 KB paths then costs the portal a bounded
+//! read per connection instead of the whole request path.
+//!
+//! hyper's header-read timeout is deliberately not set: it also closes idle keep-alive
+//! connections after that time, which clients reusing a pooled connection race (while it was
+//! set, the test suite twice saw a pooled request wait until its own 60 s timeout). Slow
+//! clients are the reverse proxy's to bound (nginx's `client_header_timeout`).
 
 use std::future::Future;
 use std::io;
@@ -13,7 +17,7 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -23,9 +27,6 @@ use tower::ServiceExt;
 /// bytes, a session cookie and a browser's usual headers: 2 to 4 KB. nginx's default buffers
 /// allow 8 KB per line; hyper's own floor for this bound is 8 KB.
 pub const MAX_REQUEST_HEAD: usize = 16 * 1024;
-
-/// How long a client may take to send a request head.
-const HEAD_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `router` on `listener` until `shutdown` resolves, then stops accepting, lets open
 /// requests finish (connections close once idle) and returns when the last one has.
@@ -71,10 +72,7 @@ pub async fn serve(
         let (open, mut stop) = (open.clone(), stop_signal.clone());
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEAD_READ_TIMEOUT)
-                .max_buf_size(MAX_REQUEST_HEAD);
+            builder.max_buf_size(MAX_REQUEST_HEAD);
             let connection = builder
                 .serve_connection(TokioIo::new(stream), service)
                 .with_upgrades();
