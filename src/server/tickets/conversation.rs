@@ -271,6 +271,46 @@ pub fn team_post(
     }
 }
 
+/// The client's messages, each with its monday id when monday has it. A message delivered a
+/// moment ago can be on the board (and in a page loaded on its webhook) before the outbox has
+/// recorded the id it got: it is recognised by what the portal wrote ("… wrote via the client
+/// portal:" and its text, in its thread), so it shows once, as the client's, and not also as a
+/// team message beside its still-sending copy.
+fn with_fresh_ids(updates: &[UpdateNode], client_messages: &[ClientMessage]) -> Vec<ClientMessage> {
+    let squeeze = |text: &str| -> String { text.chars().filter(|c| !c.is_whitespace()).collect() };
+    let mut claimed: Vec<&str> = client_messages
+        .iter()
+        .filter_map(|m| m.monday_update_id.as_deref())
+        .collect();
+    let mut out = client_messages.to_vec();
+    for message in out.iter_mut().filter(|m| m.monday_update_id.is_none()) {
+        let words = squeeze(&message.body);
+        let says_it = |body: &str, text_body: Option<&str>| {
+            let text = text_of(body, text_body);
+            text.contains("wrote via the client portal:") && squeeze(&text).ends_with(&words)
+        };
+        let candidates: Vec<&str> = match &message.parent_update_id {
+            None => updates
+                .iter()
+                .filter(|u| says_it(&u.body, u.text_body.as_deref()))
+                .map(|u| u.id.as_str())
+                .collect(),
+            Some(parent) => updates
+                .iter()
+                .filter(|u| &u.id == parent)
+                .flat_map(|u| u.replies.iter().flatten())
+                .filter(|r| says_it(&r.body, r.text_body.as_deref()))
+                .map(|r| r.id.as_str())
+                .collect(),
+        };
+        if let Some(id) = candidates.into_iter().find(|id| !claimed.contains(id)) {
+            claimed.push(id);
+            message.monday_update_id = Some(id.to_owned());
+        }
+    }
+    out
+}
+
 /// The public conversation: threads in the order they started, each message followed by the
 /// replies in its thread, oldest first.
 pub fn conversation(
@@ -278,6 +318,7 @@ pub fn conversation(
     client_messages: &[ClientMessage],
     markers: &Markers,
 ) -> Vec<Reply> {
+    let client_messages = &with_fresh_ids(updates, client_messages);
     let written_by_portal = |id: &str| {
         client_messages
             .iter()
@@ -553,6 +594,47 @@ mod tests {
             parent_update_id: parent.map(str::to_owned),
             delivery: Delivery::Delivered,
         }
+    }
+
+    #[test]
+    fn a_message_on_the_board_before_the_outbox_knows_it_shows_once_as_the_clients() {
+        let question = {
+            let mut q = update(
+                "55",
+                "<p>@client Which model is it?</p>",
+                "2024-01-01T00:00:00Z",
+            );
+            q.replies = Some(vec![ReplyNode {
+                id: "56".into(),
+                body: monday_body(Some("Kim"), "kim@x.test", "It is a\nLaserJet 4000."),
+                text_body: None,
+                created_at: Some("2024-01-01T00:01:00Z".into()),
+                updated_at: None,
+                creator_id: Some("9".into()),
+                creator: None,
+            }]);
+            q
+        };
+        // Delivered a moment ago: monday has it, the outbox has not recorded its id yet.
+        let sending = ClientMessage {
+            id: "b296".into(),
+            author: "Kim".into(),
+            body: "It is a\nLaserJet 4000.".into(),
+            created_at: "2024-01-01T00:01:00Z".into(),
+            monday_update_id: None,
+            parent_update_id: Some("55".into()),
+            delivery: Delivery::Waiting {
+                attempts: 0,
+                last_error: None,
+            },
+        };
+        let shown = conversation(&[question], &[sending], &markers());
+        let laserjets: Vec<&Reply> = shown
+            .iter()
+            .filter(|r| r.body_html.contains("LaserJet"))
+            .collect();
+        assert_eq!(laserjets.len(), 1, "{shown:#?}");
+        assert!(laserjets[0].from_client, "shown as the client's own");
     }
 
     #[test]
