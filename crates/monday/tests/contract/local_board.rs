@@ -430,12 +430,16 @@ async fn every_webhook_payload_has_the_shape_monday_sends() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Each webhook is its own request, so they may arrive in any order: of two events of a
+    // kind, the update comes before the reply in its thread (the one with a `replyId`).
     let of_type = |kind: &str| -> Vec<Value> {
-        events
+        let mut of_kind: Vec<Value> = events
             .iter()
             .filter(|e| e["event"]["type"] == kind)
             .cloned()
-            .collect()
+            .collect();
+        of_kind.sort_by_key(|e| !e["event"]["replyId"].is_null());
+        of_kind
     };
     let compare = |kind: &str, name: &str, index: usize| {
         let local = of_type(kind);
