@@ -1,6 +1,6 @@
 import { test, expect, hydrated } from "./fixtures";
 import { freshPortal, signIn } from "./helpers";
-import type { Page } from "@playwright/test";
+import type { Browser, Page } from "@playwright/test";
 
 async function teamCreatesItem(console: Page, portal: string, title: string): Promise<string> {
   await console.goto("/local-board");
@@ -10,6 +10,24 @@ async function teamCreatesItem(console: Page, portal: string, title: string): Pr
   await expect(console.getByRole("status")).toContainText("Created item #");
   const row = console.locator("tr", { hasText: title });
   return (await row.getAttribute("data-item-id"))!;
+}
+
+/** A member of a fresh portal on its (empty) dashboard with the live connection up, and a
+ * team member's page for the console. */
+async function liveDashboardOfFreshPortal(browser: Browser, prefix: string) {
+  const portal = freshPortal(prefix);
+  const clientContext = await browser.newContext();
+  const teamContext = await browser.newContext();
+  const client = await clientContext.newPage();
+  const team = await teamContext.newPage();
+  await signIn(client, portal, "kim@example.com");
+  await hydrated(client);
+  await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
+  const close = async () => {
+    await clientContext.close();
+    await teamContext.close();
+  };
+  return { portal, client, team, close };
 }
 
 test("a change made by the team reaches the right portal within a second", async ({ browser }) => {
@@ -188,14 +206,7 @@ test("an open dashboard follows the team's change in place, loading nothing", as
 });
 
 test("a ticket the team creates joins an open dashboard at the top, loading nothing", async ({ browser }) => {
-  const portal = freshPortal("live_new");
-  const clientContext = await browser.newContext();
-  const teamContext = await browser.newContext();
-  const client = await clientContext.newPage();
-  const team = await teamContext.newPage();
-  await signIn(client, portal, "kim@example.com");
-  await hydrated(client);
-  await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
+  const { portal, client, team, close } = await liveDashboardOfFreshPortal(browser, "live_new");
   // The first ticket replaces the empty state: the page is loaded again for it.
   const firstId = await teamCreatesItem(team, portal, "First on the board");
   await expect(client.locator(`li[data-ticket-id="${firstId}"]`)).toBeVisible({ timeout: 5_000 });
@@ -221,19 +232,11 @@ test("a ticket the team creates joins an open dashboard at the top, loading noth
   await client.reload();
   await expect(rows.first()).toHaveAttribute("data-ticket-id", secondId);
   await expect(rows).toHaveCount(2);
-  await clientContext.close();
-  await teamContext.close();
+  await close();
 });
 
 test("a ticket the team archives leaves an open dashboard in place, loading nothing", async ({ browser }) => {
-  const portal = freshPortal("live_gone");
-  const clientContext = await browser.newContext();
-  const teamContext = await browser.newContext();
-  const client = await clientContext.newPage();
-  const team = await teamContext.newPage();
-  await signIn(client, portal, "kim@example.com");
-  await hydrated(client);
-  await expect(client.getByTestId("live-state")).toHaveAttribute("data-state", "Live");
+  const { portal, client, team, close } = await liveDashboardOfFreshPortal(browser, "live_gone");
   const keptId = await teamCreatesItem(team, portal, "Stays on the board");
   const goneId = await teamCreatesItem(team, portal, "Archived by the team");
   const rows = client.getByTestId("ticket-list").locator("li[data-ticket-id]");
@@ -253,6 +256,5 @@ test("a ticket the team archives leaves an open dashboard in place, loading noth
   expect(pageLoads, "no page load for a removal the message carried").toEqual([]);
   await client.reload();
   await expect(rows).toHaveCount(1);
-  await clientContext.close();
-  await teamContext.close();
+  await close();
 });

@@ -20,7 +20,7 @@ use super::limits::address_key;
 use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use crate::components::ticket_row::row_html;
-use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts, is_newest};
+use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts, Ticket, is_newest};
 use crate::server::auth::session::member_of_record;
 use crate::server::live_hub::Published;
 
@@ -86,18 +86,18 @@ pub async fn socket(
 /// the cache the change has just updated, never by asking monday), so open dashboards update
 /// in place instead of loading the page again.
 async fn message_text(state: &AppState, portal_id: &str, event: &LiveEvent) -> String {
-    let row = match changed_ticket(event) {
-        Some(ticket_id) => dashboard_row(state, portal_id, ticket_id).await,
-        None => None,
+    let changed = changed_ticket(event);
+    let removed = matches!(event, LiveEvent::Removed { .. });
+    // One read of the portal's cached tickets serves the row and the counts.
+    let tickets = if changed.is_some() || removed {
+        state.tickets.cached_portal_tickets(portal_id).await
+    } else {
+        None
     };
-    let remaining = match event {
-        LiveEvent::Removed { .. } => state
-            .tickets
-            .cached_portal_tickets(portal_id)
-            .await
-            .map(|tickets| StatusCounts::of(&tickets)),
-        _ => None,
-    };
+    let row = changed
+        .zip(tickets.as_deref())
+        .and_then(|(ticket_id, tickets)| dashboard_row(tickets, ticket_id));
+    let remaining = tickets.as_deref().filter(|_| removed).map(StatusCounts::of);
     let message = LiveMessage {
         event: event.clone(),
         row,
@@ -124,17 +124,16 @@ fn changed_ticket(event: &LiveEvent) -> Option<&str> {
     }
 }
 
-async fn dashboard_row(state: &AppState, portal_id: &str, ticket_id: &str) -> Option<RowUpdate> {
-    let tickets = state.tickets.cached_portal_tickets(portal_id).await?;
+/// The ticket's row as the portal's dashboards show it, with the counts of the default view
+/// (every ticket of the portal).
+fn dashboard_row(tickets: &[Ticket], ticket_id: &str) -> Option<RowUpdate> {
     let ticket = tickets.iter().find(|t| t.id == ticket_id)?;
-    // The counts of the default view: every ticket of the portal.
-    let counts = StatusCounts::of(&tickets);
     Some(RowUpdate {
         ticket_id: ticket_id.to_owned(),
         html: row_html(ticket).to_string(),
         status: ticket.status,
-        counts,
-        newest: is_newest(ticket, &tickets),
+        counts: StatusCounts::of(tickets),
+        newest: is_newest(ticket, tickets),
     })
 }
 

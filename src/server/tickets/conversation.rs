@@ -276,7 +276,14 @@ pub fn team_post(
 /// recorded the id it got: it is recognised by what the portal wrote ("… wrote via the client
 /// portal:" and its text, in its thread), so it shows once, as the client's, and not also as a
 /// team message beside its still-sending copy.
-fn with_fresh_ids(updates: &[UpdateNode], client_messages: &[ClientMessage]) -> Vec<ClientMessage> {
+fn with_fresh_ids<'a>(
+    updates: &[UpdateNode],
+    client_messages: &'a [ClientMessage],
+) -> std::borrow::Cow<'a, [ClientMessage]> {
+    // Nearly always every message has its id: then nothing is copied.
+    if client_messages.iter().all(|m| m.monday_update_id.is_some()) {
+        return std::borrow::Cow::Borrowed(client_messages);
+    }
     let squeeze = |text: &str| -> String { text.chars().filter(|c| !c.is_whitespace()).collect() };
     let mut claimed: Vec<&str> = client_messages
         .iter()
@@ -308,7 +315,7 @@ fn with_fresh_ids(updates: &[UpdateNode], client_messages: &[ClientMessage]) -> 
             message.monday_update_id = Some(id.to_owned());
         }
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The public conversation: threads in the order they started, each message followed by the
