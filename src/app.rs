@@ -6,6 +6,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
 use crate::components::not_found::NotFound;
+use crate::pages::colleagues::ColleaguesPage;
 use crate::pages::dashboard::DashboardPage;
 use crate::pages::login::LoginPage;
 use crate::pages::new_ticket::NewTicketPage;
@@ -49,6 +50,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/new") view=NewTicketPage ssr=SsrMode::Async />
                 <Route path=path!("/tickets/:id") view=TicketPage ssr=SsrMode::Async />
+                <Route path=path!("/colleagues") view=ColleaguesPage ssr=SsrMode::Async />
                 <Route
                     path=path!("/settings/notifications")
                     view=NotificationSettingsPage

@@ -7,7 +7,9 @@ use clap::{Parser, Subcommand};
 
 use monday_local::LocalBoard;
 
+use crate::model::Role;
 use crate::server::auth::Auth;
+use crate::server::auth::access::parse_domains;
 use crate::server::board::{TicketBoard, setup};
 use crate::server::config::Config;
 use crate::server::db::Db;
@@ -58,6 +60,15 @@ enum Command {
         /// The portal's logo (https:// URL).
         #[arg(long)]
         logo_url: Option<String>,
+        /// The member's role: admin (manages colleagues from the portal's Colleagues page),
+        /// member (sees every ticket of the portal) or requester (sees only the tickets they
+        /// raised or follow). Default: member for someone new; an existing member keeps theirs.
+        #[arg(long, value_parser = ["admin", "member", "requester"])]
+        role: Option<String>,
+        /// The email domains the portal's admins may invite colleagues from, space-separated
+        /// (e.g. "example.com example.org"); "" lets them invite any address.
+        #[arg(long, value_name = "DOMAINS")]
+        allowed_domains: Option<String>,
     },
     /// List portals and their members.
     Portals,
@@ -117,6 +128,8 @@ pub fn main() -> ExitCode {
                 portal_name,
                 colour,
                 logo_url,
+                role,
+                allowed_domains,
             } => {
                 let invite = Invite {
                     portal,
@@ -125,6 +138,8 @@ pub fn main() -> ExitCode {
                     portal_name,
                     colour,
                     logo_url,
+                    role: role.as_deref().and_then(Role::parse),
+                    allowed_domains,
                 };
                 run_invite(config, invite).await
             }
@@ -253,6 +268,8 @@ struct Invite {
     portal_name: Option<String>,
     colour: Option<String>,
     logo_url: Option<String>,
+    role: Option<Role>,
+    allowed_domains: Option<String>,
 }
 
 async fn open_auth(config: &Config) -> Result<Auth, String> {
@@ -288,8 +305,19 @@ async fn run_invite(config: Config, invite: Invite) -> ExitCode {
         )
         .await
         .map_err(|e| e.to_string())?;
+        if let Some(raw) = &invite.allowed_domains {
+            let domains = parse_domains(raw).map_err(|e| e.to_string())?;
+            auth.set_allowed_domains(&portal.id, &domains)
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         let email = auth
-            .upsert_member(&portal.id, &invite.email, invite.name.as_deref())
+            .upsert_member(
+                &portal.id,
+                &invite.email,
+                invite.name.as_deref(),
+                invite.role,
+            )
             .await
             .map_err(|e| e.to_string())?;
         let portal = auth
@@ -376,10 +404,11 @@ async fn portals(config: Config) -> ExitCode {
         Ok(directory) => {
             for (portal, members) in directory {
                 println!("{}  {}  {}", portal.id, portal.name, portal.colour);
-                for (email, name) in members {
-                    match name {
-                        Some(name) => println!("    {email}  {name}"),
-                        None => println!("    {email}"),
+                for colleague in members {
+                    let role = colleague.role.as_str();
+                    match &colleague.display_name {
+                        Some(name) => println!("    {}  {name}  {role}", colleague.email),
+                        None => println!("    {}  {role}", colleague.email),
                     }
                 }
             }

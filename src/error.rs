@@ -84,6 +84,7 @@ impl AppError {
             }
             AppError::Invalid { .. } => ("invalid_form".to_owned(), None),
             AppError::RateLimited { minutes } => ("rate_limited".to_owned(), Some(*minutes)),
+            AppError::NotPermitted { .. } => ("not_permitted".to_owned(), None),
             other => (other.code().to_owned(), None),
         }
     }

@@ -169,10 +169,82 @@ pub struct PortalBrand {
     pub logo_url: Option<String>,
 }
 
+/// What a person may do inside their portal. The agency sets a portal's first admin
+/// (`client-portal invite --role admin`); admins manage the rest from the Colleagues page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Sees every ticket of the portal and manages colleagues.
+    Admin,
+    /// Sees every ticket of the portal.
+    #[default]
+    Member,
+    /// Sees only the tickets they raised or follow.
+    Requester,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Role::Admin, Role::Member, Role::Requester];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Member => "member",
+            Role::Requester => "requester",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Admin => "Admin",
+            Role::Member => "Member",
+            Role::Requester => "Requester",
+        }
+    }
+
+    /// What the role lets a person do, as the Colleagues page explains it.
+    pub fn explanation(self) -> &'static str {
+        match self {
+            Role::Admin => "sees every ticket and manages colleagues",
+            Role::Member => "sees every ticket of the organisation",
+            Role::Requester => "sees only the tickets they raised or follow",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(value.trim()))
+    }
+
+    /// Whether the role sees every ticket of the portal (not only its own and followed ones).
+    pub fn sees_all_tickets(self) -> bool {
+        !matches!(self, Role::Requester)
+    }
+}
+
+/// A person of the portal, as the Colleagues page and a ticket's followers list show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub email: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+}
+
+impl Colleague {
+    /// The name to show: the display name, or the address when there is none.
+    pub fn shown_name(&self) -> &str {
+        self.display_name.as_deref().unwrap_or(&self.email)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Viewer {
     pub email: String,
     pub display_name: Option<String>,
+    /// The member's role in this portal, read on every request (never from the session).
+    #[serde(default)]
+    pub role: Role,
     pub portal: PortalBrand,
     /// The other portals this email is a member of, which the header offers to switch to.
     #[serde(default)]
@@ -192,6 +264,13 @@ pub struct Dashboard {
 pub struct TicketView {
     pub viewer: Viewer,
     pub detail: TicketDetail,
+    /// Who follows the ticket (they see it and hear of its changes).
+    #[serde(default)]
+    pub followers: Vec<Colleague>,
+    /// Colleagues the viewer may add as followers (not yet following); empty for requesters,
+    /// who do not see the portal's people.
+    #[serde(default)]
+    pub can_add: Vec<Colleague>,
     pub freshness: Freshness,
 }
 
@@ -213,6 +292,7 @@ pub struct DemoAccount {
     pub email: String,
     pub name: String,
     pub portal_name: String,
+    pub role: Role,
 }
 
 /// How fresh the data on a page is.
@@ -624,7 +704,16 @@ pub struct NewTicket {
 }
 
 /// The form fields a no-JavaScript error redirect may name.
-pub const FORM_FIELDS: [&str; 5] = ["title", "description", "priority", "body", "email"];
+pub const FORM_FIELDS: [&str; 8] = [
+    "title",
+    "description",
+    "priority",
+    "body",
+    "email",
+    "colleague",
+    "domain",
+    "name",
+];
 
 /// The words for a code a form's redirect carries (`?error=invalid_title`), or `None` for a
 /// code the portal never sends. Only these sentences can appear: nothing from the URL is shown.
@@ -642,6 +731,12 @@ pub fn form_notice(code: &str, minutes: Option<u64>) -> Option<String> {
         }
         "invalid_email" => "Enter an email address such as name@example.com.".to_owned(),
         "invalid_form" => "The form was incomplete. Please fill it in again.".to_owned(),
+        "invalid_colleague" => "That address is not a colleague in this portal.".to_owned(),
+        "invalid_domain" => {
+            "This portal invites addresses at its allowed email domains only.".to_owned()
+        }
+        "invalid_name" => "A name is at most 100 characters on one line.".to_owned(),
+        "not_permitted" => "Your role in this portal does not allow that.".to_owned(),
         "rate_limited" => match minutes {
             Some(minutes) => format!(
                 "You have done that a lot recently. Please try again in {minutes} minute(s)."

@@ -116,7 +116,9 @@ pub async fn switch_portal(portal_id: String) -> Result<(), AppError> {
     use crate::server::auth::{AuditEvent, Member, valid_portal_id};
     let request = super::support::request().await?;
     let state = &request.state;
-    let member = crate::server::http::request::session_member(state, &request.session).await?;
+    let member = crate::server::http::request::session_access(state, &request.session)
+        .await?
+        .member;
     let target = Member {
         email: member.email.clone(),
         portal_id,

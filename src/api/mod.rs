@@ -3,6 +3,7 @@
 //! one place (`server::http::error`), so a body never has to remember it.
 
 pub mod auth;
+pub mod colleagues;
 pub mod notify;
 pub mod tickets;
 
@@ -14,11 +15,11 @@ pub(crate) mod support {
     use tower_sessions::Session;
 
     use crate::error::AppError;
-    use crate::server::auth::{AuditEvent, Member};
+    use crate::server::auth::{Access, AuditEvent, Member};
     use crate::server::html::query_value;
     use crate::server::http::limits::Write;
     use crate::server::http::limits::address_key;
-    use crate::server::http::request::{client_address, session_member};
+    use crate::server::http::request::{client_address, session_access};
     use crate::server::http::state::AppState;
 
     pub struct Request {
@@ -33,6 +34,8 @@ pub(crate) mod support {
         pub state: AppState,
         pub address: Option<IpAddr>,
         pub member: Member,
+        /// What the member may see: their role and the tickets they follow.
+        pub access: Access,
     }
 
     impl SignedIn {
@@ -45,8 +48,8 @@ pub(crate) mod support {
         }
 
         /// The member's display name, for what they write.
-        pub async fn display_name(&self) -> Result<Option<String>, AppError> {
-            Ok(self.state.auth.member_name(&self.member).await?.flatten())
+        pub fn display_name(&self) -> Option<String> {
+            self.access.display_name.clone()
         }
 
         /// Records what the member did in the audit log.
@@ -87,11 +90,12 @@ pub(crate) mod support {
             address,
             ..
         } = request().await?;
-        let member = session_member(&state, &session).await?;
+        let access = session_access(&state, &session).await?;
         Ok(SignedIn {
             state,
             address,
-            member,
+            member: access.member.clone(),
+            access,
         })
     }
 

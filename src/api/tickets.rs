@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::model::{Dashboard, Reply, Ticket, TicketQuery, TicketView, Viewer};
 
 #[cfg(feature = "ssr")]
-async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewer, AppError> {
+pub(crate) async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewer, AppError> {
     let portal = signed
         .state
         .auth
@@ -25,7 +25,8 @@ async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewer, AppError
         .collect();
     Ok(Viewer {
         email: signed.member.email.clone(),
-        display_name: signed.display_name().await?,
+        display_name: signed.display_name(),
+        role: signed.access.role,
         portal,
         other_portals,
     })
@@ -44,7 +45,7 @@ fn freshness(saved_at: Option<String>) -> crate::model::Freshness {
 pub async fn load_dashboard(query: TicketQuery) -> Result<Dashboard, AppError> {
     let signed = super::support::signed_in().await?;
     let viewer = viewer_of(&signed).await?;
-    let tickets = signed.state.tickets.list(&signed.member).await?;
+    let tickets = signed.state.tickets.list(&signed.access).await?;
     Ok(Dashboard {
         viewer,
         page: crate::model::apply_query(&tickets.value, &query, &signed.member.email),
@@ -52,17 +53,83 @@ pub async fn load_dashboard(query: TicketQuery) -> Result<Dashboard, AppError> {
     })
 }
 
-/// One ticket of the signed-in portal; another portal's ticket is not found.
+/// One ticket the signed-in member may see, with who follows it; another portal's ticket (or,
+/// for a requester, a colleague's they do not follow) is not found.
 #[server]
 pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
     let signed = super::support::signed_in().await?;
     let viewer = viewer_of(&signed).await?;
-    let detail = signed.state.tickets.detail(&signed.member, &id).await?;
+    let detail = signed.state.tickets.detail(&signed.access, &id).await?;
+    let auth = &signed.state.auth;
+    let ticket_id = &detail.value.ticket.id;
+    let followers = auth
+        .followers(&signed.member.portal_id, ticket_id)
+        .await?;
+    // Requesters do not see the portal's people; pending tickets cannot be followed yet.
+    let can_add = if signed.access.role.sees_all_tickets() && !ticket_id.starts_with("pending-") {
+        auth.colleagues(&signed.member.portal_id)
+            .await?
+            .into_iter()
+            .filter(|c| !followers.iter().any(|f| f.email == c.email))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(TicketView {
         viewer,
         detail: detail.value,
+        followers,
+        can_add,
         freshness: freshness(detail.saved_at),
     })
+}
+
+/// Follows a ticket the member may see (`email` empty: the member themselves; otherwise a
+/// colleague, which only members and admins may add), or stops following with `stop`. Works
+/// as a plain form post too.
+#[server]
+pub async fn set_following(
+    ticket_id: String,
+    #[server(default)] email: Option<String>,
+    #[server(default)] stop: Option<String>,
+) -> Result<(), AppError> {
+    use super::support::{finish_plain_form, signed_in};
+    use crate::server::html::query_value;
+    use crate::server::http::limits::Write;
+    let page = format!("/tickets/{}", query_value(&ticket_id));
+    let result = async {
+        let signed = signed_in().await?;
+        signed.check_write_limit(Write::Reply).await?;
+        // The same check as reading the ticket: nobody follows what they may not see.
+        let detail = signed
+            .state
+            .tickets
+            .detail(&signed.access, &ticket_id)
+            .await?;
+        let ticket_id = &detail.value.ticket.id;
+        if ticket_id.starts_with("pending-") {
+            return Err(AppError::invalid(
+                "email",
+                "This ticket has not reached the team yet. Follow it once it has.",
+            ));
+        }
+        let email = email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .unwrap_or(&signed.member.email);
+        let auth = &signed.state.auth;
+        if stop.is_some_and(|s| !s.is_empty()) {
+            auth.unfollow(&signed.access, ticket_id, email, signed.address)
+                .await?;
+        } else {
+            auth.follow(&signed.access, ticket_id, email, signed.address)
+                .await?;
+        }
+        Ok(())
+    }
+    .await;
+    finish_plain_form(result, |_| page.clone(), &page)
 }
 
 /// The signed-in member, for pages that show only the frame (the new-ticket page).
@@ -87,7 +154,7 @@ pub async fn create_ticket(
         let new = crate::model::NewTicket::validate(&title, &description, &priority)
             .map_err(|e| AppError::invalid(e.field, e.message))?;
         signed.check_write_limit(Write::Ticket).await?;
-        let name = signed.display_name().await?;
+        let name = signed.display_name();
         let ticket = signed
             .state
             .tickets
@@ -120,12 +187,12 @@ pub async fn post_reply(
     let result = async {
         let signed = signed_in().await?;
         signed.check_write_limit(Write::Reply).await?;
-        let name = signed.display_name().await?;
+        let name = signed.display_name();
         let reply = signed
             .state
             .tickets
             .reply(
-                &signed.member,
+                &signed.access,
                 name.as_deref(),
                 &ticket_id,
                 &body,

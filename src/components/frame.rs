@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::api::auth::{SignOut, SwitchPortal};
 use crate::live::LiveUpdates;
-use crate::model::{Freshness, Viewer, text_colour_on};
+use crate::model::{Freshness, Role, Viewer, text_colour_on};
 
 use super::time::When;
 
@@ -89,6 +89,17 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                     >
                         "Notifications"
                     </a>
+                    {(viewer.role == Role::Admin)
+                        .then(|| {
+                            view! {
+                                <a
+                                    href="/colleagues"
+                                    class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
+                                >
+                                    "Colleagues"
+                                </a>
+                            }
+                        })}
                 </nav>
                 <div class="ml-auto flex flex-wrap items-center gap-3 text-sm">
                     <LiveUpdates />

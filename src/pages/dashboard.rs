@@ -56,7 +56,12 @@ pub fn DashboardPage() -> impl IntoView {
                                             </p>
                                         </Show>
                                     </div>
-                                    <Filters query=query.get_untracked() counts portal_name=data.viewer.portal.name.clone() />
+                                    <Filters
+                                        query=query.get_untracked()
+                                        counts
+                                        portal_name=data.viewer.portal.name.clone()
+                                        sees_all=data.viewer.role.sees_all_tickets()
+                                    />
                                     <TicketList page query=query.get_untracked() />
                                 </div>
                             </PortalFrame>
@@ -80,9 +85,20 @@ fn chip_query(query: &TicketQuery, status: Option<Status>) -> String {
 }
 
 #[component]
-fn Filters(query: TicketQuery, counts: StatusCounts, portal_name: String) -> impl IntoView {
-    // Whose tickets: the whole organisation's, or only those this member raised.
-    let whose = [(false, format!("All of {portal_name}")), (true, "Raised by me".to_owned())]
+fn Filters(
+    query: TicketQuery,
+    counts: StatusCounts,
+    portal_name: String,
+    sees_all: bool,
+) -> impl IntoView {
+    // Whose tickets: the whole organisation's (a requester's: the ones they raised or follow),
+    // or only those this member raised.
+    let everything = if sees_all {
+        format!("All of {portal_name}")
+    } else {
+        "Raised or followed by me".to_owned()
+    };
+    let whose = [(false, everything), (true, "Raised by me".to_owned())]
         .into_iter()
         .map(|(mine, label)| {
             let href = format!(

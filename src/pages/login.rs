@@ -239,7 +239,7 @@ fn DemoAccounts() -> impl IntoView {
                                             view! {
                                                 <li>
                                                     <code>{a.email}</code>
-                                                    {format!(" · {} ({})", a.name, a.portal_name)}
+                                                    {format!(" · {} ({}, {})", a.name, a.portal_name, a.role.label().to_lowercase())}
                                                 </li>
                                             }
                                         })

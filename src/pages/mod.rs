@@ -1,5 +1,6 @@
 //! One module per page.
 
+pub mod colleagues;
 pub mod dashboard;
 pub mod login;
 pub mod new_ticket;

@@ -5,14 +5,16 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::tickets::{PostReply, load_ticket};
+use crate::api::tickets::{PostReply, SetFollowing, load_ticket};
 use crate::components::badges::{DeliveryBadge, PriorityBadge, StatusBadge};
 use crate::components::frame::{FreshnessNotice, PortalFrame};
 use crate::components::problem::Problem;
-use crate::components::ticket_form::{INPUT, PRIMARY_BUTTON};
+use crate::components::ticket_form::{INPUT, LINK_BUTTON, PRIMARY_BUTTON, SMALL_BUTTON};
 use crate::components::time::When;
 use crate::live::LIVE_REGION;
-use crate::model::{Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time, form_notice};
+use crate::model::{
+    Colleague, Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time, form_notice,
+};
 
 /// `/tickets/{id}`: every field, the status timeline and the public conversation.
 #[component]
@@ -39,10 +41,13 @@ fn TicketBody(view: TicketView) -> impl IntoView {
     let TicketView {
         viewer,
         detail,
+        followers,
+        can_add,
         freshness,
     } = view;
     let ticket = detail.ticket.clone();
     let pending = !matches!(ticket.delivery, Delivery::Delivered);
+    let (viewer_email, may_manage) = (viewer.email.clone(), viewer.role.sees_all_tickets());
     let waiting = pending
         || detail
             .replies
@@ -108,6 +113,18 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                                 <dd class="break-all">{ticket.id.clone()}</dd>
                             </dl>
                         </section>
+                        {(!pending)
+                            .then(|| {
+                                view! {
+                                    <Followers
+                                        ticket_id=ticket.id.clone()
+                                        viewer_email=viewer_email.clone()
+                                        may_manage
+                                        followers=followers.clone()
+                                        can_add=can_add.clone()
+                                    />
+                                }
+                            })}
                         <section aria-labelledby="timeline-heading" class="rounded-lg bg-white p-5 shadow-sm">
                             <h2 id="timeline-heading" class="text-sm font-semibold text-slate-700">
                                 "Timeline"
@@ -144,6 +161,88 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                 }}
             </div>
         </PortalFrame>
+    }
+}
+
+/// Who follows the ticket, with plain forms (they work without JavaScript) to follow, stop
+/// following, and (for members and admins) add or remove a colleague.
+#[component]
+fn Followers(
+    ticket_id: String,
+    viewer_email: String,
+    may_manage: bool,
+    followers: Vec<Colleague>,
+    can_add: Vec<Colleague>,
+) -> impl IntoView {
+    let following = followers.iter().any(|f| f.email == viewer_email);
+    let form = |ticket_id: String, email: String, stop: bool, label: String, class: &'static str| {
+        let action = ServerAction::<SetFollowing>::new();
+        view! {
+            <ActionForm action=action attr:class="inline">
+                <input type="hidden" name="ticket_id" value=ticket_id />
+                <input type="hidden" name="email" value=email />
+                {stop.then(|| view! { <input type="hidden" name="stop" value="1" /> })}
+                <button type="submit" class=class>
+                    {label}
+                </button>
+            </ActionForm>
+        }
+    };
+    let list = followers
+        .iter()
+        .map(|f| {
+            let remove = (may_manage || f.email == viewer_email).then(|| {
+                let label = if f.email == viewer_email {
+                    "Stop following".to_owned()
+                } else {
+                    format!("Remove {}", f.shown_name())
+                };
+                form(ticket_id.clone(), f.email.clone(), true, label, LINK_BUTTON)
+            });
+            view! {
+                <li class="flex flex-wrap items-center justify-between gap-2" data-follower=f.email.clone()>
+                    <span class="min-w-0 break-all">{f.shown_name().to_owned()}</span>
+                    {remove}
+                </li>
+            }
+        })
+        .collect_view();
+    let follow_self = (!following)
+        .then(|| form(ticket_id.clone(), viewer_email.clone(), false, "Follow this ticket".into(), SMALL_BUTTON));
+    let add = (!can_add.is_empty()).then(|| {
+        let action = ServerAction::<SetFollowing>::new();
+        view! {
+            <ActionForm action=action attr:class="mt-3 flex flex-wrap items-end gap-2">
+                <input type="hidden" name="ticket_id" value=ticket_id.clone() />
+                <label class="block text-xs font-medium text-slate-700">
+                    "Add a colleague"
+                    <select name="email" class=format!("{INPUT} mt-1")>
+                        {can_add
+                            .iter()
+                            .map(|c| view! { <option value=c.email.clone()>{c.shown_name().to_owned()}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                <button type="submit" class=SMALL_BUTTON>
+                    "Add"
+                </button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <section aria-labelledby="followers-heading" class="rounded-lg bg-white p-5 shadow-sm" data-testid="followers">
+            <h2 id="followers-heading" class="text-sm font-semibold text-slate-700">
+                "Followers"
+            </h2>
+            <p class="mt-1 text-xs text-slate-600">"Followers see this ticket and get its mails."</p>
+            {if followers.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600">"Nobody follows it yet."</p> }.into_any()
+            } else {
+                view! { <ul class="mt-2 space-y-2 text-sm">{list}</ul> }.into_any()
+            }}
+            <div class="mt-3">{follow_self}</div>
+            {add}
+        </section>
     }
 }
 

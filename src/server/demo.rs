@@ -5,7 +5,7 @@
 use monday_local::demo::{PORTALS, is_demo_portal};
 
 use super::auth::{Auth, AuthError};
-use crate::model::DemoAccount;
+use crate::model::{DemoAccount, Role};
 
 /// Creates the demo portals and their members, unless they exist (a developer may have changed
 /// them since).
@@ -16,8 +16,10 @@ pub async fn seed_portals(auth: &Auth) -> Result<(), AuthError> {
         }
         auth.upsert_portal(portal.id, Some(portal.name)).await?;
         auth.set_brand(portal.id, Some(portal.colour), None).await?;
-        for (email, name) in portal.members {
-            auth.upsert_member(portal.id, email, Some(name)).await?;
+        for (email, name, role) in portal.members {
+            let role = Role::parse(role).unwrap_or(Role::Requester);
+            auth.upsert_member(portal.id, email, Some(name), Some(role))
+                .await?;
         }
     }
     Ok(())
@@ -30,10 +32,11 @@ pub async fn accounts(auth: &Auth) -> Result<Vec<DemoAccount>, AuthError> {
         .into_iter()
         .filter(|(portal, _)| is_demo_portal(&portal.id))
         .flat_map(|(portal, members)| {
-            members.into_iter().map(move |(email, name)| DemoAccount {
-                name: name.unwrap_or_else(|| email.clone()),
-                email,
+            members.into_iter().map(move |colleague| DemoAccount {
+                name: colleague.shown_name().to_owned(),
+                email: colleague.email,
                 portal_name: portal.name.clone(),
+                role: colleague.role,
             })
         })
         .collect())
@@ -47,7 +50,7 @@ mod tests {
     fn the_readme_names_every_demo_member() {
         let readme = include_str!("../../README.md");
         for portal in &PORTALS {
-            for (email, _) in portal.members {
+            for (email, ..) in portal.members {
                 assert!(readme.contains(email), "README.md does not mention {email}");
             }
         }

@@ -47,8 +47,10 @@ pub struct Memory {
     generation: AtomicU64,
     changed: watch::Sender<u64>,
     tickets_generation: AtomicU64,
-    /// `(portal, email)` -> display name, for current members only.
-    pub(crate) members: Memo<(String, String), Option<String>>,
+    /// `(portal, email)` -> display name and role, for current members only.
+    pub(crate) members: Memo<(String, String), crate::server::auth::Membership>,
+    /// `(portal, email)` -> the tickets the member follows.
+    pub(crate) following: Memo<(String, String), std::sync::Arc<std::collections::HashSet<String>>>,
     pub(crate) portals: Memo<String, PortalBrand>,
     /// email -> every portal it is a member of, for the header's portal switcher.
     pub(crate) portals_of: Memo<String, std::sync::Arc<Vec<PortalBrand>>>,
@@ -71,6 +73,7 @@ impl Memory {
             changed: watch::Sender::new(0),
             tickets_generation: AtomicU64::new(0),
             members: Memo::default(),
+            following: Memo::default(),
             portals: Memo::default(),
             portals_of: Memo::default(),
             sessions: Memo::default(),

@@ -455,7 +455,7 @@ impl TestApp {
     pub async fn link_for(&self, portal: &str, email: &str) -> String {
         let auth = &self.state.auth;
         auth.upsert_portal(portal, None).await.expect("portal");
-        auth.upsert_member(portal, email, None)
+        auth.upsert_member(portal, email, None, None)
             .await
             .expect("member");
         let link = auth.create_link(portal, email).await.expect("link");
@@ -491,13 +491,30 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// What `member` may see, as a request of theirs would find it; someone not yet in the
+    /// portal joins it first (as a `member`, who sees the whole portal).
+    pub async fn access_of(
+        &self,
+        member: &client_portal::server::auth::Member,
+    ) -> client_portal::server::auth::Access {
+        let auth = &self.state.auth;
+        if !auth.is_member(member).await.unwrap() {
+            auth.upsert_portal(&member.portal_id, None).await.unwrap();
+            auth.upsert_member(&member.portal_id, &member.email, None, None)
+                .await
+                .unwrap();
+        }
+        auth.access(member.clone()).await.unwrap().expect("a member")
+    }
+
     /// The ticket of `portal` with the lowest id, read through the ticket service.
     pub async fn first_ticket_of(&self, portal: &str) -> client_portal::model::Ticket {
         let member = client_portal::server::auth::Member {
             email: "x@y.test".into(),
             portal_id: portal.into(),
         };
-        let mut tickets = self.state.tickets.list(&member).await.unwrap().value;
+        let access = self.access_of(&member).await;
+        let mut tickets = self.state.tickets.list(&access).await.unwrap().value;
         tickets.sort_by(|a, b| a.id.cmp(&b.id));
         tickets.into_iter().next().unwrap()
     }

@@ -344,7 +344,7 @@ async fn a_2500_character_description_is_whole_for_the_team_and_the_client() {
     let detail = app
         .state
         .tickets
-        .detail(&member, &item.id.to_string())
+        .detail(&app.access_of(&member).await, &item.id.to_string())
         .await
         .unwrap();
     assert_eq!(detail.value.ticket.description, description);
@@ -368,7 +368,7 @@ async fn a_2500_character_description_is_whole_for_the_team_and_the_client() {
     let detail = app
         .state
         .tickets
-        .detail(&member, &item.id.to_string())
+        .detail(&app.access_of(&member).await, &item.id.to_string())
         .await
         .unwrap();
     assert_eq!(detail.value.ticket.description, description);

@@ -176,7 +176,7 @@ async fn ticket_of(app: &TestApp, portal: &str, email: &str, title: &str) -> (Me
     auth.upsert_portal(portal, Some("Acme Support"))
         .await
         .unwrap();
-    auth.upsert_member(portal, email, Some("Kim"))
+    auth.upsert_member(portal, email, Some("Kim"), None)
         .await
         .unwrap();
     let board = app.local_board();
@@ -496,7 +496,7 @@ async fn notification_links_are_single_use_expiring_and_bound_to_their_member_an
     let auth = &app.state.auth;
     let (_, item) = ticket_of(&app, "notify_e", "kim@e.test", "Bound").await;
     auth.upsert_portal("notify_other", None).await.unwrap();
-    auth.upsert_member("notify_other", "eve@other.test", None)
+    auth.upsert_member("notify_other", "eve@other.test", None, None)
         .await
         .unwrap();
     let ttl = Duration::from_secs(3600);
@@ -576,7 +576,7 @@ async fn mails_wait_while_smtp_refuses_and_go_out_once_after_a_restart() {
     refusing.store(true, Ordering::SeqCst);
     let auth = &app.state.auth;
     auth.upsert_portal("notify_f", None).await.unwrap();
-    auth.upsert_member("notify_f", "kim@f.test", None)
+    auth.upsert_member("notify_f", "kim@f.test", None, None)
         .await
         .unwrap();
     for n in 0..5 {
@@ -634,7 +634,7 @@ async fn instances_sharing_the_database_send_each_mail_once() {
     let Portal { app, mut inbox, .. } = portal_with("0", &[]).await;
     let auth = &app.state.auth;
     auth.upsert_portal("notify_g", None).await.unwrap();
-    auth.upsert_member("notify_g", "kim@g.test", None)
+    auth.upsert_member("notify_g", "kim@g.test", None, None)
         .await
         .unwrap();
     let config = &app.state.config;

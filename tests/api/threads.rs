@@ -54,10 +54,11 @@ async fn scene(app: &TestApp, portal: &str) -> Scene {
         portal_id: portal.to_owned(),
     };
     // Warm the caches as open pages do.
-    app.state.tickets.list(&member).await.unwrap();
+    let access = app.access_of(&member).await;
+    app.state.tickets.list(&access).await.unwrap();
     app.state
         .tickets
-        .detail(&member, &item.id.to_string())
+        .detail(&access, &item.id.to_string())
         .await
         .unwrap();
     let response = app
@@ -101,7 +102,7 @@ async fn scene(app: &TestApp, portal: &str) -> Scene {
 async fn conversation_ids(app: &TestApp, scene: &Scene) -> Vec<(String, Option<String>)> {
     app.state
         .tickets
-        .detail(&scene.member, &scene.item_id.to_string())
+        .detail(&app.access_of(&scene.member).await, &scene.item_id.to_string())
         .await
         .unwrap()
         .value
@@ -309,7 +310,7 @@ async fn an_archived_item_restored_comes_back() {
         scene.socket.next_event(Duration::from_secs(5)).await,
         Some(LiveEvent::Removed { .. })
     ));
-    let list = app.state.tickets.list(&scene.member).await.unwrap().value;
+    let list = app.state.tickets.list(&app.access_of(&scene.member).await).await.unwrap().value;
     assert!(!list.iter().any(|t| t.id == scene.item_id.to_string()));
     store
         .mutate(|txn| txn.restore_item(scene.item_id, 2))
@@ -321,7 +322,7 @@ async fn an_archived_item_restored_comes_back() {
         }
         other => panic!("{other:?}"),
     }
-    let list = app.state.tickets.list(&scene.member).await.unwrap().value;
+    let list = app.state.tickets.list(&app.access_of(&scene.member).await).await.unwrap().value;
     assert!(list.iter().any(|t| t.id == scene.item_id.to_string()));
 }
 
@@ -345,7 +346,7 @@ async fn webhooks_that_carry_their_value_cost_no_monday_call() {
         .await;
     app.state
         .tickets
-        .detail(&scene.member, &scene.item_id.to_string())
+        .detail(&app.access_of(&scene.member).await, &scene.item_id.to_string())
         .await
         .unwrap();
     while scene
@@ -406,7 +407,7 @@ async fn webhooks_that_carry_their_value_cost_no_monday_call() {
     let detail = app
         .state
         .tickets
-        .detail(&scene.member, &scene.item_id.to_string())
+        .detail(&app.access_of(&scene.member).await, &scene.item_id.to_string())
         .await
         .unwrap()
         .value;

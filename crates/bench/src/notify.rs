@@ -98,7 +98,7 @@ pub async fn run(changes: usize, tickets: usize) {
         .unwrap();
     let members = 50;
     for m in 0..members {
-        auth.upsert_member("bench", &format!("member{m}@bench.test"), Some("Member"))
+        auth.upsert_member("bench", &format!("member{m}@bench.test"), Some("Member"), None)
             .await
             .unwrap();
     }

@@ -16,8 +16,9 @@ pub struct DemoPortal {
     pub name: &'static str,
     /// Brand colour, `#rrggbb`.
     pub colour: &'static str,
-    /// The people who may sign in (email, name).
-    pub members: &'static [(&'static str, &'static str)],
+    /// The people who may sign in (email, name, role in the portal: `admin` manages colleagues,
+    /// `member` sees every ticket, `requester` only the ones they raised or follow).
+    pub members: &'static [(&'static str, &'static str, &'static str)],
 }
 
 pub const PORTALS: [DemoPortal; 2] = [
@@ -26,8 +27,8 @@ pub const PORTALS: [DemoPortal; 2] = [
         name: "Demo Company",
         colour: "#4338ca",
         members: &[
-            ("jordan@demo.example", "Jordan Lee"),
-            ("alex@demo.example", "Alex Kim"),
+            ("jordan@demo.example", "Jordan Lee", "admin"),
+            ("alex@demo.example", "Alex Kim", "member"),
         ],
     },
     DemoPortal {
@@ -35,8 +36,8 @@ pub const PORTALS: [DemoPortal; 2] = [
         name: "Acme Corp",
         colour: "#b91c1c",
         members: &[
-            ("riley@acme.example", "Riley Chen"),
-            ("morgan@acme.example", "Morgan Diaz"),
+            ("riley@acme.example", "Riley Chen", "admin"),
+            ("morgan@acme.example", "Morgan Diaz", "requester"),
         ],
     },
 ];
@@ -247,7 +248,7 @@ mod tests {
         for ticket in TICKETS {
             let portal = PORTALS.iter().find(|p| p.id == ticket.portal);
             assert!(
-                portal.is_some_and(|p| p.members.iter().any(|(email, _)| *email == ticket.email)),
+                portal.is_some_and(|p| p.members.iter().any(|(email, ..)| *email == ticket.email)),
                 "{} is not raised by a member of {}",
                 ticket.title,
                 ticket.portal

@@ -4,6 +4,7 @@
 //! hour and bound to its portal and email. Opening a link only *shows* who it signs in; the
 //! token is spent by the "Continue" POST, so mail scanners that prefetch links cannot burn it.
 
+pub mod access;
 pub mod jwt;
 pub mod rate_limit;
 pub mod session;
@@ -21,7 +22,8 @@ use sha2::{Digest, Sha256};
 use self::rate_limit::Limiter;
 use super::db::{Db, now_unix};
 use super::mail::{Mail, Mailer};
-use crate::model::PortalBrand;
+pub use self::access::{Access, Membership};
+use crate::model::{Colleague, PortalBrand, Role};
 use crate::server::memory::Memory;
 
 /// Who a session (or a JWT) belongs to. The portal always comes from here, never from the
@@ -40,6 +42,15 @@ pub enum AuthError {
     RateLimited(Duration),
     #[error("the link has expired or was already used")]
     LinkUnusable,
+    /// One field of a form is wrong (`colleague`, `domain`, `name`): the page marks it.
+    #[error("{message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    /// Signed in, but the role does not allow it; says what would.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -62,6 +73,10 @@ pub enum AuditEvent {
     AccessDenied,
     PortalSwitched,
     MemberRemoved,
+    ColleagueInvited,
+    RoleChanged,
+    FollowerAdded,
+    FollowerRemoved,
 }
 
 impl AuditEvent {
@@ -78,6 +93,10 @@ impl AuditEvent {
             AuditEvent::AccessDenied => "access_denied",
             AuditEvent::PortalSwitched => "portal_switched",
             AuditEvent::MemberRemoved => "member_removed",
+            AuditEvent::ColleagueInvited => "colleague_invited",
+            AuditEvent::RoleChanged => "role_changed",
+            AuditEvent::FollowerAdded => "follower_added",
+            AuditEvent::FollowerRemoved => "follower_removed",
         }
     }
 }
@@ -385,22 +404,31 @@ impl Auth {
         Ok(Some((member.email, sessions)))
     }
 
+    /// Adds `email` to the portal, or updates them: a name or role left `None` keeps what
+    /// they have (a new member's role is then `member`).
     pub async fn upsert_member(
         &self,
         portal_id: &str,
         email: &str,
         name: Option<&str>,
+        role: Option<Role>,
     ) -> Result<String, AuthError> {
         let email = normalize_email(email)?;
+        let role = role.map(Role::as_str);
         crate::on_db!(&self.db, pool => sqlx::query(
-            "INSERT INTO members (portal_id, email, display_name, created_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (portal_id, email) DO UPDATE SET display_name = COALESCE($5, members.display_name)",
+            "INSERT INTO members (portal_id, email, display_name, created_at, role)
+             VALUES ($1, $2, $3, $4, COALESCE($5, 'member'))
+             ON CONFLICT (portal_id, email) DO UPDATE SET
+                 display_name = COALESCE($6, members.display_name),
+                 role = COALESCE($7, members.role)",
         )
         .bind(portal_id)
         .bind(&email)
         .bind(name)
         .bind(now_unix())
+        .bind(role)
         .bind(name)
+        .bind(role)
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -408,45 +436,47 @@ impl Auth {
         Ok(email)
     }
 
-    /// The member's display name, or `None` when the email is not (or no longer) a member.
+    /// The member's name and role, or `None` when the email is not (or no longer) a member.
     /// From memory when read in this generation; "not a member" is always asked again.
-    pub async fn member_name(&self, member: &Member) -> Result<Option<Option<String>>, AuthError> {
+    pub async fn membership(&self, member: &Member) -> Result<Option<Membership>, AuthError> {
         let generation = self.memory.generation();
         let key = (member.portal_id.clone(), member.email.clone());
-        if let Some(name) = self.memory.members.get(&key, generation) {
-            return Ok(Some(name));
+        if let Some(membership) = self.memory.members.get(&key, generation) {
+            return Ok(Some(membership));
         }
-        let row: Option<(Option<String>,)> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT display_name FROM members WHERE portal_id = $1 AND email = $2")
+        let row: Option<(Option<String>, String)> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT display_name, role FROM members WHERE portal_id = $1 AND email = $2")
                 .bind(&member.portal_id)
                 .bind(&member.email)
                 .fetch_optional(pool)
                 .await)?;
-        let name = row.map(|(name,)| name);
-        if let Some(name) = &name {
-            self.memory.members.put(key, name.clone(), generation);
+        let membership = row.map(|(display_name, role)| Membership {
+            display_name,
+            // The column's CHECK allows only known roles; anything else sees least.
+            role: Role::parse(&role).unwrap_or(Role::Requester),
+        });
+        if let Some(membership) = &membership {
+            self.memory.members.put(key, membership.clone(), generation);
         }
-        Ok(name)
+        Ok(membership)
+    }
+
+    /// The member's display name, or `None` when the email is not (or no longer) a member.
+    pub async fn member_name(&self, member: &Member) -> Result<Option<Option<String>>, AuthError> {
+        Ok(self.membership(member).await?.map(|m| m.display_name))
     }
 
     pub async fn is_member(&self, member: &Member) -> Result<bool, AuthError> {
-        Ok(self.member_name(member).await?.is_some())
+        Ok(self.membership(member).await?.is_some())
     }
 
     /// Every portal with its members, for `client-portal portals`.
-    pub async fn directory(
-        &self,
-    ) -> Result<Vec<(PortalBrand, Vec<(String, Option<String>)>)>, AuthError> {
+    pub async fn directory(&self) -> Result<Vec<(PortalBrand, Vec<Colleague>)>, AuthError> {
         let portals: Vec<PortalRow> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT id, name, colour, logo_url FROM portals ORDER BY id")
                 .fetch_all(pool)
                 .await)?;
         let mut directory = Vec::new();
         for row in portals {
-            let members: Vec<(String, Option<String>)> = crate::on_db!(&self.db, pool => sqlx::query_as(
-                "SELECT email, display_name FROM members WHERE portal_id = $1 ORDER BY email",
-            )
-            .bind(&row.0)
-            .fetch_all(pool)
-            .await)?;
+            let members = self.colleagues(&row.0).await?;
             directory.push((brand(row), members));
         }
         Ok(directory)

@@ -41,6 +41,7 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261124000007, "notifications"),
     migration!("sqlite", 20261124000008, "change_counters"),
     migration!("sqlite", 20261124000009, "tickets_counter"),
+    migration!("sqlite", 20261125000010, "roles_and_followers"),
 ];
 
 /// Every PostgreSQL migration.
@@ -50,6 +51,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261124000003, "board_event_queue"),
     migration!("postgres", 20261124000004, "notifications"),
     migration!("postgres", 20261124000005, "change_counters"),
+    migration!("postgres", 20261125000006, "roles_and_followers"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

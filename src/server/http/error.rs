@@ -83,6 +83,8 @@ impl From<AuthError> for AppError {
                 minutes: minutes(wait),
             },
             AuthError::LinkUnusable => AppError::NotFound,
+            AuthError::Forbidden(message) => AppError::NotPermitted { message },
+            AuthError::Field { field, message } => AppError::invalid(field, message),
             AuthError::Database(error) => {
                 tracing::error!(%error, "database error");
                 AppError::Internal

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, Request, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::request::{peer_address, session_member};
+use super::request::{peer_address, session_access};
 use super::state::AppState;
 use crate::error::AppError;
 use crate::server::config::RunMode;
@@ -188,10 +188,11 @@ pub async fn require_member_for_pages(
         && (path == "/dashboard"
             || path == "/tickets"
             || path.starts_with("/tickets/")
+            || path == "/colleagues"
             || path.starts_with("/settings/"));
     if protected {
         let signed_in = match request.extensions().get::<tower_sessions::Session>() {
-            Some(session) => session_member(&state, session).await.is_ok(),
+            Some(session) => session_access(&state, session).await.is_ok(),
             None => false,
         };
         if !signed_in {
@@ -206,7 +207,7 @@ pub async fn home(
     State(state): State<AppState>,
     session: tower_sessions::Session,
 ) -> axum::response::Redirect {
-    if session_member(&state, &session).await.is_ok() {
+    if session_access(&state, &session).await.is_ok() {
         axum::response::Redirect::to("/dashboard")
     } else {
         axum::response::Redirect::to("/login")

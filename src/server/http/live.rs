@@ -3,6 +3,7 @@
 //! session ended or a member removed, on any instance) and at every heartbeat, so signing out
 //! or being removed closes it within a second.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use crate::components::ticket_row::row_html;
 use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts, Ticket, is_newest};
+use crate::server::auth::Access;
 use crate::server::auth::session::member_of_record;
 use crate::server::live_hub::Published;
 
@@ -45,7 +47,7 @@ pub async fn socket(
     {
         return StatusCode::FORBIDDEN.into_response();
     }
-    let Ok(SignedIn(member, session)) = signed_in else {
+    let Ok(SignedIn(access, session)) = signed_in else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
     let Some(session_id) = session.id() else {
@@ -65,7 +67,7 @@ pub async fn socket(
     ]) else {
         return StatusCode::TOO_MANY_REQUESTS.into_response();
     };
-    let events = state.live.subscribe(&member.portal_id);
+    let events = state.live.subscribe(&access.member.portal_id);
     // Clients send nothing worth reading and events are small: small buffers keep an idle
     // socket cheap (tungstenite's defaults reserve 128 KiB per connection).
     upgrade
@@ -75,22 +77,37 @@ pub async fn socket(
         .max_message_size(16 * 1024)
         .max_frame_size(16 * 1024)
         .on_upgrade(move |socket| async move {
-            run_socket(state, socket, events, session_id, member.portal_id).await;
+            run_socket(state, socket, events, session_id, access).await;
             drop(slot);
         })
         .into_response()
 }
 
 /// The message a socket sends for `event`: the event, and for a change to one ticket its
-/// dashboard row as it now stands (rendered once here for every open tab of the portal, from
-/// the cache the change has just updated, never by asking monday), so open dashboards update
-/// in place instead of loading the page again.
-async fn message_text(state: &AppState, portal_id: &str, event: &LiveEvent) -> String {
+/// dashboard row as it now stands (from the cache the change has just updated, never by asking
+/// monday), so open dashboards update in place instead of loading the page again. For members
+/// who see the whole portal it is made once for every open tab (`only` is `None`); for a
+/// requester, the counts are of the tickets they may see (`only`).
+async fn message_text(
+    state: &AppState,
+    portal_id: &str,
+    event: &LiveEvent,
+    only: Option<&Access>,
+) -> String {
     let changed = changed_ticket(event);
     let removed = matches!(event, LiveEvent::Removed { .. });
     // One read of the portal's cached tickets serves the row and the counts.
     let tickets = if changed.is_some() || removed {
-        state.tickets.cached_portal_tickets(portal_id).await
+        state
+            .tickets
+            .cached_portal_tickets(portal_id)
+            .await
+            .map(|mut tickets| {
+                if let Some(access) = only {
+                    tickets.retain(|t| access.can_see(t));
+                }
+                tickets
+            })
     } else {
         None
     };
@@ -104,6 +121,45 @@ async fn message_text(state: &AppState, portal_id: &str, event: &LiveEvent) -> S
         remaining,
     };
     serde_json::to_string(&message).unwrap_or_default()
+}
+
+/// Whether a requester's socket may carry `event`: only changes to tickets they raised or
+/// follow. `shown` holds the tickets this socket has told of (and the ones visible when it
+/// opened), so a removal reaches the dashboards that showed the ticket.
+async fn requester_hears(
+    state: &AppState,
+    access: &Access,
+    event: &LiveEvent,
+    shown: &mut HashSet<String>,
+) -> bool {
+    let ids: Vec<&str> = match event {
+        LiveEvent::Heartbeat => return true,
+        LiveEvent::TicketCreated { ticket } => {
+            if access.can_see(ticket) {
+                shown.insert(ticket.id.clone());
+                return true;
+            }
+            return false;
+        }
+        LiveEvent::Removed { ticket_id, .. } => {
+            return shown.remove(ticket_id) || access.follows(ticket_id);
+        }
+        LiveEvent::DeliveryChanged {
+            ticket_id,
+            monday_id,
+            ..
+        } => std::iter::once(ticket_id.as_str())
+            .chain(monday_id.as_deref())
+            .collect(),
+        other => changed_ticket(other).into_iter().collect(),
+    };
+    for id in &ids {
+        if !state.tickets.visible_to(access, id).await {
+            return false;
+        }
+    }
+    shown.extend(ids.iter().map(|id| (*id).to_owned()));
+    true
 }
 
 /// The ticket whose dashboard row an event carries: one that changed, or a new one (not one
@@ -137,17 +193,19 @@ fn dashboard_row(tickets: &[Ticket], ticket_id: &str) -> Option<RowUpdate> {
     })
 }
 
-/// Whether the session behind a socket still signs in a current member: it exists, has not
-/// expired, and its member has not been removed.
-async fn still_signed_in(state: &AppState, session_id: &tower_sessions::session::Id) -> bool {
+/// The access of the session behind a socket, if it still signs in a current member: it
+/// exists, has not expired, and its member has not been removed. A role change or a follow
+/// shows in what it returns.
+async fn current_access_of(
+    state: &AppState,
+    session_id: &tower_sessions::session::Id,
+) -> Option<Access> {
     let record = match state.sessions.load(session_id).await {
         Ok(Some(record)) if record.expiry_date > time::OffsetDateTime::now_utc() => record,
-        _ => return false,
+        _ => return None,
     };
-    match member_of_record(&record, state.config.auth.session_max_age) {
-        Some(member) => state.auth.is_member(&member).await.unwrap_or(true),
-        None => false,
-    }
+    let member = member_of_record(&record, state.config.auth.session_max_age)?;
+    state.auth.access(member).await.ok().flatten()
 }
 
 async fn run_socket(
@@ -155,8 +213,23 @@ async fn run_socket(
     mut socket: WebSocket,
     mut events: broadcast::Receiver<Arc<Published>>,
     session_id: tower_sessions::session::Id,
-    portal_id: String,
+    mut access: Access,
 ) {
+    let portal_id = access.member.portal_id.clone();
+    // What a requester's dashboard shows now; members and admins see the whole portal.
+    let mut shown: HashSet<String> = if access.role.sees_all_tickets() {
+        HashSet::new()
+    } else {
+        state
+            .tickets
+            .cached_portal_tickets(&portal_id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| access.can_see(t))
+            .map(|t| t.id)
+            .collect()
+    };
     let mut heartbeat = interval(state.config.live_heartbeat.max(Duration::from_millis(100)));
     heartbeat.tick().await;
     let mut shutdown = state.shutdown.clone();
@@ -180,8 +253,9 @@ async fn run_socket(
                 Err(broadcast::error::RecvError::Closed) => break close(1001, "going away"),
             },
             _ = heartbeat.tick() => {
-                if !still_signed_in(&state, &session_id).await {
-                    break close(4401, "session ended");
+                match current_access_of(&state, &session_id).await {
+                    Some(now) => access = now,
+                    None => break close(4401, "session ended"),
                 }
                 heartbeat_message.clone()
             }
@@ -193,8 +267,9 @@ async fn run_socket(
             }
             () = &mut recheck, if recheck_armed => {
                 recheck_armed = false;
-                if !still_signed_in(&state, &session_id).await {
-                    break close(4401, "session ended");
+                match current_access_of(&state, &session_id).await {
+                    Some(now) => access = now,
+                    None => break close(4401, "session ended"),
                 }
                 continue;
             }
@@ -204,13 +279,20 @@ async fn run_socket(
             },
             _ = shutdown.changed() => break close(1001, "server restarting"),
         };
-        let text = outgoing
-            .wire_with(|event| {
-                let event = event.clone();
-                let (state, portal_id) = (&state, &portal_id);
-                async move { message_text(state, portal_id, &event).await }
-            })
-            .await;
+        let text: String = if access.role.sees_all_tickets() {
+            outgoing
+                .wire_with(|event| {
+                    let event = event.clone();
+                    let (state, portal_id) = (&state, &portal_id);
+                    async move { message_text(state, portal_id, &event, None).await }
+                })
+                .await
+                .to_owned()
+        } else if requester_hears(&state, &access, &outgoing.event, &mut shown).await {
+            message_text(&state, &portal_id, &outgoing.event, Some(&access)).await
+        } else {
+            continue;
+        };
         if text.is_empty() {
             continue;
         }

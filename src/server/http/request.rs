@@ -1,6 +1,7 @@
 //! Who is asking: the client's address and the one signed-in rule. A request acts for a member
 //! when its session (or, for the REST API, its token) names a member who is still a member of
-//! that portal; pages, server functions, REST and the live socket all ask [`current_member`].
+//! that portal; pages, server functions, REST and the live socket all ask [`current_access`],
+//! which also says what the member may see (their role and the tickets they follow).
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -10,7 +11,7 @@ use tower_sessions::Session;
 
 use super::state::AppState;
 use crate::error::AppError;
-use crate::server::auth::Member;
+use crate::server::auth::{Access, Member};
 use crate::server::auth::session;
 
 /// The TCP peer: the client itself, or the proxy in front of the portal.
@@ -48,23 +49,20 @@ pub fn client_address(parts: &Parts, trusted: &[ipnet::IpNet]) -> Option<IpAddr>
     )
 }
 
-/// `member` if they are still a member of their portal. Removing a member ends their access on
-/// their next request, whatever credential they hold.
-pub async fn current_member(state: &AppState, member: Member) -> Result<Member, AppError> {
-    if state.auth.is_member(&member).await? {
-        Ok(member)
-    } else {
-        Err(AppError::NotSignedIn)
-    }
+/// `member`'s access if they are still a member of their portal. Removing a member ends their
+/// access on their next request, whatever credential they hold; a role change or a follow
+/// counts from the next request on.
+pub async fn current_access(state: &AppState, member: Member) -> Result<Access, AppError> {
+    state.auth.access(member).await?.ok_or(AppError::NotSignedIn)
 }
 
-/// The member the session names, under the one rule. A session whose member was removed is
-/// ended on the server.
-pub async fn session_member(state: &AppState, session: &Session) -> Result<Member, AppError> {
+/// The access of the member the session names, under the one rule. A session whose member was
+/// removed is ended on the server.
+pub async fn session_access(state: &AppState, session: &Session) -> Result<Access, AppError> {
     let member = session::current(session, state.config.auth.session_max_age)
         .await
         .ok_or(AppError::NotSignedIn)?;
-    let result = current_member(state, member).await;
+    let result = current_access(state, member).await;
     if matches!(result, Err(AppError::NotSignedIn)) {
         let _ = session::sign_out(session).await;
     }
@@ -72,7 +70,7 @@ pub async fn session_member(state: &AppState, session: &Session) -> Result<Membe
 }
 
 /// An axum extractor for handlers that act for a signed-in member (the live socket).
-pub struct SignedIn(pub Member, pub Session);
+pub struct SignedIn(pub Access, pub Session);
 
 impl FromRequestParts<AppState> for SignedIn {
     type Rejection = AppError;
@@ -81,8 +79,8 @@ impl FromRequestParts<AppState> for SignedIn {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::NotSignedIn)?;
-        let member = session_member(state, &session).await?;
-        Ok(SignedIn(member, session))
+        let access = session_access(state, &session).await?;
+        Ok(SignedIn(access, session))
     }
 }
 

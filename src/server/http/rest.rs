@@ -17,14 +17,14 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use super::error::{ErrorBody, ErrorDetail};
 use super::limits::Write;
 use super::limits::address_key;
-use super::request::{client_address, current_member};
+use super::request::{client_address, current_access};
 use super::state::AppState;
 use crate::error::AppError;
 use crate::model::{
     DESCRIPTION_MAX_CHARS, Delivery, NewTicket, Priority, Status, TITLE_MAX_CHARS, Ticket,
 };
 use crate::server::auth::jwt::JwtError;
-use crate::server::auth::{AuditEvent, AuthError, Member, valid_portal_id};
+use crate::server::auth::{Access, AuditEvent, AuthError, valid_portal_id};
 use crate::server::tickets::PENDING_PREFIX;
 
 pub fn router() -> Router<AppState> {
@@ -36,7 +36,8 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The member a valid `Authorization: Bearer <JWT>` names, still a member of its portal.
-pub struct BearerMember(pub Member);
+/// The member a bearer token names, with what they may see.
+pub struct BearerMember(pub Access);
 
 impl FromRequestParts<AppState> for BearerMember {
     type Rejection = AppError;
@@ -51,8 +52,8 @@ impl FromRequestParts<AppState> for BearerMember {
             JwtError::Expired => AppError::unauthorized("the token has expired; sign in again"),
             JwtError::Invalid => AppError::unauthorized("the token is not valid"),
         })?;
-        match current_member(state, member).await {
-            Ok(member) => Ok(BearerMember(member)),
+        match current_access(state, member).await {
+            Ok(access) => Ok(BearerMember(access)),
             Err(AppError::NotSignedIn) => {
                 Err(AppError::unauthorized("this account no longer has access"))
             }
@@ -183,10 +184,11 @@ impl From<Ticket> for RestTicket {
 )]
 async fn list_tickets(
     State(state): State<AppState>,
-    BearerMember(member): BearerMember,
+    BearerMember(access): BearerMember,
     Path(portal_id): Path<String>,
     parts: Parts,
 ) -> Result<Response, AppError> {
+    let member = &access.member;
     if portal_id != member.portal_id {
         let address = client_address(&parts, &state.config.trusted_proxies);
         state
@@ -204,7 +206,7 @@ async fn list_tickets(
             message: "this token belongs to another portal".into(),
         });
     }
-    let fresh = state.tickets.list(&member).await?;
+    let fresh = state.tickets.list(&access).await?;
     let mut tickets = fresh.value;
     tickets.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     let body: Vec<RestTicket> = tickets.into_iter().map(RestTicket::from).collect();
@@ -288,7 +290,7 @@ const CREATE_WAIT: Duration = Duration::from_secs(5);
 )]
 async fn create_ticket(
     State(state): State<AppState>,
-    BearerMember(member): BearerMember,
+    BearerMember(access): BearerMember,
     parts: Parts,
     body: Result<Json<NewTicketBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, AppError> {
@@ -308,16 +310,13 @@ async fn create_ticket(
     let address = client_address(&parts, &state.config.trusted_proxies);
     state
         .write_limits
-        .check(&member, address, Write::Ticket)
+        .check(&access.member, address, Write::Ticket)
         .await?;
-    let name = state
-        .auth
-        .member_name(&member)
-        .await
-        .ok()
-        .flatten()
-        .flatten();
-    let pending = state.tickets.create(&member, name.as_deref(), &new).await?;
+    let member = &access.member;
+    let pending = state
+        .tickets
+        .create(member, access.display_name.as_deref(), &new)
+        .await?;
     state
         .auth
         .audit(

@@ -8,9 +8,9 @@
 //! window ends and sends it under a lease, as the ticket outbox does, so across restarts and
 //! instances every mail goes out once. [`templates`] holds every sentence of every mail.
 //!
-//! Who is told ([`Notifier::recipients`]): the member who raised the ticket, never the member
-//! whose own action it was. Followers (a later issue) join that list; everything after it is
-//! per recipient already.
+//! Who is told ([`Notifier::recipients`]): the member who raised the ticket and the ticket's
+//! followers, never the member whose own action it was; everything after that is per
+//! recipient.
 
 pub mod queue;
 pub mod templates;
@@ -173,10 +173,21 @@ impl Notifier {
         self.wakeup.notify_one();
     }
 
-    /// Who hears about a ticket: the member who raised it, unless it was their own doing.
-    /// Followers are added here when they exist.
+    /// Who hears about a ticket: the member who raised it and its followers, never the one
+    /// whose own doing it was. (Whether each still is a member is checked per recipient.)
     pub async fn recipients(&self, notice: &Notice) -> Vec<String> {
-        recipients_of(notice)
+        let followers = match self
+            .auth
+            .follower_emails(&notice.portal_id, &notice.ticket_id)
+            .await
+        {
+            Ok(followers) => followers,
+            Err(error) => {
+                tracing::error!(%error, portal = %notice.portal_id, ticket = %notice.ticket_id, "notify: could not read the followers");
+                Vec::new()
+            }
+        };
+        recipients_of(notice, &followers)
     }
 
     /// Saves one event per recipient who wants it; returns how many were saved. Never fails
@@ -446,10 +457,11 @@ impl Notifier {
 }
 
 /// The people a notice concerns (see [`Notifier::recipients`]), lowercased, without its actor.
-fn recipients_of(notice: &Notice) -> Vec<String> {
+fn recipients_of(notice: &Notice, followers: &[String]) -> Vec<String> {
     let mut recipients: Vec<String> = notice
         .raised_by
         .iter()
+        .chain(followers)
         .map(|email| email.trim().to_lowercase())
         .collect();
     recipients.retain(|email| {
@@ -510,10 +522,20 @@ mod tests {
                 status: Status::Closed,
             },
         };
-        assert_eq!(recipients_of(&notice(None)), vec!["kim@example.com"]);
-        assert!(recipients_of(&notice(Some("KIM@example.com"))).is_empty());
+        assert_eq!(recipients_of(&notice(None), &[]), vec!["kim@example.com"]);
+        assert!(recipients_of(&notice(Some("KIM@example.com")), &[]).is_empty());
         assert_eq!(
-            recipients_of(&notice(Some("team@example.com"))),
+            recipients_of(&notice(Some("team@example.com")), &[]),
+            vec!["kim@example.com"]
+        );
+        // Followers are told too, once each, except the one who did it.
+        let followers = ["lee@example.com".to_owned(), "kim@example.com".to_owned()];
+        assert_eq!(
+            recipients_of(&notice(None), &followers),
+            vec!["kim@example.com", "lee@example.com"]
+        );
+        assert_eq!(
+            recipients_of(&notice(Some("lee@example.com")), &followers),
             vec!["kim@example.com"]
         );
     }

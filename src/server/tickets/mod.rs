@@ -15,7 +15,7 @@ use tokio::sync::{Notify, oneshot};
 
 use self::cache::{ItemDetail, Keyed, TicketList};
 use self::conversation::{ClientMessage, Markers};
-use super::auth::Member;
+use super::auth::{Access, Member};
 use super::auth::rate_limit::Limiter;
 use super::board::{CONTINUED, TicketBoard, description_from_update};
 use super::cluster::Cluster;
@@ -392,8 +392,10 @@ impl TicketService {
         )
     }
 
-    /// The portal's tickets: monday's (through the cache) plus those still in the outbox.
-    pub async fn list(&self, member: &Member) -> Result<Fresh<Vec<Ticket>>, TicketError> {
+    /// The tickets `access` may see: the portal's on monday (through the cache) plus those
+    /// still in the outbox; for a requester, only the ones they raised or follow.
+    pub async fn list(&self, access: &Access) -> Result<Fresh<Vec<Ticket>>, TicketError> {
+        let member = &access.member;
         let portal = member.portal_id.clone();
         let board = self.board.clone();
         let db = self.db.clone();
@@ -442,6 +444,7 @@ impl TicketService {
                 None => tickets.push(row.pending_ticket()),
             }
         }
+        tickets.retain(|ticket| access.can_see(ticket));
         Ok(Fresh {
             value: tickets,
             saved_at: cached.saved_at,
@@ -482,12 +485,14 @@ impl TicketService {
         })
     }
 
-    /// One ticket with its public conversation. Another portal's ticket is `NotFound`.
+    /// One ticket with its public conversation. Another portal's ticket, or a colleague's
+    /// that a requester does not follow, is `NotFound`.
     pub async fn detail(
         &self,
-        member: &Member,
+        access: &Access,
         ticket_id: &str,
     ) -> Result<Fresh<TicketDetail>, TicketError> {
+        let member = &access.member;
         if let Some(outbox_id) = ticket_id.strip_prefix(PENDING_PREFIX) {
             let rows = self
                 .outbox_rows(
@@ -498,9 +503,12 @@ impl TicketService {
             let row = rows.first().ok_or(TicketError::NotFound)?;
             if let (Some(item_id), "delivered") = (&row.monday_id, row.state.as_str()) {
                 // It reached monday since the page was loaded: show the real ticket.
-                return Box::pin(self.detail(member, &item_id.clone())).await;
+                return Box::pin(self.detail(access, &item_id.clone())).await;
             }
             let ticket = row.pending_ticket();
+            if !access.can_see(&ticket) {
+                return Err(TicketError::NotFound);
+            }
             return Ok(Fresh {
                 value: TicketDetail {
                     timeline: vec![TimelineEntry {
@@ -525,10 +533,7 @@ impl TicketService {
             return Err(TicketError::TooManyLookups(wait));
         }
         let fresh = self.item_detail(ticket_id).await?;
-        let Some(detail) = fresh
-            .value
-            .filter(|d| d.ticket.portal_id == member.portal_id)
-        else {
+        let Some(detail) = fresh.value.filter(|d| access.can_see(&d.ticket)) else {
             let _ = self.misses.check(&miss_key).await;
             return Err(TicketError::NotFound);
         };
@@ -630,7 +635,7 @@ impl TicketService {
     /// thread, as the page offers it) it is posted as a monday reply in that thread.
     pub async fn reply(
         &self,
-        member: &Member,
+        access: &Access,
         author_name: Option<&str>,
         ticket_id: &str,
         body: &str,
@@ -644,8 +649,9 @@ impl TicketService {
                     .into(),
             }));
         }
-        // The ticket must be this portal's: the same check as reading it.
-        let detail = self.detail(member, ticket_id).await?;
+        // The ticket must be one the member may see: the same check as reading it.
+        let detail = self.detail(access, ticket_id).await?;
+        let member = &access.member;
         // Only a thread the client can see on this ticket: never another item's update.
         let parent = match reply_to.filter(|r| !r.is_empty()) {
             None => None,
@@ -919,6 +925,34 @@ impl TicketService {
     /// A name the portal already knows (no call).
     pub fn known_user(&self, user_id: &str) -> Option<String> {
         self.users.lock().ok()?.get(user_id).cloned()
+    }
+
+    /// Whether `access` may see ticket `ticket_id` (an item or a `pending-` outbox id), from
+    /// what this instance knows without asking monday. Unknown tickets are not visible: the
+    /// live socket asks this for requesters, and a requester misses a change rather than
+    /// hearing of a colleague's ticket.
+    pub async fn visible_to(&self, access: &Access, ticket_id: &str) -> bool {
+        if access.role.sees_all_tickets() || access.follows(ticket_id) {
+            return true;
+        }
+        let raised_by_them = |row: &OutboxRow| {
+            row.portal_id == access.member.portal_id && row.author_email == access.member.email
+        };
+        if let Some(outbox_id) = ticket_id.strip_prefix(PENDING_PREFIX) {
+            return self
+                .outbox_rows("id = $1 AND kind = 'ticket'", &[Bind::Text(outbox_id)])
+                .await
+                .is_ok_and(|rows| rows.iter().any(raised_by_them));
+        }
+        if let Some(ticket) = self.cached_ticket(ticket_id).await {
+            return access.can_see(&ticket);
+        }
+        self.outbox_rows(
+            "kind = 'ticket' AND monday_id = $1",
+            &[Bind::Text(ticket_id)],
+        )
+        .await
+        .is_ok_and(|rows| rows.iter().any(raised_by_them))
     }
 
     /// A ticket the outbox delivered, as the client wrote it: what a `create_pulse` webhook
