@@ -19,9 +19,16 @@ export function sharedServer(): Server {
 }
 
 /** Runs `client-portal invite` against a test server's data and returns the printed link. */
-export function invite(portal: string, email: string, name?: string, server: Server = sharedServer()): string {
+export function invite(
+  portal: string,
+  email: string,
+  name?: string,
+  server: Server = sharedServer(),
+  role?: "admin" | "member" | "requester",
+): string {
   const args = ["invite", "--portal", portal, "--email", email];
   if (name) args.push("--name", name);
+  if (role) args.push("--role", role);
   const out = execFileSync(process.env.PORTAL_BINARY!, args, {
     cwd: root,
     env: {
@@ -37,8 +44,15 @@ export function invite(portal: string, email: string, name?: string, server: Ser
 }
 
 /** Signs `page` in through a fresh invite link and lands on the dashboard. */
-export async function signIn(page: Page, portal: string, email: string, name?: string, server?: Server) {
-  const link = invite(portal, email, name, server);
+export async function signIn(
+  page: Page,
+  portal: string,
+  email: string,
+  name?: string,
+  server?: Server,
+  role?: "admin" | "member" | "requester",
+) {
+  const link = invite(portal, email, name, server, role);
   await page.goto(link);
   await page.getByRole("button", { name: `Continue as ${email.toLowerCase()}` }).click();
   await expect(page).toHaveURL(/\/dashboard$/);

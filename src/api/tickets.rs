@@ -62,9 +62,7 @@ pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
     let detail = signed.state.tickets.detail(&signed.access, &id).await?;
     let auth = &signed.state.auth;
     let ticket_id = &detail.value.ticket.id;
-    let followers = auth
-        .followers(&signed.member.portal_id, ticket_id)
-        .await?;
+    let followers = auth.followers(&signed.member.portal_id, ticket_id).await?;
     // Requesters do not see the portal's people; pending tickets cannot be followed yet.
     let can_add = if signed.access.role.sees_all_tickets() && !ticket_id.starts_with("pending-") {
         auth.colleagues(&signed.member.portal_id)
@@ -85,14 +83,15 @@ pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
 }
 
 /// Follows a ticket the member may see (`email` empty: the member themselves; otherwise a
-/// colleague, which only members and admins may add), or stops following with `stop`. Works
-/// as a plain form post too.
+/// colleague, which only members and admins may add), or stops following with `stop`. Answers
+/// whether the member still sees the ticket (a requester who stops following a colleague's
+/// ticket does not, and a plain form goes back to the dashboard). Works as a plain form post.
 #[server]
 pub async fn set_following(
     ticket_id: String,
     #[server(default)] email: Option<String>,
     #[server(default)] stop: Option<String>,
-) -> Result<(), AppError> {
+) -> Result<bool, AppError> {
     use super::support::{finish_plain_form, signed_in};
     use crate::server::html::query_value;
     use crate::server::http::limits::Write;
@@ -126,10 +125,24 @@ pub async fn set_following(
             auth.follow(&signed.access, ticket_id, email, signed.address)
                 .await?;
         }
-        Ok(())
+        let now = auth
+            .access(signed.member.clone())
+            .await?
+            .ok_or(AppError::NotSignedIn)?;
+        Ok(now.can_see(&detail.value.ticket))
     }
     .await;
-    finish_plain_form(result, |_| page.clone(), &page)
+    finish_plain_form(
+        result,
+        |still_sees| {
+            if *still_sees {
+                page.clone()
+            } else {
+                "/dashboard".to_owned()
+            }
+        },
+        &page,
+    )
 }
 
 /// The signed-in member, for pages that show only the frame (the new-ticket page).

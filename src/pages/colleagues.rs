@@ -37,7 +37,10 @@ fn outcome() -> Option<Result<&'static str, String>> {
         return form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok())).map(Err);
     }
     [
-        ("invited", "Invitation sent: they have a sign-in link in their mail."),
+        (
+            "invited",
+            "Invitation sent: they have a sign-in link in their mail.",
+        ),
         ("saved", "Role changed. It counts from their next page."),
         ("removed", "Removed. Their sessions have ended."),
     ]

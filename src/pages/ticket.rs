@@ -175,19 +175,20 @@ fn Followers(
     can_add: Vec<Colleague>,
 ) -> impl IntoView {
     let following = followers.iter().any(|f| f.email == viewer_email);
-    let form = |ticket_id: String, email: String, stop: bool, label: String, class: &'static str| {
-        let action = ServerAction::<SetFollowing>::new();
-        view! {
-            <ActionForm action=action attr:class="inline">
-                <input type="hidden" name="ticket_id" value=ticket_id />
-                <input type="hidden" name="email" value=email />
-                {stop.then(|| view! { <input type="hidden" name="stop" value="1" /> })}
-                <button type="submit" class=class>
-                    {label}
-                </button>
-            </ActionForm>
-        }
-    };
+    let form =
+        |ticket_id: String, email: String, stop: bool, label: String, class: &'static str| {
+            let action = ServerAction::<SetFollowing>::new();
+            view! {
+                <ActionForm action=action attr:class="inline">
+                    <input type="hidden" name="ticket_id" value=ticket_id />
+                    <input type="hidden" name="email" value=email />
+                    {stop.then(|| view! { <input type="hidden" name="stop" value="1" /> })}
+                    <button type="submit" class=class>
+                        {label}
+                    </button>
+                </ActionForm>
+            }
+        };
     let list = followers
         .iter()
         .map(|f| {
@@ -207,8 +208,15 @@ fn Followers(
             }
         })
         .collect_view();
-    let follow_self = (!following)
-        .then(|| form(ticket_id.clone(), viewer_email.clone(), false, "Follow this ticket".into(), SMALL_BUTTON));
+    let follow_self = (!following).then(|| {
+        form(
+            ticket_id.clone(),
+            viewer_email.clone(),
+            false,
+            "Follow this ticket".into(),
+            SMALL_BUTTON,
+        )
+    });
     let add = (!can_add.is_empty()).then(|| {
         let action = ServerAction::<SetFollowing>::new();
         view! {

@@ -52,9 +52,35 @@ impl Mail {
         link: &str,
         minutes: u64,
     ) -> Self {
+        Self::link_mail(portal, email, name, link, minutes, None)
+    }
+
+    /// The sign-in link a colleague's invitation sends: it says who invited them.
+    pub fn invitation(
+        portal: &PortalBrand,
+        email: &str,
+        name: Option<&str>,
+        invited_by: &str,
+        link: &str,
+        minutes: u64,
+    ) -> Self {
+        Self::link_mail(portal, email, name, link, minutes, Some(invited_by))
+    }
+
+    fn link_mail(
+        portal: &PortalBrand,
+        email: &str,
+        name: Option<&str>,
+        link: &str,
+        minutes: u64,
+        invited_by: Option<&str>,
+    ) -> Self {
         let greeting = name.map_or_else(|| "Hello".to_owned(), |n| format!("Hello {n}"));
+        let invited = invited_by
+            .map(|who| format!("{who} invited you to the {} support portal. ", portal.name))
+            .unwrap_or_default();
         let text = format!(
-            "{greeting},\n\nUse this link to sign in to the {portal} support portal:\n\n{link}\n\n\
+            "{greeting},\n\n{invited}Use this link to sign in to the {portal} support portal:\n\n{link}\n\n\
              It works once and for {minutes} minutes. If you did not ask for it, you can ignore \
              this email.\n",
             portal = portal.name,
@@ -62,18 +88,23 @@ impl Mail {
         let html = format!(
             r#"<!DOCTYPE html><html><body style="font-family:system-ui,sans-serif;color:#0f172a">
 <p>{greeting},</p>
-<p>Use this button to sign in to the <strong>{portal}</strong> support portal:</p>
+<p>{invited}Use this button to sign in to the <strong>{portal}</strong> support portal:</p>
 <p><a href="{link}" style="display:inline-block;background:{colour};color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Sign in to {portal}</a></p>
 <p style="color:#475569;font-size:14px">It works once and for {minutes} minutes. If you did not ask for it, you can ignore this email.</p>
 </body></html>"#,
             greeting = escape(&greeting),
+            invited = escape(&invited),
             portal = escape(&portal.name),
             link = escape(link),
             colour = escape(&portal.colour),
         );
+        let subject = match invited_by {
+            Some(who) => format!("{who} invited you to {}", portal.name),
+            None => format!("Your sign-in link for {}", portal.name),
+        };
         Self {
             to: email.to_owned(),
-            subject: format!("Your sign-in link for {}", portal.name),
+            subject,
             text,
             html,
             headers: MailHeaders::default(),

@@ -40,6 +40,13 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(200);
 /// Entries per cache before the stale ones are dropped (and, if none are, all of them).
 const MAX_ENTRIES: usize = 20_000;
 
+/// A member's row as memory keeps it (the auth service reads and writes it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    pub display_name: Option<String>,
+    pub role: crate::model::Role,
+}
+
 /// The generations and the caches they govern. One per process, shared by the session store,
 /// the auth service and the ticket service.
 pub struct Memory {
@@ -48,7 +55,7 @@ pub struct Memory {
     changed: watch::Sender<u64>,
     tickets_generation: AtomicU64,
     /// `(portal, email)` -> display name and role, for current members only.
-    pub(crate) members: Memo<(String, String), crate::server::auth::Membership>,
+    pub(crate) members: Memo<(String, String), Membership>,
     /// `(portal, email)` -> the tickets the member follows.
     pub(crate) following: Memo<(String, String), std::sync::Arc<std::collections::HashSet<String>>>,
     pub(crate) portals: Memo<String, PortalBrand>,

@@ -561,10 +561,13 @@ async fn a_member_of_one_portal_never_gets_anothers_data() {
     let acme_item = app
         .state
         .tickets
-        .list(&app.access_of(&client_portal::server::auth::Member {
-            email: "riley@acme.example".into(),
-            portal_id: "acme".into(),
-        }).await)
+        .list(
+            &app.access_of(&client_portal::server::auth::Member {
+                email: "riley@acme.example".into(),
+                portal_id: "acme".into(),
+            })
+            .await,
+        )
         .await
         .unwrap()
         .value

@@ -95,7 +95,13 @@ async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
     let ana = member("acme", "ana@acme.test");
     let cookie = d.b.session_cookie("acme", &ana.email).await;
     // Ana's dashboard is open on B (its list is in B's cache), and her socket is on B.
-    let listed = d.b.state.tickets.list(&d.b.access_of(&ana).await).await.expect("a list").value;
+    let listed =
+        d.b.state
+            .tickets
+            .list(&d.b.access_of(&ana).await)
+            .await
+            .expect("a list")
+            .value;
     let ticket = listed
         .iter()
         .find(|t| t.status != Status::Resolved)
@@ -133,7 +139,13 @@ async fn a_change_whose_webhook_reached_a_reaches_sockets_and_pages_on_b() {
     );
 
     // B's next page load shows it, with no more than one read for the change in all.
-    let listed = d.b.state.tickets.list(&d.b.access_of(&ana).await).await.expect("a list").value;
+    let listed =
+        d.b.state
+            .tickets
+            .list(&d.b.access_of(&ana).await)
+            .await
+            .expect("a list")
+            .value;
     let now = listed.iter().find(|t| t.id == ticket.id).expect("listed");
     assert_eq!(now.status, Status::Resolved);
     let page =

@@ -504,7 +504,10 @@ impl TestApp {
                 .await
                 .unwrap();
         }
-        auth.access(member.clone()).await.unwrap().expect("a member")
+        auth.access(member.clone())
+            .await
+            .unwrap()
+            .expect("a member")
     }
 
     /// The ticket of `portal` with the lowest id, read through the ticket service.

@@ -313,11 +313,15 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
             ),
             3 => (
                 "load_ticket",
-                app.call(&person.client, server_fn::<LoadTicket>(), &[("id", &target)])
-                    .await
-                    .text()
-                    .await
-                    .unwrap(),
+                app.call(
+                    &person.client,
+                    server_fn::<LoadTicket>(),
+                    &[("id", &target)],
+                )
+                .await
+                .text()
+                .await
+                .unwrap(),
             ),
             4 => {
                 // Written on the ticket, so it carries the ticket's tag.
@@ -447,10 +451,7 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
                     );
                 }
                 if status == 200 {
-                    world
-                        .follows
-                        .entry((email, target_tag))
-                        .or_insert(step);
+                    world.follows.entry((email, target_tag)).or_insert(step);
                 }
                 ("follow", response.text().await.unwrap())
             }
@@ -527,12 +528,13 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
 
     // Every notification is about a ticket its recipient may see (follows only grow in this
     // run, so the last step's follows are the most anyone ever had).
-    let mails: Vec<(String, String, String)> = client_portal::on_db!(&apps[0].state.db, pool => sqlx::query_as(
+    let mails: Vec<(String, String, String)> =
+        client_portal::on_db!(&apps[0].state.db, pool => sqlx::query_as(
         "SELECT portal_id, email, ticket_id FROM notify_events",
     )
     .fetch_all(pool)
     .await)
-    .unwrap();
+        .unwrap();
     let mut mailed = HashSet::new();
     for (portal, email, ticket_id) in &mails {
         let person = people
@@ -553,7 +555,10 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
         "requesters were mailed about their own and followed tickets ({} mails)",
         mails.len()
     );
-    assert!(counts.len() == 12, "every kind of operation ran: {counts:?}");
+    assert!(
+        counts.len() == 12,
+        "every kind of operation ran: {counts:?}"
+    );
     eprintln!(
         "isolation: seed {seed}, {} instance(s), {operations} operations {counts:?}, live events {by_role:?}, {} follows, {} notifications checked",
         apps.len(),

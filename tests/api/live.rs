@@ -180,10 +180,13 @@ async fn a_status_change_reaches_its_portal_once_and_never_another() {
     let listed = app
         .state
         .tickets
-        .list(&app.access_of(&client_portal::server::auth::Member {
-            portal_id: "demo".into(),
-            email: "jordan@demo.example".into(),
-        }).await)
+        .list(
+            &app.access_of(&client_portal::server::auth::Member {
+                portal_id: "demo".into(),
+                email: "jordan@demo.example".into(),
+            })
+            .await,
+        )
         .await
         .expect("the list")
         .value;

@@ -18,6 +18,7 @@ mod memory;
 mod monday_client;
 mod notifications;
 mod openapi;
+mod organisations;
 mod pages;
 mod proxy;
 mod resilience;

@@ -102,7 +102,10 @@ async fn scene(app: &TestApp, portal: &str) -> Scene {
 async fn conversation_ids(app: &TestApp, scene: &Scene) -> Vec<(String, Option<String>)> {
     app.state
         .tickets
-        .detail(&app.access_of(&scene.member).await, &scene.item_id.to_string())
+        .detail(
+            &app.access_of(&scene.member).await,
+            &scene.item_id.to_string(),
+        )
         .await
         .unwrap()
         .value
@@ -310,7 +313,13 @@ async fn an_archived_item_restored_comes_back() {
         scene.socket.next_event(Duration::from_secs(5)).await,
         Some(LiveEvent::Removed { .. })
     ));
-    let list = app.state.tickets.list(&app.access_of(&scene.member).await).await.unwrap().value;
+    let list = app
+        .state
+        .tickets
+        .list(&app.access_of(&scene.member).await)
+        .await
+        .unwrap()
+        .value;
     assert!(!list.iter().any(|t| t.id == scene.item_id.to_string()));
     store
         .mutate(|txn| txn.restore_item(scene.item_id, 2))
@@ -322,7 +331,13 @@ async fn an_archived_item_restored_comes_back() {
         }
         other => panic!("{other:?}"),
     }
-    let list = app.state.tickets.list(&app.access_of(&scene.member).await).await.unwrap().value;
+    let list = app
+        .state
+        .tickets
+        .list(&app.access_of(&scene.member).await)
+        .await
+        .unwrap()
+        .value;
     assert!(list.iter().any(|t| t.id == scene.item_id.to_string()));
 }
 
@@ -346,7 +361,10 @@ async fn webhooks_that_carry_their_value_cost_no_monday_call() {
         .await;
     app.state
         .tickets
-        .detail(&app.access_of(&scene.member).await, &scene.item_id.to_string())
+        .detail(
+            &app.access_of(&scene.member).await,
+            &scene.item_id.to_string(),
+        )
         .await
         .unwrap();
     while scene
@@ -407,7 +425,10 @@ async fn webhooks_that_carry_their_value_cost_no_monday_call() {
     let detail = app
         .state
         .tickets
-        .detail(&app.access_of(&scene.member).await, &scene.item_id.to_string())
+        .detail(
+            &app.access_of(&scene.member).await,
+            &scene.item_id.to_string(),
+        )
         .await
         .unwrap()
         .value;

@@ -98,9 +98,14 @@ pub async fn run(changes: usize, tickets: usize) {
         .unwrap();
     let members = 50;
     for m in 0..members {
-        auth.upsert_member("bench", &format!("member{m}@bench.test"), Some("Member"), None)
-            .await
-            .unwrap();
+        auth.upsert_member(
+            "bench",
+            &format!("member{m}@bench.test"),
+            Some("Member"),
+            None,
+        )
+        .await
+        .unwrap();
     }
     let statuses = [Status::InProgress, Status::Resolved, Status::Open];
     let before_bytes = database_bytes(&dir);

@@ -10,13 +10,7 @@ use std::sync::Arc;
 use super::{AuditEvent, Auth, AuthError, Member, normalize_email};
 use crate::model::{Colleague, Role, Ticket};
 use crate::server::db::now_unix;
-
-/// A member's row as memory keeps it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Membership {
-    pub display_name: Option<String>,
-    pub role: Role,
-}
+pub use crate::server::memory::Membership;
 
 /// A current member of a portal, with what they may see. Made only by [`Auth::access`], on
 /// every request, so a role change or a new follow counts from the next request on.
@@ -115,7 +109,9 @@ impl Auth {
         .fetch_all(pool)
         .await)?;
         let following = Arc::new(rows.into_iter().map(|(id,)| id).collect::<HashSet<_>>());
-        self.memory.following.put(key, following.clone(), generation);
+        self.memory
+            .following
+            .put(key, following.clone(), generation);
         Ok(following)
     }
 
@@ -331,7 +327,9 @@ impl Auth {
             .await?
             .ok_or_else(|| AuthError::Invalid("the portal no longer exists".into()))?;
         let shown_name = name.or(existing.as_ref().and_then(|m| m.display_name.as_deref()));
-        self.send_link(&portal, &email, shown_name).await?;
+        let inviter = admin.display_name.as_deref().unwrap_or(&admin.member.email);
+        self.send_link_from(&portal, &email, shown_name, Some(inviter))
+            .await?;
         self.audit(
             AuditEvent::ColleagueInvited,
             Some(portal_id),

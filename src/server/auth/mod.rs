@@ -19,10 +19,10 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use self::access::{Access, Membership};
 use self::rate_limit::Limiter;
 use super::db::{Db, now_unix};
 use super::mail::{Mail, Mailer};
-pub use self::access::{Access, Membership};
 use crate::model::{Colleague, PortalBrand, Role};
 use crate::server::memory::Memory;
 
@@ -705,9 +705,23 @@ impl Auth {
         email: &str,
         name: Option<&str>,
     ) -> Result<String, AuthError> {
+        self.send_link_from(portal, email, name, None).await
+    }
+
+    /// [`Auth::send_link`]; with `invited_by`, the mail says who invited them.
+    pub async fn send_link_from(
+        &self,
+        portal: &PortalBrand,
+        email: &str,
+        name: Option<&str>,
+        invited_by: Option<&str>,
+    ) -> Result<String, AuthError> {
         let link = self.create_link(&portal.id, email).await?;
         let minutes = self.link_ttl.as_secs() / 60;
-        let mail = Mail::sign_in(portal, email, name, &link, minutes);
+        let mail = match invited_by {
+            Some(who) => Mail::invitation(portal, email, name, who, &link, minutes),
+            None => Mail::sign_in(portal, email, name, &link, minutes),
+        };
         if let Err(error) = self.mailer.send(mail).await {
             tracing::error!(%error, portal = %portal.id, "could not send a sign-in link");
         }

@@ -11,8 +11,8 @@ use tower_sessions::Session;
 
 use super::state::AppState;
 use crate::error::AppError;
-use crate::server::auth::{Access, Member};
 use crate::server::auth::session;
+use crate::server::auth::{Access, Member};
 
 /// The TCP peer: the client itself, or the proxy in front of the portal.
 pub fn peer_address(parts: &Parts) -> Option<IpAddr> {
@@ -53,7 +53,11 @@ pub fn client_address(parts: &Parts, trusted: &[ipnet::IpNet]) -> Option<IpAddr>
 /// access on their next request, whatever credential they hold; a role change or a follow
 /// counts from the next request on.
 pub async fn current_access(state: &AppState, member: Member) -> Result<Access, AppError> {
-    state.auth.access(member).await?.ok_or(AppError::NotSignedIn)
+    state
+        .auth
+        .access(member)
+        .await?
+        .ok_or(AppError::NotSignedIn)
 }
 
 /// The access of the member the session names, under the one rule. A session whose member was

@@ -15,8 +15,8 @@ use tokio::sync::{Notify, oneshot};
 
 use self::cache::{ItemDetail, Keyed, TicketList};
 use self::conversation::{ClientMessage, Markers};
-use super::auth::{Access, Member};
 use super::auth::rate_limit::Limiter;
+use super::auth::{Access, Member};
 use super::board::{CONTINUED, TicketBoard, description_from_update};
 use super::cluster::Cluster;
 use super::db::now_unix;
