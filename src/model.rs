@@ -46,6 +46,92 @@ impl Status {
             s.as_str().eq_ignore_ascii_case(value) || s.label().eq_ignore_ascii_case(value)
         })
     }
+
+    /// Resolved or closed: the client may rate it, reopen it (for a while) or follow it up.
+    pub fn is_done(self) -> bool {
+        matches!(self, Status::Resolved | Status::Closed)
+    }
+}
+
+/// How the client says the answer was, once a ticket is resolved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rating {
+    Good,
+    #[serde(rename = "bad")]
+    NotGood,
+}
+
+impl Rating {
+    pub const ALL: [Rating; 2] = [Rating::Good, Rating::NotGood];
+
+    /// The spelling in URLs and forms (`?rate=good`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rating::Good => "good",
+            Rating::NotGood => "bad",
+        }
+    }
+
+    /// The label on the page and on the board's rating column.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rating::Good => "Good",
+            Rating::NotGood => "Not good",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| {
+            r.as_str().eq_ignore_ascii_case(value.trim())
+                || r.label().eq_ignore_ascii_case(value.trim())
+        })
+    }
+}
+
+/// What a client's message on a resolved or closed ticket does (`CLOSED_TICKET_REPLIES`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosedReplies {
+    /// The message reopens the ticket (while the reopen window lasts).
+    #[default]
+    Reopen,
+    /// The message starts a new ticket that links back to this one.
+    FollowUp,
+}
+
+impl std::str::FromStr for ClosedReplies {
+    type Err = ();
+
+    fn from_str(raw: &str) -> Result<Self, ()> {
+        match raw.trim() {
+            "reopen" => Ok(ClosedReplies::Reopen),
+            "follow_up" | "follow-up" => Ok(ClosedReplies::FollowUp),
+            _ => Err(()),
+        }
+    }
+}
+
+/// A ticket's rating as the portal recorded it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingRecord {
+    pub score: Rating,
+    pub comment: String,
+    pub by: String,
+}
+
+/// What the ticket page offers once a ticket is resolved: rating, reopening, following up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Resolution {
+    /// Until when the client may reopen the resolved ticket (RFC 3339); `None` when it is not
+    /// resolved or the window has passed.
+    pub reopen_until: Option<String>,
+    /// How many days the window lasts (`REOPEN_DAYS`), for the page's sentences.
+    pub reopen_days: u32,
+    pub rating: Option<RatingRecord>,
+    pub closed_replies: ClosedReplies,
+    /// A "solved", "reopen" or rating is still on its way to monday: the buttons wait for it.
+    pub action_pending: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -271,6 +357,8 @@ pub struct TicketView {
     /// who do not see the portal's people.
     #[serde(default)]
     pub can_add: Vec<Colleague>,
+    #[serde(default)]
+    pub resolution: Resolution,
     pub freshness: Freshness,
 }
 
@@ -463,6 +551,8 @@ pub struct TicketQuery {
 }
 
 pub const PAGE_SIZE: usize = 25;
+/// The longest comment a rating may carry, in characters.
+pub const RATING_COMMENT_MAX_CHARS: usize = 1000;
 /// The longest search the dashboard runs, in characters, and the most words it matches: every
 /// entry point (URL, server function) is held to these, so a search costs at most a bounded
 /// pass over each ticket's text.
@@ -704,7 +794,7 @@ pub struct NewTicket {
 }
 
 /// The form fields a no-JavaScript error redirect may name.
-pub const FORM_FIELDS: [&str; 8] = [
+pub const FORM_FIELDS: [&str; 12] = [
     "title",
     "description",
     "priority",
@@ -713,6 +803,10 @@ pub const FORM_FIELDS: [&str; 8] = [
     "colleague",
     "domain",
     "name",
+    "reason",
+    "rating",
+    "comment",
+    "status",
 ];
 
 /// The words for a code a form's redirect carries (`?error=invalid_title`), or `None` for a
@@ -737,6 +831,19 @@ pub fn form_notice(code: &str, minutes: Option<u64>) -> Option<String> {
         }
         "invalid_name" => "A name is at most 100 characters on one line.".to_owned(),
         "not_permitted" => "Your role in this portal does not allow that.".to_owned(),
+        "invalid_reason" => {
+            format!(
+                "Say in a few words why it needs reopening (at most {REPLY_MAX_CHARS} characters)."
+            )
+        }
+        "invalid_rating" => "Choose Good or Not good.".to_owned(),
+        "invalid_comment" => {
+            format!("Keep the comment to {RATING_COMMENT_MAX_CHARS} characters or fewer.")
+        }
+        "invalid_status" => {
+            "That no longer fits the ticket's status: the page now shows where it stands."
+                .to_owned()
+        }
         "rate_limited" => match minutes {
             Some(minutes) => format!(
                 "You have done that a lot recently. Please try again in {minutes} minute(s)."

@@ -142,6 +142,7 @@ impl Application {
                 internal_marker: config.monday.internal_marker.clone(),
                 reply_image_hosts: config.monday.reply_image_hosts.clone(),
                 notifier: notifier.clone(),
+                resolution: config.resolution.clone(),
             },
         ));
         let board_events = Arc::new(BoardEvents::new(

@@ -41,9 +41,15 @@ pub async fn request_sign_in_link(email: String) -> Result<String, AppError> {
     )
 }
 
-/// Spends the link and starts a session with a fresh id.
+/// Spends the link and starts a session with a fresh id. A notification's link opens its
+/// ticket; with `rate` (a resolution mail's rating link) the page opens with that answer chosen,
+/// recording nothing.
 #[server]
-pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), AppError> {
+pub async fn continue_sign_in(
+    portal_id: String,
+    token: String,
+    #[server(default)] rate: Option<String>,
+) -> Result<(), AppError> {
     use crate::server::auth::AuditEvent;
     use crate::server::auth::session::sign_in;
     let request = super::support::request().await?;
@@ -74,8 +80,15 @@ pub async fn continue_sign_in(portal_id: String, token: String) -> Result<(), Ap
     )
     .await;
     // A notification's link opens its ticket; a sign-in link the dashboard.
+    let rate = rate
+        .as_deref()
+        .and_then(crate::model::Rating::parse)
+        .map(|r| format!("?rate={}#rating-heading", r.as_str()))
+        .unwrap_or_default();
     let destination = match ticket_id {
-        Some(ticket) if crate::model::valid_ticket_path_id(&ticket) => format!("/tickets/{ticket}"),
+        Some(ticket) if crate::model::valid_ticket_path_id(&ticket) => {
+            format!("/tickets/{ticket}{rate}")
+        }
         _ => "/dashboard".to_owned(),
     };
     leptos_axum::redirect(&destination);

@@ -73,11 +73,13 @@ pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
     } else {
         Vec::new()
     };
+    let resolution = signed.state.tickets.resolution(&detail.value).await?;
     Ok(TicketView {
         viewer,
         detail: detail.value,
         followers,
         can_add,
+        resolution,
         freshness: freshness(detail.saved_at),
     })
 }
@@ -217,4 +219,126 @@ pub async fn post_reply(
     }
     .await;
     finish_plain_form(result, |_| page.clone(), &page)
+}
+
+/// "This is solved": the ticket becomes Resolved on monday (through the outbox), with a message
+/// saying who. Works as a plain form post too.
+#[server]
+pub async fn resolve_ticket(ticket_id: String) -> Result<Reply, AppError> {
+    use super::support::{finish_plain_form, signed_in};
+    use crate::server::auth::AuditEvent;
+    use crate::server::html::query_value;
+    use crate::server::http::limits::Write;
+    let page = format!("/tickets/{}", query_value(&ticket_id));
+    let result = async {
+        let signed = signed_in().await?;
+        signed.check_write_limit(Write::Reply).await?;
+        let reply = signed
+            .state
+            .tickets
+            .resolve(&signed.access, signed.display_name().as_deref(), &ticket_id)
+            .await?;
+        signed.audit(AuditEvent::TicketResolved, &ticket_id).await;
+        Ok(reply)
+    }
+    .await;
+    finish_plain_form(result, |_| page.clone(), &page)
+}
+
+/// Reopens a resolved ticket within the reopen window, with the client's reason. Works as a
+/// plain form post too.
+#[server]
+pub async fn reopen_ticket(ticket_id: String, reason: String) -> Result<Reply, AppError> {
+    use super::support::{finish_plain_form, signed_in};
+    use crate::server::auth::AuditEvent;
+    use crate::server::html::query_value;
+    use crate::server::http::limits::Write;
+    let page = format!("/tickets/{}", query_value(&ticket_id));
+    let result = async {
+        let signed = signed_in().await?;
+        signed.check_write_limit(Write::Reply).await?;
+        let reply = signed
+            .state
+            .tickets
+            .reopen(
+                &signed.access,
+                signed.display_name().as_deref(),
+                &ticket_id,
+                &reason,
+            )
+            .await?;
+        signed.audit(AuditEvent::TicketReopened, &ticket_id).await;
+        Ok(reply)
+    }
+    .await;
+    finish_plain_form(result, |_| page.clone(), &page)
+}
+
+/// Records how the answer was (good / not good, optional comment) on a resolved ticket. Only a
+/// POST records: a mail's rating link opens the page with the choice made, nothing more.
+#[server]
+pub async fn rate_ticket(
+    ticket_id: String,
+    rating: String,
+    #[server(default)] comment: Option<String>,
+) -> Result<Reply, AppError> {
+    use super::support::{finish_plain_form, signed_in};
+    use crate::server::auth::AuditEvent;
+    use crate::server::html::query_value;
+    use crate::server::http::limits::Write;
+    let page = format!("/tickets/{}", query_value(&ticket_id));
+    let result = async {
+        let signed = signed_in().await?;
+        let score = crate::model::Rating::parse(&rating)
+            .ok_or_else(|| AppError::invalid("rating", "Choose Good or Not good."))?;
+        signed.check_write_limit(Write::Reply).await?;
+        let reply = signed
+            .state
+            .tickets
+            .rate(
+                &signed.access,
+                signed.display_name().as_deref(),
+                &ticket_id,
+                score,
+                comment.as_deref().unwrap_or_default(),
+            )
+            .await?;
+        signed
+            .audit(
+                AuditEvent::TicketRated,
+                &format!("{ticket_id}: {}", score.as_str()),
+            )
+            .await;
+        Ok(reply)
+    }
+    .await;
+    finish_plain_form(result, |_| format!("{page}?rated=1"), &page)
+}
+
+/// Starts a new ticket that follows up a resolved one. Works as a plain form post too.
+#[server]
+pub async fn follow_up_ticket(ticket_id: String, body: String) -> Result<Ticket, AppError> {
+    use super::support::{finish_plain_form, signed_in};
+    use crate::server::auth::AuditEvent;
+    use crate::server::html::query_value;
+    use crate::server::http::limits::Write;
+    let page = format!("/tickets/{}", query_value(&ticket_id));
+    let result = async {
+        let signed = signed_in().await?;
+        signed.check_write_limit(Write::Ticket).await?;
+        let ticket = signed
+            .state
+            .tickets
+            .follow_up(
+                &signed.access,
+                signed.display_name().as_deref(),
+                &ticket_id,
+                &body,
+            )
+            .await?;
+        signed.audit(AuditEvent::TicketCreated, &ticket.title).await;
+        Ok(ticket)
+    }
+    .await;
+    finish_plain_form(result, |_| "/dashboard?created=1".to_owned(), &page)
 }

@@ -71,10 +71,13 @@ fn BrandHeading(portal: PortalBrand) -> impl IntoView {
 fn ContinueAs(email: String, portal: PortalBrand) -> impl IntoView {
     // A plain form post: the token is spent only here, never by opening the link.
     let action = ServerAction::<ContinueSignIn>::new();
-    let token = use_query_map()
-        .get_untracked()
-        .get("token")
-        .unwrap_or_default();
+    let query = use_query_map().get_untracked();
+    let token = query.get("token").unwrap_or_default();
+    // A rating link from a resolution mail: the ticket page opens with that answer chosen.
+    let rate = query
+        .get("rate")
+        .and_then(|r| crate::model::Rating::parse(&r))
+        .map(|r| view! { <input type="hidden" name="rate" value=r.as_str() /> });
     view! {
         <Title text=format!("Sign in to {}", portal.name) />
         <BrandHeading portal=portal.clone() />
@@ -85,6 +88,7 @@ fn ContinueAs(email: String, portal: PortalBrand) -> impl IntoView {
         <ActionForm action=action attr:class="mt-8">
             <input type="hidden" name="portal_id" value=portal.id.clone() />
             <input type="hidden" name="token" value=token />
+            {rate}
             <button type="submit" class=format!("{PRIMARY_BUTTON} w-full")>
                 {format!("Continue as {email}")}
             </button>

@@ -9,11 +9,12 @@ use crate::api::tickets::{PostReply, SetFollowing, load_ticket};
 use crate::components::badges::{DeliveryBadge, PriorityBadge, StatusBadge};
 use crate::components::frame::{FreshnessNotice, PortalFrame};
 use crate::components::problem::Problem;
+use crate::components::resolution::{FollowUpForm, ResolutionPanel};
 use crate::components::ticket_form::{INPUT, LINK_BUTTON, PRIMARY_BUTTON, SMALL_BUTTON};
 use crate::components::time::When;
 use crate::live::LIVE_REGION;
 use crate::model::{
-    Colleague, Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time, form_notice,
+    ClosedReplies, Colleague, Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time, form_notice,
 };
 
 /// `/tickets/{id}`: every field, the status timeline and the public conversation.
@@ -43,8 +44,14 @@ fn TicketBody(view: TicketView) -> impl IntoView {
         detail,
         followers,
         can_add,
+        resolution,
         freshness,
     } = view;
+    let done = detail.ticket.status.is_done();
+    // A message on a resolved ticket reopens it while it may be reopened; after that (or when
+    // the agency chose follow-ups) the reply box becomes a follow-up ticket.
+    let replies_reopen =
+        resolution.closed_replies == ClosedReplies::Reopen && resolution.reopen_until.is_some();
     let ticket = detail.ticket.clone();
     let pending = !matches!(ticket.delivery, Delivery::Delivered);
     let (viewer_email, may_manage) = (viewer.email.clone(), viewer.role.sees_all_tickets());
@@ -88,6 +95,16 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                             <p class="mt-2 whitespace-pre-wrap break-words text-slate-900">{description}</p>
                         </section>
                         <Conversation replies=detail.replies.clone() />
+                        {(!pending)
+                            .then(|| {
+                                view! {
+                                    <ResolutionPanel
+                                        ticket_id=ticket.id.clone()
+                                        status=ticket.status
+                                        resolution=resolution.clone()
+                                    />
+                                }
+                            })}
                     </div>
                     <aside class="space-y-6">
                         <section aria-labelledby="details-heading" class="rounded-lg bg-white p-5 shadow-sm">
@@ -155,8 +172,12 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                         </p>
                     }
                         .into_any()
+                } else if done && !replies_reopen {
+                    view! { <FollowUpForm ticket_id=ticket.id.clone() /> }.into_any()
                 } else {
-                    view! { <ReplyForm ticket_id=ticket.id.clone() replies=detail.replies.clone() /> }
+                    view! {
+                        <ReplyForm ticket_id=ticket.id.clone() replies=detail.replies.clone() reopens=done />
+                    }
                         .into_any()
                 }}
             </div>
@@ -349,7 +370,7 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
 
 /// A plain form: it posts and comes back to this page, with or without JavaScript.
 #[component]
-fn ReplyForm(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
+fn ReplyForm(ticket_id: String, replies: Vec<Reply>, reopens: bool) -> impl IntoView {
     let action = ServerAction::<PostReply>::new();
     let query = use_query_map().get_untracked();
     // Only a code travels in the URL; the words come from the portal itself.
@@ -390,6 +411,14 @@ fn ReplyForm(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
                     }
                 })}
             {replying}
+            {reopens
+                .then(|| {
+                    view! {
+                        <p class="mt-2 text-sm text-slate-700" data-testid="reply-reopens">
+                            "This ticket is resolved: sending a message reopens it."
+                        </p>
+                    }
+                })}
             <ActionForm action=action attr:class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 {thread.map(|thread| view! { <input type="hidden" name="reply_to" value=thread /> })}

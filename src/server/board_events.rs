@@ -316,6 +316,12 @@ impl BoardEvents {
 
     /// Reports a change to the ticket's people (the notifier decides who wants a mail).
     async fn notify(&self, ticket: &Ticket, change: Change) {
+        self.notify_as(ticket, change, None).await;
+    }
+
+    /// [`BoardEvents::notify`] for a change one of the portal's people made (`actor`, who is
+    /// not told about it).
+    async fn notify_as(&self, ticket: &Ticket, change: Change, actor: Option<String>) {
         self.tickets
             .notifier()
             .record(Notice {
@@ -323,7 +329,7 @@ impl BoardEvents {
                 ticket_id: ticket.id.clone(),
                 ticket_title: ticket.title.clone(),
                 raised_by: ticket.client_email.clone(),
-                actor: None,
+                actor,
                 change,
             })
             .await;
@@ -543,6 +549,15 @@ impl BoardEvents {
         let columns = &mapping.columns;
         let now = now_utc_string();
         // From the payload when it carries the new value and a cache holds the ticket.
+        // A reopen (from resolved or closed to open again) resets the ticket's rating.
+        let was_done = if column_id == columns.status {
+            tickets
+                .cached_ticket(item_id)
+                .await
+                .is_some_and(|t| t.status.is_done())
+        } else {
+            false
+        };
         let patched = if column_id == columns.status {
             match mapping.status_from_webhook(value) {
                 Some(status) => {
@@ -613,10 +628,15 @@ impl BoardEvents {
         };
         out.publish(&ticket.portal_id, event);
         if column_id == columns.status {
+            if was_done && !ticket.status.is_done() {
+                tickets.forget_rating(&ticket.portal_id, &ticket.id).await;
+            }
+            // The client's own "solved" or "reopen" is not mailed back to them.
+            let actor = tickets.own_status_change(&ticket.id, ticket.status).await;
             let change = Change::StatusChanged {
                 status: ticket.status,
             };
-            self.notify(&ticket, change).await;
+            self.notify_as(&ticket, change, actor).await;
         }
     }
 

@@ -22,4 +22,5 @@ mod organisations;
 mod pages;
 mod proxy;
 mod resilience;
+mod resolution;
 mod threads;

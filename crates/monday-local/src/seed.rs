@@ -149,6 +149,12 @@ pub fn ticket_columns() -> Vec<Column> {
             ColumnKind::Status,
             labels(&["Low", "Medium", "High", "Urgent"]),
         ),
+        column(
+            "rating",
+            "Client Rating",
+            ColumnKind::Status,
+            labels(&["Good", "Not good"]),
+        ),
     ]
 }
 

@@ -77,6 +77,9 @@ pub enum AuditEvent {
     RoleChanged,
     FollowerAdded,
     FollowerRemoved,
+    TicketResolved,
+    TicketReopened,
+    TicketRated,
 }
 
 impl AuditEvent {
@@ -97,6 +100,9 @@ impl AuditEvent {
             AuditEvent::RoleChanged => "role_changed",
             AuditEvent::FollowerAdded => "follower_added",
             AuditEvent::FollowerRemoved => "follower_removed",
+            AuditEvent::TicketResolved => "ticket_resolved",
+            AuditEvent::TicketReopened => "ticket_reopened",
+            AuditEvent::TicketRated => "ticket_rated",
         }
     }
 }

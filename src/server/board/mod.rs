@@ -16,7 +16,7 @@ use monday::{
 use serde_json::{Value, json};
 
 use super::config::{ColumnMap, MondayConfig};
-use crate::model::{NewTicket, Priority, Status, Ticket};
+use crate::model::{NewTicket, Priority, Rating, Status, Ticket};
 
 /// Maps board items to tickets and tickets to column values, following the configured
 /// column ids and labels.
@@ -25,6 +25,7 @@ pub struct BoardMapping {
     pub columns: ColumnMap,
     status_labels: Vec<(String, Status)>,
     priority_labels: Vec<(String, Priority)>,
+    rating_labels: Vec<(String, Rating)>,
     /// Labels already reported as unknown, so each is logged once and not per request.
     reported_labels: Mutex<HashSet<String>>,
 }
@@ -150,6 +151,7 @@ impl BoardMapping {
             columns: config.columns.clone(),
             status_labels: config.status_labels.clone(),
             priority_labels: config.priority_labels.clone(),
+            rating_labels: config.rating_labels.clone(),
             reported_labels: Mutex::new(HashSet::new()),
         }
     }
@@ -177,6 +179,17 @@ impl BoardMapping {
             .iter()
             .find(|(_, p)| *p == priority)
             .map_or(priority.label(), |(label, _)| label)
+    }
+
+    pub fn rating_label(&self, rating: Rating) -> &str {
+        self.rating_labels
+            .iter()
+            .find(|(_, r)| *r == rating)
+            .map_or(rating.label(), |(label, _)| label)
+    }
+
+    pub fn rating_labels(&self) -> &[(String, Rating)] {
+        &self.rating_labels
     }
 
     pub fn status_labels(&self) -> &[(String, Status)] {

@@ -6,7 +6,7 @@ use std::fmt;
 use monday::{BoardNode, MondayError, NewStatusLabel, status_labels};
 
 use super::TicketBoard;
-use crate::model::{Priority, Status};
+use crate::model::{Priority, Rating, Status};
 use crate::server::config::Config;
 use crate::server::db::Db;
 
@@ -27,6 +27,8 @@ pub const WEBHOOK_EVENTS: [&str; 9] = [
 pub struct ColumnRole {
     pub role: &'static str,
     pub variable: &'static str,
+    /// The variable that renames its labels, for a status column.
+    pub labels_variable: &'static str,
     pub id: String,
     pub title: &'static str,
     pub kind: &'static str,
@@ -40,6 +42,7 @@ pub fn required_columns(config: &Config, client: &TicketBoard) -> Vec<ColumnRole
         ColumnRole {
             role: "description",
             variable: "MONDAY_COLUMN_DESCRIPTION",
+            labels_variable: "",
             id: columns.description.clone(),
             title: "Description",
             kind: "long_text",
@@ -48,6 +51,7 @@ pub fn required_columns(config: &Config, client: &TicketBoard) -> Vec<ColumnRole
         ColumnRole {
             role: "portal id",
             variable: "MONDAY_COLUMN_PORTAL_ID",
+            labels_variable: "",
             id: columns.portal_id.clone(),
             title: "Portal ID",
             kind: "text",
@@ -56,6 +60,7 @@ pub fn required_columns(config: &Config, client: &TicketBoard) -> Vec<ColumnRole
         ColumnRole {
             role: "client email",
             variable: "MONDAY_COLUMN_CLIENT_EMAIL",
+            labels_variable: "",
             id: columns.client_email.clone(),
             title: "Client Email",
             kind: "email",
@@ -64,6 +69,7 @@ pub fn required_columns(config: &Config, client: &TicketBoard) -> Vec<ColumnRole
         ColumnRole {
             role: "status",
             variable: "MONDAY_COLUMN_STATUS",
+            labels_variable: "MONDAY_STATUS_LABELS",
             id: columns.status.clone(),
             title: "Status",
             kind: "status",
@@ -75,12 +81,25 @@ pub fn required_columns(config: &Config, client: &TicketBoard) -> Vec<ColumnRole
         ColumnRole {
             role: "priority",
             variable: "MONDAY_COLUMN_PRIORITY",
+            labels_variable: "MONDAY_PRIORITY_LABELS",
             id: columns.priority.clone(),
             title: "Priority",
             kind: "status",
             labels: Priority::ALL
                 .iter()
                 .map(|p| mapping.priority_label(*p).to_owned())
+                .collect(),
+        },
+        ColumnRole {
+            role: "rating",
+            variable: "MONDAY_COLUMN_RATING",
+            labels_variable: "MONDAY_RATING_LABELS",
+            id: columns.rating.clone(),
+            title: "Client Rating",
+            kind: "status",
+            labels: Rating::ALL
+                .iter()
+                .map(|r| mapping.rating_label(*r).to_owned())
                 .collect(),
         },
     ]
@@ -271,11 +290,7 @@ fn check_columns(config: &Config, client: &TicketBoard, board: &BoardNode) -> Ve
         }
         if !role.labels.is_empty() {
             let labels = status_labels(column.settings.as_ref());
-            let variable = if role.role == "status" {
-                "MONDAY_STATUS_LABELS"
-            } else {
-                "MONDAY_PRIORITY_LABELS"
-            };
+            let variable = role.labels_variable;
             let quoted = |names: &[&String]| {
                 names
                     .iter()

@@ -47,6 +47,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub notify: NotifyConfig,
+    pub resolution: ResolutionConfig,
     pub local_board: LocalBoardConfig,
     pub limits: LimitsConfig,
     /// The reverse proxies whose `X-Forwarded-For` is believed (their own entries are skipped
@@ -70,6 +71,7 @@ pub struct MondayConfig {
     pub columns: ColumnMap,
     pub status_labels: Vec<(String, Status)>,
     pub priority_labels: Vec<(String, Priority)>,
+    pub rating_labels: Vec<(String, crate::model::Rating)>,
     pub webhook_secret: Option<Secret>,
     pub signing_secret: Option<Secret>,
     pub max_concurrency: usize,
@@ -96,6 +98,8 @@ pub struct ColumnMap {
     pub client_email: String,
     pub status: String,
     pub priority: String,
+    /// A status column with the clients' satisfaction ratings (written, never read).
+    pub rating: String,
 }
 
 impl Default for ColumnMap {
@@ -106,6 +110,7 @@ impl Default for ColumnMap {
             client_email: "client_email".into(),
             status: "status".into(),
             priority: "priority".into(),
+            rating: "rating".into(),
         }
     }
 }
@@ -143,6 +148,15 @@ pub struct NotifyConfig {
     pub link_ttl: Duration,
     /// The longest wait between two attempts while SMTP is down or refusing.
     pub retry_max: Duration,
+}
+
+/// What clients may do once a ticket is resolved.
+#[derive(Debug, Clone)]
+pub struct ResolutionConfig {
+    /// How many days after resolution the client may reopen a ticket (`REOPEN_DAYS`).
+    pub reopen_days: u32,
+    /// What a message on a resolved or closed ticket does (`CLOSED_TICKET_REPLIES`).
+    pub closed_replies: crate::model::ClosedReplies,
 }
 
 #[derive(Debug, Clone)]
@@ -223,6 +237,7 @@ impl Config {
             auth: AuthConfig::read(vars, mode)?,
             mail: MailConfig::read(vars)?,
             notify: NotifyConfig::read(vars)?,
+            resolution: ResolutionConfig::read(vars)?,
             local_board: LocalBoardConfig::read(vars)?,
             limits: LimitsConfig::read(vars)?,
             trusted_proxies,

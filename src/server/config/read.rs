@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use super::vars::{ConfigError, DatabaseUrl, Vars};
 use super::{
     AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig, LogFormat, MailConfig,
-    MondayConfig, NotifyConfig, RunMode,
+    MondayConfig, NotifyConfig, ResolutionConfig, RunMode,
 };
-use crate::model::{Priority, Status};
+use crate::model::{Priority, Rating, Status};
 
 pub(super) fn mode(vars: &Vars) -> Result<RunMode, ConfigError> {
     match vars
@@ -130,6 +130,7 @@ impl MondayConfig {
             client_email: column_id(vars, "MONDAY_COLUMN_CLIENT_EMAIL", "client_email")?,
             status: column_id(vars, "MONDAY_COLUMN_STATUS", "status")?,
             priority: column_id(vars, "MONDAY_COLUMN_PRIORITY", "priority")?,
+            rating: column_id(vars, "MONDAY_COLUMN_RATING", "rating")?,
         };
         let status_labels = label_map(
             vars,
@@ -142,6 +143,12 @@ impl MondayConfig {
             "MONDAY_PRIORITY_LABELS",
             Priority::ALL.iter().map(|p| (p.label(), *p)),
             Priority::parse,
+        )?;
+        let rating_labels = label_map(
+            vars,
+            "MONDAY_RATING_LABELS",
+            Rating::ALL.iter().map(|r| (r.label(), *r)),
+            Rating::parse,
         )?;
         let max_concurrency = vars.parse(
             "MONDAY_MAX_CONCURRENCY",
@@ -176,6 +183,7 @@ impl MondayConfig {
             columns,
             status_labels,
             priority_labels,
+            rating_labels,
             webhook_secret,
             signing_secret: vars.secret("MONDAY_SIGNING_SECRET"),
             max_concurrency,
@@ -246,6 +254,23 @@ impl MailConfig {
             smtp_url,
             from,
             file_drop: vars.flag("MAIL_FILE_DROP")?.unwrap_or(false),
+        })
+    }
+}
+
+impl ResolutionConfig {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        Ok(Self {
+            reopen_days: vars.parse(
+                "REOPEN_DAYS",
+                14u32,
+                "a whole number of days (0: resolved tickets cannot be reopened)",
+            )?,
+            closed_replies: vars.parse(
+                "CLOSED_TICKET_REPLIES",
+                crate::model::ClosedReplies::Reopen,
+                "reopen or follow_up",
+            )?,
         })
     }
 }

@@ -42,6 +42,7 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261124000008, "change_counters"),
     migration!("sqlite", 20261124000009, "tickets_counter"),
     migration!("sqlite", 20261125000010, "roles_and_followers"),
+    migration!("sqlite", 20261125000011, "resolution"),
 ];
 
 /// Every PostgreSQL migration.
@@ -52,6 +53,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261124000004, "notifications"),
     migration!("postgres", 20261124000005, "change_counters"),
     migration!("postgres", 20261125000006, "roles_and_followers"),
+    migration!("postgres", 20261125000007, "resolution"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

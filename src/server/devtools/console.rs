@@ -301,6 +301,7 @@ async fn item_page(
 <dt class="text-slate-500">Client email</dt><dd>{email}</dd>
 <dt class="text-slate-500">Status</dt><dd data-testid="item-status">{status}</dd>
 <dt class="text-slate-500">Priority</dt><dd>{priority}</dd>
+<dt class="text-slate-500">Client rating</dt><dd data-testid="item-rating">{rating}</dd>
 <dt class="text-slate-500">Description</dt><dd class="whitespace-pre-wrap">{description}</dd>
 </dl>
 <form method="post" action="/local-board/items/{id}/columns" class="flex flex-wrap items-end gap-2 pt-2">
@@ -316,6 +317,7 @@ async fn item_page(
         email = escape(&text_of(&snap, item, "client_email")),
         status = escape(&text_of(&snap, item, "status")),
         priority = escape(&text_of(&snap, item, "priority")),
+        rating = escape(&text_of(&snap, item, "rating")),
         description = escape(&text_of(&snap, item, "description")),
         status_options = options(&statuses, &text_of(&snap, item, "status")),
         priority_options = options(&priorities, &text_of(&snap, item, "priority")),

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::templates::{self, MailContext, TicketNews};
 use super::{Change, Notifier};
-use crate::model::NotifyMode;
+use crate::model::{NotifyMode, Rating};
 use crate::server::auth::{Member, hash_token, new_token};
 use crate::server::db::Backend;
 use crate::server::html::query_value;
@@ -278,6 +278,7 @@ impl Notifier {
                     ticket_id: ticket_id.clone(),
                     title: title.clone(),
                     link: String::new(),
+                    rating_links: None,
                     changes: Vec::new(),
                 }
             });
@@ -293,19 +294,32 @@ impl Notifier {
             let Some(mut item) = tickets.remove(&ticket_id) else {
                 continue;
             };
-            item.link = match self
-                .auth
-                .create_ticket_link(
+            let link = || {
+                self.auth.create_ticket_link(
                     &mail.portal_id,
                     &mail.email,
                     &ticket_id,
                     self.config.link_ttl,
                 )
-                .await
-            {
-                Ok(link) => link,
-                Err(error) => return Err(database(error)),
             };
+            item.link = link().await.map_err(database)?;
+            // Ends resolved or closed: the mail asks how it went, with a link per answer.
+            let resolved = item
+                .changes
+                .iter()
+                .rev()
+                .find_map(|(change, _)| match change {
+                    Change::StatusChanged { status } => Some(status.is_done()),
+                    _ => None,
+                });
+            if resolved == Some(true) {
+                let good = link().await.map_err(database)?;
+                let bad = link().await.map_err(database)?;
+                item.rating_links = Some((
+                    format!("{good}&rate={}", Rating::Good.as_str()),
+                    format!("{bad}&rate={}", Rating::NotGood.as_str()),
+                ));
+            }
             news.push(item);
         }
         // A fresh unsubscribe token per attempt; only its hash is kept, on the mail's row.

@@ -6,7 +6,7 @@
 //! goes through the portal's sanitiser ([`crate::server::html::sanitize`]) again.
 
 use super::Change;
-use crate::model::{PortalBrand, Status, text_colour_on};
+use crate::model::{PortalBrand, Rating, Status, text_colour_on};
 use crate::server::html::{escape, html_to_text, sanitize};
 
 /// Who the mail is for and the links every mail carries.
@@ -25,6 +25,9 @@ pub struct TicketNews {
     pub ticket_id: String,
     pub title: String,
     pub link: String,
+    /// For a ticket now resolved: links that open it with "Good" or "Not good" chosen (each a
+    /// sign-in link of its own). Opening one records nothing; the page asks to confirm.
+    pub rating_links: Option<(String, String)>,
     /// Each change with when it was recorded (Unix seconds).
     pub changes: Vec<(Change, i64)>,
 }
@@ -132,6 +135,12 @@ fn link_note(hours: u64) -> String {
         "The button signs you in once and works for {hours} hours; after that, sign in on the \
          portal as usual."
     )
+}
+
+const HOW_DID_WE_DO: &str = "How did we do?";
+
+fn rating_note() -> &'static str {
+    "Your choice opens the ticket page, where one more click sends it."
 }
 
 fn footer_why(portal: &str) -> String {
@@ -250,6 +259,14 @@ fn ticket_text(context: &MailContext<'_>, news: &TicketNews) -> String {
         text.push_str(&change_text(change));
         text.push_str("\n\n");
     }
+    if let Some((good, bad)) = &news.rating_links {
+        text.push_str(&format!(
+            "{HOW_DID_WE_DO}\n{}: {good}\n{}: {bad}\n{}\n\n",
+            Rating::Good.label(),
+            Rating::NotGood.label(),
+            rating_note()
+        ));
+    }
     text.push_str(&format!(
         "{OPEN_TICKET}: {}\n{}\n",
         news.link,
@@ -262,6 +279,21 @@ fn ticket_html(context: &MailContext<'_>, news: &TicketNews) -> String {
     let mut html = String::new();
     for (change, _) in &news.changes {
         html.push_str(&change_html(change));
+    }
+    if let Some((good, bad)) = &news.rating_links {
+        let choice = |link: &str, label: &str| {
+            format!(
+                r#"<a href="{}" style="display:inline-block;margin-right:8px;padding:8px 14px;border:1px solid #94a3b8;border-radius:6px;color:#0f172a;text-decoration:none;font-weight:600">{}</a>"#,
+                escape(link),
+                escape(label)
+            )
+        };
+        html.push_str(&format!(
+            r#"<p style="margin:16px 0 6px;font-weight:600">{HOW_DID_WE_DO}</p><p style="margin:0 0 6px">{}{}</p><p style="margin:0;color:#475569;font-size:14px">{}</p>"#,
+            choice(good, Rating::Good.label()),
+            choice(bad, Rating::NotGood.label()),
+            escape(rating_note())
+        ));
     }
     html.push_str(&button(context, &news.link));
     html.push_str(&format!(
@@ -352,6 +384,7 @@ mod tests {
             ticket_id: "1".into(),
             title: "<b>Printer</b>".into(),
             link: "https://portal.example.com/login?portal_id=acme&token=x".into(),
+            rating_links: None,
             changes: vec![(
                 Change::TeamReply {
                     author: "Ana".into(),
@@ -371,6 +404,36 @@ mod tests {
         assert!(mail.text.contains("  Fixed"));
         assert!(mail.text.contains("Unsubscribe from these mails: https://"));
         assert!(mail.html.contains("portal_id=acme&amp;token=x"));
+    }
+
+    #[test]
+    fn a_resolution_mail_asks_how_it_went_with_links_that_only_choose() {
+        let portal = PortalBrand {
+            id: "acme".into(),
+            name: "Acme".into(),
+            colour: "#b91c1c".into(),
+            logo_url: None,
+        };
+        let news = TicketNews {
+            ticket_id: "1".into(),
+            title: "Printer".into(),
+            link: "https://p.example/login?portal_id=acme&token=a".into(),
+            rating_links: Some((
+                "https://p.example/login?portal_id=acme&token=b&rate=good".into(),
+                "https://p.example/login?portal_id=acme&token=c&rate=bad".into(),
+            )),
+            changes: vec![(
+                Change::StatusChanged {
+                    status: Status::Resolved,
+                },
+                0,
+            )],
+        };
+        let mail = ticket(&context(&portal), &news);
+        assert!(mail.text.contains("How did we do?\nGood: https://p.example/login?portal_id=acme&token=b&rate=good\nNot good: https://p.example/login?portal_id=acme&token=c&rate=bad"), "{}", mail.text);
+        assert!(mail.text.contains("one more click sends it"));
+        assert!(mail.html.contains("token=b&amp;rate=good"));
+        assert!(mail.html.contains(">Not good</a>"));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod cache;
 pub mod conversation;
 mod outbox;
+mod resolution;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,10 +16,12 @@ use tokio::sync::{Notify, oneshot};
 
 use self::cache::{ItemDetail, Keyed, TicketList};
 use self::conversation::{ClientMessage, Markers};
+pub use self::resolution::ClientAction;
 use super::auth::rate_limit::Limiter;
 use super::auth::{Access, Member};
 use super::board::{CONTINUED, TicketBoard, description_from_update};
 use super::cluster::Cluster;
+use super::config::ResolutionConfig;
 use super::db::now_unix;
 use super::live_hub::LiveHub;
 use super::memory::{Memo, Memory};
@@ -79,6 +82,9 @@ struct OutboxRow {
     uncertain: i64,
     description_update_id: Option<String>,
     delivered_at: Option<i64>,
+    /// What the message also does on the board: `resolve`, `reopen`, `rate` (or nothing).
+    action: Option<String>,
+    action_value: Option<String>,
 }
 
 impl OutboxRow {
@@ -143,7 +149,7 @@ impl OutboxRow {
 
 const OUTBOX_COLUMNS: &str = "id, kind, portal_id, author_email, author_name, item_id, title, \
     description, priority, body, monday_id, state, attempts, last_error, created_at, \
-    parent_update_id, uncertain, description_update_id, delivered_at";
+    parent_update_id, uncertain, description_update_id, delivered_at, action, action_value";
 
 /// Puts the whole text back into descriptions the board holds only the start of, from the
 /// outbox (the client's own words, exactly). One query for the lot.
@@ -217,6 +223,8 @@ pub struct TicketService {
     memory: Arc<Memory>,
     kept_outbox: Memo<String, Arc<Vec<OutboxRow>>>,
     kept_history: Memo<(String, String), Arc<StatusHistory>>,
+    /// What clients may do once a ticket is resolved.
+    resolution: ResolutionConfig,
 }
 
 /// A ticket's recorded status changes: `(status, at)`, oldest first.
@@ -235,6 +243,7 @@ pub struct TicketSettings {
     pub outbox_lease: Duration,
     pub notifier: Arc<Notifier>,
     pub memory: Arc<Memory>,
+    pub resolution: ResolutionConfig,
 }
 
 impl TicketService {
@@ -275,6 +284,7 @@ impl TicketService {
             lease: settings.outbox_lease,
             notifier: settings.notifier,
             memory: settings.memory,
+            resolution: settings.resolution,
             kept_outbox: Memo::default(),
             kept_history: Memo::default(),
         }
@@ -651,7 +661,6 @@ impl TicketService {
         }
         // The ticket must be one the member may see: the same check as reading it.
         let detail = self.detail(access, ticket_id).await?;
-        let member = &access.member;
         // Only a thread the client can see on this ticket: never another item's update.
         let parent = match reply_to.filter(|r| !r.is_empty()) {
             None => None,
@@ -672,22 +681,55 @@ impl TicketService {
                 Some(thread.to_owned())
             }
         };
+        // A message on a resolved ticket reopens it, while the client may still reopen it.
+        let action = if detail.value.ticket.status.is_done() {
+            self.check_reply_reopens(&detail.value)?;
+            Some(ClientAction::Reopen)
+        } else {
+            None
+        };
+        self.enqueue_message(
+            access,
+            author_name,
+            &detail.value.ticket,
+            &body,
+            parent.as_deref(),
+            action,
+        )
+        .await
+    }
+
+    /// Saves a client's message (and what it also does on the board) in the outbox, tells the
+    /// portal's open pages, and returns it as the conversation shows it.
+    async fn enqueue_message(
+        &self,
+        access: &Access,
+        author_name: Option<&str>,
+        ticket: &Ticket,
+        body: &str,
+        parent: Option<&str>,
+        action: Option<ClientAction>,
+    ) -> Result<Reply, TicketError> {
+        let member = &access.member;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();
         crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, item_id, body,
-                                 parent_update_id, next_attempt_at, created_at)
-             VALUES ($1, 'reply', $2, $3, $4, $5, $6, $7, $8, $9)",
+                                 parent_update_id, next_attempt_at, created_at, action,
+                                 action_value)
+             VALUES ($1, 'reply', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&id)
         .bind(&member.portal_id)
         .bind(&member.email)
         .bind(author_name)
-        .bind(ticket_id)
-        .bind(&body)
-        .bind(&parent)
+        .bind(&ticket.id)
+        .bind(body)
+        .bind(parent)
         .bind(now)
         .bind(now)
+        .bind(action.map(ClientAction::as_str))
+        .bind(action.and_then(ClientAction::value))
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
@@ -701,8 +743,8 @@ impl TicketService {
         self.live.publish(
             &member.portal_id,
             LiveEvent::ReplyAdded {
-                ticket_id: ticket_id.to_owned(),
-                title: detail.value.ticket.title,
+                ticket_id: ticket.id.clone(),
+                title: ticket.title.clone(),
                 reply: reply.clone(),
             },
         );

@@ -18,6 +18,7 @@ use monday::MondayError;
 use tokio::sync::oneshot;
 
 use super::conversation;
+use super::resolution::ClientAction;
 use super::{Bind, OUTBOX_COLUMNS, OutboxRow, PENDING_PREFIX, TicketService};
 use crate::model::{Delivery, LiveEvent, NewTicket, Priority, Ticket};
 use crate::server::board::{
@@ -430,6 +431,16 @@ impl TicketService {
                 }
             }
         }
+        // The column change first: repeating it on a retry changes nothing, and the message
+        // that says it is then posted once, as every message is.
+        if let Some(action) =
+            ClientAction::parse(row.action.as_deref(), row.action_value.as_deref())
+        {
+            self.apply_action(&item_id, action).await?;
+            if action == ClientAction::Reopen {
+                self.forget_rating(&row.portal_id, &item_id).await;
+            }
+        }
         let posted = match &row.parent_update_id {
             Some(parent) => match self.board.add_reply(&item_id, parent, &body, key).await {
                 // The thread is gone (the team deleted the message): the words are not lost,
@@ -444,6 +455,53 @@ impl TicketService {
             None => self.board.add_update(&item_id, &body, key).await?,
         };
         Ok((item_id, posted.id))
+    }
+
+    /// The columns a client's action changes: the status for "solved" and "reopen", the rating
+    /// for a rating (a reopen clears it).
+    async fn apply_action(&self, item_id: &str, action: ClientAction) -> Result<(), MondayError> {
+        let mapping = self.board.mapping();
+        let columns = &mapping.columns;
+        let mut values = serde_json::Map::new();
+        if let Some(status) = action.status() {
+            values.insert(
+                columns.status.clone(),
+                serde_json::json!({ "label": mapping.status_label(status) }),
+            );
+        }
+        let rating = match action {
+            ClientAction::Rate(rating) => {
+                Some(serde_json::json!({ "label": mapping.rating_label(rating) }))
+            }
+            // monday clears a column given `null`.
+            ClientAction::Reopen => Some(serde_json::Value::Null),
+            ClientAction::Resolve => None,
+        };
+        let with_rating = rating.is_some();
+        if let Some(rating) = rating {
+            values.insert(columns.rating.clone(), rating);
+        }
+        match self
+            .board
+            .change_columns(item_id, serde_json::Value::Object(values.clone()))
+            .await
+        {
+            Ok(_) => Ok(()),
+            // A board set up before ratings existed has no rating column: the status still
+            // changes and the message still says the rating (`doctor` names the column).
+            Err(MondayError::Api { code, .. }) if with_rating => {
+                tracing::warn!(%code, item = %item_id, "outbox: the rating column could not be written; delivering without it");
+                values.remove(&columns.rating);
+                if values.is_empty() {
+                    return Ok(());
+                }
+                self.board
+                    .change_columns(item_id, serde_json::Value::Object(values))
+                    .await
+                    .map(|_| ())
+            }
+            Err(other) => Err(other),
+        }
     }
 
     async fn mark_delivered(
