@@ -69,6 +69,17 @@ test("every page passes axe-core and fits from 360 px up", async ({ page }) => {
   await expect(page.getByTestId("ticket-title")).toBeVisible();
   await check(page, "ticket");
 
+  // A resolved ticket: "How did we do?", reopening (or a follow-up), the followers.
+  await page.goto("/dashboard?status=resolved");
+  await page.getByRole("link", { name: "Add our new logo to the header" }).click();
+  await expect(page.getByRole("heading", { name: "How did we do?" })).toBeVisible();
+  await check(page, "ticket-resolved");
+
+  // Jordan is the demo portal's admin.
+  await page.goto("/colleagues");
+  await expect(page.getByRole("heading", { name: "Colleagues" })).toBeVisible();
+  await check(page, "colleagues");
+
   await page.goto("/no/such/page");
   await check(page, "not-found");
 });

@@ -629,7 +629,9 @@ impl BoardEvents {
         out.publish(&ticket.portal_id, event);
         if column_id == columns.status {
             if was_done && !ticket.status.is_done() {
-                tickets.forget_rating(&ticket.portal_id, &ticket.id).await;
+                tickets
+                    .reopened_by_team(&ticket.portal_id, &ticket.id)
+                    .await;
             }
             // The client's own "solved" or "reopen" is not mailed back to them.
             let actor = tickets.own_status_change(&ticket.id, ticket.status).await;

@@ -175,6 +175,7 @@ async fn the_doctor_command_passes_against_the_embedded_local_board() {
         "column portal id",
         "column status",
         "column priority",
+        "column rating",
     ] {
         assert!(
             stdout.contains(&format!("ok   {check}")),
@@ -215,7 +216,8 @@ async fn setup_board_on_an_empty_board_creates_typed_status_columns_and_doctor_p
     let report = setup_board(&config, &client, &portal_db, None, None)
         .await
         .unwrap();
-    assert_eq!(report.columns_created.len(), 5, "{report}");
+    // Description, portal, client email, status, priority and the clients' rating.
+    assert_eq!(report.columns_created.len(), 6, "{report}");
     let structure = client.board_structure(&id).await.unwrap().unwrap();
     for (column, expected) in [
         ("status", ["Open", "In Progress", "Resolved", "Closed"]),
@@ -231,6 +233,13 @@ async fn setup_board_on_an_empty_board_creates_typed_status_columns_and_doctor_p
         assert_eq!(indexes, vec![Some(0), Some(1), Some(2), Some(3)]);
         assert!(column.settings.as_ref().unwrap()["labels"].is_array());
     }
+    let rating = structure.columns.iter().find(|c| c.id == "rating").unwrap();
+    assert_eq!(rating.kind, "status");
+    let names: Vec<String> = monday::status_labels(rating.settings.as_ref())
+        .into_iter()
+        .map(|l| l.label)
+        .collect();
+    assert_eq!(names, ["Good", "Not good"]);
     let findings = doctor(&config, &client, &portal_db, None).await;
     assert!(
         findings

@@ -274,6 +274,9 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
     let plain = crate::helpers::plain_client();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     let statuses = ["Open", "In Progress", "Resolved", "Closed"];
+    // The slowest operations, reported at the end (a run that nears the client's timeout
+    // shows where the time went).
+    let mut slowest: Vec<(Duration, &str, usize)> = Vec::new();
 
     for step in 0..operations {
         step_now.store(step, Ordering::SeqCst);
@@ -289,6 +292,7 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
             world.by_id.iter().map(|(id, n)| (id.clone(), *n)).collect();
         let (target, target_tag) = all_ids[rng.gen_range(0..all_ids.len())].clone();
         let op = rng.gen_range(0..12);
+        let started = std::time::Instant::now();
         let (what, body) = match op {
             0 => (
                 "dashboard page",
@@ -458,7 +462,7 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
             9 => {
                 // The team changes a status: the raiser's and followers' live events and mail.
                 let label = statuses[rng.gen_range(0..statuses.len())];
-                app.team_sets_status(&target, label).await;
+                crate::helpers::team_sets_status(board, &target, label).await;
                 ("team status", String::new())
             }
             10 => {
@@ -498,6 +502,9 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
             }
         };
         *counts.entry(what).or_default() += 1;
+        slowest.push((started.elapsed(), what, step));
+        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        slowest.truncate(3);
 
         world.assert_clean(&viewer, &body, what, step, seed);
         if step % 50 == 0 {
@@ -560,7 +567,7 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
         "every kind of operation ran: {counts:?}"
     );
     eprintln!(
-        "isolation: seed {seed}, {} instance(s), {operations} operations {counts:?}, live events {by_role:?}, {} follows, {} notifications checked",
+        "isolation: seed {seed}, {} instance(s), {operations} operations {counts:?}, live events {by_role:?}, {} follows, {} notifications checked; slowest {slowest:?}",
         apps.len(),
         world.follows.len(),
         mails.len()

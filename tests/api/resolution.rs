@@ -455,4 +455,27 @@ async fn a_rating_counts_only_when_sent_from_the_page_and_reaches_the_board() {
     app.outbox_drained(Duration::from_secs(10)).await;
     assert_eq!(column(&app, &item, "rating"), "");
     assert_eq!(ratings(&app).await, 0);
+
+    // Rated again, then reopened by the team on monday: the rating goes there too.
+    app.team_sets_status(&item, "Resolved").await;
+    until("the portal heard of it", async || {
+        view(&app, &rae, &item).await.detail.ticket.status == Status::Resolved
+    })
+    .await;
+    let rated = app
+        .call(
+            &rae,
+            server_fn::<RateTicket>(),
+            &[("ticket_id", &item), ("rating", "bad")],
+        )
+        .await;
+    assert_eq!(rated.status(), 200);
+    app.outbox_drained(Duration::from_secs(10)).await;
+    assert_eq!(column(&app, &item, "rating"), "Not good");
+    app.team_sets_status(&item, "In Progress").await;
+    until("the board's rating is cleared", async || {
+        column(&app, &item, "rating").is_empty()
+    })
+    .await;
+    assert_eq!(ratings(&app).await, 0);
 }

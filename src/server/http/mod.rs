@@ -103,8 +103,50 @@ pub fn layered(
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(compression())
+        .layer(axum::middleware::from_fn(report_slow_requests))
         .layer(request_log)
         .with_state(state)
+}
+
+/// A request unanswered this long is reported while it runs.
+const SLOW_REQUEST: Duration = Duration::from_secs(10);
+
+/// Says in the log when a request has gone [`SLOW_REQUEST`] without an answer, and how it ended
+/// (answered, or abandoned by its client): the request log writes its line only once there is
+/// an answer, so without this a stalled request would leave nothing behind.
+async fn report_slow_requests(
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response<Body> {
+    let started = std::time::Instant::now();
+    let answer = next.run(request);
+    tokio::pin!(answer);
+    tokio::select! {
+        response = &mut answer => return response,
+        () = tokio::time::sleep(SLOW_REQUEST) => {}
+    }
+    tracing::warn!(
+        target: "client_portal::request",
+        waited_ms = started.elapsed().as_millis() as u64,
+        "request still unanswered"
+    );
+    /// Logs when the client gave up (the future is dropped before it finished).
+    struct Abandoned(Option<std::time::Instant>);
+    impl Drop for Abandoned {
+        fn drop(&mut self) {
+            if let Some(started) = self.0 {
+                tracing::warn!(
+                    target: "client_portal::request",
+                    waited_ms = started.elapsed().as_millis() as u64,
+                    "request abandoned by its client before an answer"
+                );
+            }
+        }
+    }
+    let mut abandoned = Abandoned(Some(started));
+    let response = answer.await;
+    abandoned.0 = None;
+    response
 }
 
 /// Pages, server functions' and the API's JSON compressed as the client asks (brotli or gzip).

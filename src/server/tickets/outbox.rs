@@ -436,10 +436,12 @@ impl TicketService {
         if let Some(action) =
             ClientAction::parse(row.action.as_deref(), row.action_value.as_deref())
         {
-            self.apply_action(&item_id, action).await?;
+            // The rating goes before the board hears of the reopen, so the board's webhook
+            // finds none left to clear.
             if action == ClientAction::Reopen {
                 self.forget_rating(&row.portal_id, &item_id).await;
             }
+            self.apply_action(&item_id, action).await?;
         }
         let posted = match &row.parent_update_id {
             Some(parent) => match self.board.add_reply(&item_id, parent, &body, key).await {

@@ -286,7 +286,8 @@ impl TicketService {
     }
 
     /// The ticket was reopened (by the client or the team): its rating no longer stands.
-    pub async fn forget_rating(&self, portal_id: &str, ticket_id: &str) {
+    /// Returns whether it had one.
+    pub async fn forget_rating(&self, portal_id: &str, ticket_id: &str) -> bool {
         let result = crate::on_db!(&self.db, pool => sqlx::query(
             "DELETE FROM ratings WHERE portal_id = $1 AND ticket_id = $2",
         )
@@ -295,8 +296,26 @@ impl TicketService {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()));
-        if let Err(error) = result {
-            tracing::error!(%error, ticket = %ticket_id, "could not reset a rating");
+        match result {
+            Ok(deleted) => deleted > 0,
+            Err(error) => {
+                tracing::error!(%error, ticket = %ticket_id, "could not reset a rating");
+                false
+            }
+        }
+    }
+
+    /// The team reopened a rated ticket on monday: the rating goes, here and from the board's
+    /// rating column (one call, only when there was a rating; a client's own reopen clears the
+    /// column as it is delivered).
+    pub async fn reopened_by_team(&self, portal_id: &str, item_id: &str) {
+        if !self.forget_rating(portal_id, item_id).await {
+            return;
+        }
+        let column = self.board.mapping().columns.rating.clone();
+        let clear = serde_json::json!({ column: serde_json::Value::Null });
+        if let Err(error) = self.board.change_columns(item_id, clear).await {
+            tracing::warn!(%error, item = %item_id, "could not clear the rating column of a reopened ticket");
         }
     }
 
