@@ -503,7 +503,7 @@ pub async fn run(apps: &[&TestApp], board: &LocalBoard, seed: u64, operations: u
         };
         *counts.entry(what).or_default() += 1;
         slowest.push((started.elapsed(), what, step));
-        slowest.sort_by(|a, b| b.0.cmp(&a.0));
+        slowest.sort_by_key(|op| std::cmp::Reverse(op.0));
         slowest.truncate(3);
 
         world.assert_clean(&viewer, &body, what, step, seed);
