@@ -284,7 +284,46 @@ struct Ctx {
     snap: Arc<BoardState>,
     shared: Arc<Shared>,
     complexity: ComplexityReport,
+    /// Files sent with a multipart request to `/v2/file`, which `File` variables name.
+    uploads: Arc<Uploads>,
 }
+
+/// A file part of a multipart request, until a mutation takes it.
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The files of one request. A `File` variable holds `{"$upload": n}`: the `n`-th file.
+#[derive(Default)]
+pub struct Uploads(std::sync::Mutex<Vec<Option<Upload>>>);
+
+impl Uploads {
+    pub fn new(files: Vec<Upload>) -> Self {
+        Self(std::sync::Mutex::new(files.into_iter().map(Some).collect()))
+    }
+
+    /// The upload a `File` argument names; each can be taken once.
+    fn take(&self, value: Option<&Value>) -> Result<Upload, BoardError> {
+        let index = value
+            .and_then(|v| v.get(UPLOAD_KEY))
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                BoardError::new(
+                    "InvalidArgumentException",
+                    "No file was sent: post the file as multipart form data to /v2/file",
+                )
+            })?;
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut files| files.get_mut(index as usize).and_then(Option::take))
+            .ok_or_else(|| BoardError::new("InvalidArgumentException", "The file part is missing"))
+    }
+}
+
+/// The key a `File` variable's placeholder carries (see [`Uploads`]).
+pub const UPLOAD_KEY: &str = "$upload";
 
 /// A resolved value, independent of apollo's lifetimes.
 enum Out {
@@ -423,6 +462,15 @@ impl Obj for QueryRoot {
                     .map(|user| UserObj(user.as_ref().clone())),
             )),
             "complexity" => Ok(Out::Obj(Box::new(ComplexityObj(ctx.complexity)))),
+            "assets" => {
+                let ids = id_list(args, "ids").unwrap_or_default();
+                Ok(Out::list(ids.into_iter().filter_map(|id| {
+                    ctx.snap.assets.get(&id).map(|asset| AssetObj {
+                        ctx: ctx.clone(),
+                        asset: asset.clone(),
+                    })
+                })))
+            }
             "webhooks" => {
                 let board_id = required_id(args, "board_id")?;
                 Ok(Out::list(
@@ -751,6 +799,12 @@ impl UpdateObj {
                     .user(update.creator_id)
                     .map(|u| UserObj(u.as_ref().clone())),
             ),
+            "assets" => Out::list(self.ctx.snap.update_assets(update.id).into_iter().map(
+                |asset| AssetObj {
+                    ctx: self.ctx.clone(),
+                    asset,
+                },
+            )),
             _ => return None,
         })
     }
@@ -794,6 +848,44 @@ impl Obj for ReplyObj {
             Some(out) => Ok(out),
             None if name == "kind" => Ok(Out::leaf("reply")),
             None => Err(unsupported("Reply", name)),
+        }
+    }
+}
+
+/// A file. `public_url` is a fresh link valid for an hour (monday: "valid for 1 hour"), made
+/// each time it is read; `url` stands for monday's account-only link and is never served.
+struct AssetObj {
+    ctx: Arc<Ctx>,
+    asset: Arc<super::store::Asset>,
+}
+
+impl Obj for AssetObj {
+    fn type_name(&self) -> &'static str {
+        "Asset"
+    }
+
+    fn field(&self, name: &str, _args: &Map<String, Value>) -> Result<Out, BoardError> {
+        let asset = &self.asset;
+        match name {
+            "id" => Ok(Out::leaf(asset.id.to_string())),
+            "name" => Ok(Out::leaf(asset.name.clone())),
+            "file_extension" => Ok(Out::leaf(asset.file_extension.clone())),
+            "file_size" => Ok(Out::leaf(asset.file_size)),
+            "created_at" => Ok(Out::leaf(asset.created_at.clone())),
+            "public_url" => Ok(Out::leaf(self.ctx.shared.public_file_url(asset.id))),
+            "url" => Ok(Out::leaf(format!(
+                "https://local-board.monday.invalid/protected_static/{}/{}",
+                asset.id, asset.name
+            ))),
+            // monday: "Only available for images"; the local board makes no thumbnails.
+            "url_thumbnail" | "original_geometry" => Ok(Out::null()),
+            "uploaded_by" => Ok(Out::opt_obj(
+                self.ctx
+                    .snap
+                    .user(asset.uploaded_by)
+                    .map(|u| UserObj(u.as_ref().clone())),
+            )),
+            other => Err(unsupported("Asset", other)),
         }
     }
 }
@@ -866,6 +958,7 @@ impl MutationRoot {
             snap: self.0.shared.store.snapshot(),
             shared: self.0.shared.clone(),
             complexity: self.0.complexity,
+            uploads: self.0.uploads.clone(),
         })
     }
 
@@ -972,6 +1065,25 @@ impl MutationRoot {
                 Ok(Out::Obj(Box::new(UpdateObj {
                     ctx: self.after_write(),
                     update,
+                })))
+            }
+            "add_file_to_update" => {
+                let update_id = required_id(&args, "update_id")?;
+                let upload = self.0.uploads.take(args.get("file"))?;
+                let asset = shared
+                    .store
+                    .mutate(|txn| {
+                        txn.add_file_to_update(
+                            update_id,
+                            &upload.filename,
+                            upload.bytes,
+                            API_USER_ID,
+                        )
+                    })
+                    .await?;
+                Ok(Out::Obj(Box::new(AssetObj {
+                    ctx: self.after_write(),
+                    asset,
                 })))
             }
             "edit_update" => {
@@ -1359,9 +1471,14 @@ pub async fn execute(
     prepared: Prepared,
     variables: Map<String, Value>,
     complexity: ComplexityReport,
+    uploads: Uploads,
 ) -> Value {
     let handle = tokio::runtime::Handle::current();
-    let run = move || handle.block_on(execute_here(shared, &prepared, variables, complexity));
+    let run = move || {
+        handle.block_on(execute_here(
+            shared, &prepared, variables, complexity, uploads,
+        ))
+    };
     match tokio::task::spawn_blocking(run).await {
         Ok(response) => response,
         Err(_) => request_error(
@@ -1376,6 +1493,7 @@ async fn execute_here(
     prepared: &Prepared,
     variables: Map<String, Value>,
     complexity: ComplexityReport,
+    uploads: Uploads,
 ) -> Value {
     let variables = match serde_json::from_value::<apollo_compiler::response::JsonMap>(
         Value::Object(variables),
@@ -1393,6 +1511,7 @@ async fn execute_here(
         snap: shared.store.snapshot(),
         shared: shared.clone(),
         complexity,
+        uploads: Arc::new(uploads),
     });
     let result = if prepared.is_mutation {
         execution.execute_async(&MutationRoot(ctx)).await

@@ -10,6 +10,7 @@
 
 mod clock;
 pub mod demo;
+pub mod files;
 pub mod graphql;
 pub mod limits;
 pub mod schema;
@@ -196,6 +197,12 @@ pub struct Shared {
     max_in_flight: AtomicU32,
     fault_seen: AtomicU64,
     server: tokio::sync::Mutex<ServerControl>,
+    /// `http://host:port` the board answers on, for the files' public URLs.
+    base_url: Mutex<String>,
+    /// The files' public links handed out, and until when each works.
+    file_links: Mutex<HashMap<String, files::Link>>,
+    /// How long a public link works (monday: an hour; tests shorten it).
+    public_url_lifetime: Mutex<Duration>,
 }
 
 struct ServerControl {
@@ -311,6 +318,9 @@ impl LocalBoard {
                 stop: None,
                 task: None,
             }),
+            base_url: Mutex::new(format!("http://{}", options.listen)),
+            file_links: Mutex::new(HashMap::new()),
+            public_url_lifetime: Mutex::new(files::PUBLIC_URL_LIFETIME),
         });
         webhooks.spawn(Arc::downgrade(&shared), events_rx);
         seed::apply(&shared.store, options.seed).await?;
@@ -350,9 +360,20 @@ impl LocalBoard {
             })?;
         // Later restarts (after a "down" fault) reuse the same port.
         control.addr = addr;
+        if let Ok(mut base) = self.shared.base_url.lock() {
+            *base = format!("http://{addr}");
+        }
         let (stop_tx, stop_rx) = oneshot::channel();
         let router = Router::new()
             .route("/v2", post(graphql_endpoint))
+            .route(
+                "/v2/file",
+                post(file_endpoint).layer(axum::extract::DefaultBodyLimit::max(
+                    // Room for the largest file monday takes and the other parts.
+                    store::MAX_FILE_BYTES as usize + 1024 * 1024,
+                )),
+            )
+            .route("/files/{asset}/{token}", get(files::download))
             .route("/healthz", get(|| async { "ok" }))
             .with_state(self.shared.clone());
         control.stop = Some(stop_tx);
@@ -463,6 +484,11 @@ impl LocalBoard {
 
     pub async fn clear_faults(&self) -> Result<(), LocalBoardError> {
         self.set_faults(Faults::default()).await
+    }
+
+    /// Sets how long files' public links work from now on (monday: an hour).
+    pub fn set_public_url_lifetime(&self, lifetime: Duration) {
+        self.shared.set_public_url_lifetime(lifetime);
     }
 
     pub fn stats(&self) -> BoardStats {
@@ -867,13 +893,57 @@ impl Drop for InFlight<'_> {
     }
 }
 
+/// `POST /v2`: a GraphQL request as JSON.
 async fn graphql_endpoint(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    serve_request(&shared, &headers, async move {
+        serde_json::from_slice::<GraphqlRequest>(&body)
+            .map(|request| (request, graphql::Uploads::default()))
+            .map_err(|e| {
+                monday_error(
+                    StatusCode::BAD_REQUEST,
+                    "JsonParseException",
+                    &format!("the request body is not valid JSON: {e}"),
+                )
+            })
+    })
+    .await
+}
+
+/// `POST /v2/file`: a GraphQL request with files, as `multipart/form-data` (see [`files`]).
+async fn file_endpoint(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    multipart: Result<axum::extract::Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    serve_request(&shared, &headers, async move {
+        let multipart = multipart.map_err(|rejection| {
+            monday_error(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequestException",
+                &format!(
+                    "send the request as multipart/form-data: {}",
+                    rejection.body_text()
+                ),
+            )
+        })?;
+        files::read_request(multipart).await
+    })
+    .await
+}
+
+/// What every API request goes through: the token, monday's limits and injected faults, then
+/// the request itself (read by `read`, after the checks, as monday reads a body it admitted).
+async fn serve_request(
+    shared: &Arc<Shared>,
+    headers: &HeaderMap,
+    read: impl std::future::Future<Output = Result<(GraphqlRequest, graphql::Uploads), Response>>,
+) -> Response {
     shared.requests.fetch_add(1, Ordering::Relaxed);
-    let (_in_flight, concurrent) = InFlight::enter(&shared);
+    let (_in_flight, concurrent) = InFlight::enter(shared);
     let latency = shared.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -918,15 +988,9 @@ async fn graphql_endpoint(
         }
     }
 
-    let request: GraphqlRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(e) => {
-            return monday_error(
-                StatusCode::BAD_REQUEST,
-                "JsonParseException",
-                &format!("the request body is not valid JSON: {e}"),
-            );
-        }
+    let (request, uploads) = match read.await {
+        Ok(read) => read,
+        Err(refused) => return refused,
     };
     let variables: Map<String, Value> = match request.variables {
         None | Some(Value::Null) => Map::new(),
@@ -1028,7 +1092,7 @@ async fn graphql_endpoint(
         }
     };
 
-    let response = graphql::execute(shared.clone(), prepared, variables, complexity).await;
+    let response = graphql::execute(shared.clone(), prepared, variables, complexity, uploads).await;
     if let (Some(key), Ok(mut cache)) = (&idempotency_key, shared.idempotency.lock()) {
         cache.finish(key, &response);
     }

@@ -214,6 +214,29 @@ pub struct Update {
     pub edited_at: Option<String>,
 }
 
+/// A file the API added to an update or a file column (`add_file_to_update`,
+/// `add_file_to_column`). Its bytes live in the store's `asset_files` table.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Asset {
+    pub id: u64,
+    pub item_id: u64,
+    /// The update (or reply) it is attached to.
+    #[serde(default)]
+    pub update_id: Option<u64>,
+    /// The file column it is in.
+    #[serde(default)]
+    pub column_id: Option<String>,
+    pub name: String,
+    /// Without the dot, as monday gives it (`png`).
+    pub file_extension: String,
+    pub file_size: u64,
+    pub created_at: String,
+    pub uploaded_by: u64,
+}
+
+/// monday's largest file: its own code caps uploads at 500 MB (524,288,000 bytes).
+pub const MAX_FILE_BYTES: u64 = 524_288_000;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Webhook {
     pub id: u64,
@@ -243,6 +266,7 @@ pub struct BoardState {
     pub updates_by_item: HashMap<u64, Vec<u64>>,
     pub webhooks: BTreeMap<u64, Arc<Webhook>>,
     pub users: BTreeMap<u64, Arc<User>>,
+    pub assets: BTreeMap<u64, Arc<Asset>>,
     pub next_id: u64,
 }
 
@@ -267,6 +291,15 @@ impl BoardState {
             .collect();
         updates.sort_by_key(|update| std::cmp::Reverse(update.id));
         updates
+    }
+
+    /// The files attached to update (or reply) `update_id`, in the order they were added.
+    pub fn update_assets(&self, update_id: u64) -> Vec<Arc<Asset>> {
+        self.assets
+            .values()
+            .filter(|asset| asset.update_id == Some(update_id))
+            .cloned()
+            .collect()
     }
 
     /// The thread under update `update_id`, oldest first.
@@ -389,6 +422,7 @@ enum Kind {
     Update,
     Webhook,
     User,
+    Asset,
 }
 
 impl Kind {
@@ -399,6 +433,7 @@ impl Kind {
             Kind::Update => "update",
             Kind::Webhook => "webhook",
             Kind::User => "user",
+            Kind::Asset => "asset",
         }
     }
 }
@@ -409,6 +444,8 @@ pub struct Txn<'a> {
     touched: Vec<(Kind, u64)>,
     removed: Vec<(Kind, u64)>,
     events: Vec<BoardEvent>,
+    /// Bytes of files added in this change, written in the same transaction as their assets.
+    files: Vec<(u64, Vec<u8>)>,
 }
 
 pub struct Store {
@@ -445,6 +482,11 @@ impl Store {
         )
         .execute(&db)
         .await?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS asset_files (id INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+        )
+        .execute(&db)
+        .await?;
         let rows: Vec<(String, i64, String)> =
             sqlx::query_as("SELECT kind, id, data FROM board_entities ORDER BY id")
                 .fetch_all(&db)
@@ -472,6 +514,9 @@ impl Store {
                 }),
                 "user" => serde_json::from_str(&data).map(|u| {
                     state.users.insert(id, Arc::new(u));
+                }),
+                "asset" => serde_json::from_str(&data).map(|a| {
+                    state.assets.insert(id, Arc::new(a));
                 }),
                 _ => Ok(()),
             };
@@ -508,11 +553,13 @@ impl Store {
                 touched: Vec::new(),
                 removed: Vec::new(),
                 events: Vec::new(),
+                files: Vec::new(),
             };
             let result = change(&mut txn)?;
-            (result, txn.touched, txn.removed, txn.events)
+            (result, txn.touched, txn.removed, (txn.events, txn.files))
         };
-        self.persist(&next, &touched, &removed).await?;
+        let (events, files) = events;
+        self.persist(&next, &touched, &removed, &files).await?;
         match self.current.write() {
             Ok(mut guard) => *guard = Arc::new(next),
             Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
@@ -524,11 +571,22 @@ impl Store {
         Ok(result)
     }
 
+    /// The bytes of asset `id`, if it exists.
+    pub async fn file(&self, id: u64) -> Option<Vec<u8>> {
+        sqlx::query_scalar("SELECT data FROM asset_files WHERE id = ?")
+            .bind(id as i64)
+            .fetch_optional(&self.db)
+            .await
+            .ok()
+            .flatten()
+    }
+
     async fn persist(
         &self,
         state: &BoardState,
         touched: &[(Kind, u64)],
         removed: &[(Kind, u64)],
+        files: &[(u64, Vec<u8>)],
     ) -> Result<(), BoardError> {
         let storage_error = |e: sqlx::Error| BoardError::new("InternalServerError", e.to_string());
         let mut tx = self.db.begin().await.map_err(storage_error)?;
@@ -539,12 +597,21 @@ impl Store {
                 Kind::Update => state.updates.get(id).map(|u| serde_json::to_string(&**u)),
                 Kind::Webhook => state.webhooks.get(id).map(|w| serde_json::to_string(&**w)),
                 Kind::User => state.users.get(id).map(|u| serde_json::to_string(&**u)),
+                Kind::Asset => state.assets.get(id).map(|a| serde_json::to_string(&**a)),
             };
             let Some(Ok(data)) = data else { continue };
             sqlx::query("INSERT OR REPLACE INTO board_entities (kind, id, data) VALUES (?, ?, ?)")
                 .bind(kind.as_str())
                 .bind(*id as i64)
                 .bind(data)
+                .execute(&mut *tx)
+                .await
+                .map_err(storage_error)?;
+        }
+        for (id, data) in files {
+            sqlx::query("INSERT OR REPLACE INTO asset_files (id, data) VALUES (?, ?)")
+                .bind(*id as i64)
+                .bind(data.as_slice())
                 .execute(&mut *tx)
                 .await
                 .map_err(storage_error)?;
@@ -877,6 +944,68 @@ impl Txn<'_> {
             user_id,
         });
         Ok(update)
+    }
+
+    /// Adds a file to an update or a reply (`add_file_to_update`). Files append: adding the
+    /// same file twice makes two assets, as on monday.
+    pub fn add_file_to_update(
+        &mut self,
+        update_id: u64,
+        name: &str,
+        bytes: Vec<u8>,
+        user_id: u64,
+    ) -> Result<Arc<Asset>, BoardError> {
+        let update = self.state.updates.get(&update_id).cloned().ok_or_else(|| {
+            BoardError::new(
+                "ResourceNotFoundException",
+                format!("Update {update_id} not found"),
+            )
+        })?;
+        self.active_item(update.item_id)?;
+        self.add_asset(update.item_id, Some(update_id), None, name, bytes, user_id)
+    }
+
+    fn add_asset(
+        &mut self,
+        item_id: u64,
+        update_id: Option<u64>,
+        column_id: Option<&str>,
+        name: &str,
+        bytes: Vec<u8>,
+        user_id: u64,
+    ) -> Result<Arc<Asset>, BoardError> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(BoardError::new(
+                "InvalidArgumentException",
+                "The file needs a name",
+            ));
+        }
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(BoardError::new(
+                "FileTooLargeException",
+                format!("The file is larger than {MAX_FILE_BYTES} bytes"),
+            ));
+        }
+        let file_extension = name
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase())
+            .unwrap_or_default();
+        let asset = Arc::new(Asset {
+            id: self.next_id(),
+            item_id,
+            update_id,
+            column_id: column_id.map(str::to_owned),
+            name: name.to_owned(),
+            file_extension,
+            file_size: bytes.len() as u64,
+            created_at: now_utc_string(),
+            uploaded_by: user_id,
+        });
+        self.state.assets.insert(asset.id, asset.clone());
+        self.touched.push((Kind::Asset, asset.id));
+        self.files.push((asset.id, bytes));
+        Ok(asset)
     }
 
     /// A reply in the thread of update `parent_id` (`create_update` with `parent_id`). A reply

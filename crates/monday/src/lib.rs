@@ -24,11 +24,11 @@ pub use budget::{BACKGROUND_SHARE, BudgetSnapshot, CallBudget, READ_SHARE};
 pub use clock::{format_utc, normalize_timestamp, now_utc_string};
 pub use error::MondayError;
 pub use nodes::{
-    BoardNode, ColumnNode, ColumnValueNode, Complexity, IdRef, ItemNode, ReplyNode, UpdateNode,
-    UserRef, WebhookNode,
+    AssetNode, BoardNode, ColumnNode, ColumnValueNode, Complexity, IdRef, ItemNode, ReplyNode,
+    UpdateNode, UserRef, WebhookNode,
 };
 pub use transport::{
-    Classified, GraphqlTransport, Replay, RetryPolicy, Written, classify_response,
+    Classified, FileUpload, GraphqlTransport, Replay, RetryPolicy, Written, classify_response,
 };
 
 /// monday's page size limit for `items_page` and `next_items_page`.
@@ -556,6 +556,51 @@ impl Client {
             .execute(queries::USERS, json!({ "ids": ids }), Replay::Safe)
             .await?;
         Ok(users.users.into_iter().flatten().flatten().collect())
+    }
+
+    /// Adds a file to an update or a reply (`add_file_to_update` on `/v2/file`). Sent once:
+    /// files append on monday, so a caller who may have sent it before looks at the update's
+    /// files first (`Update.assets`).
+    pub async fn add_file_to_update(
+        &self,
+        update_id: &str,
+        file: FileUpload,
+    ) -> Result<AssetNode, MondayError> {
+        if !is_id(update_id) {
+            return Err(MondayError::Api {
+                code: "InvalidArgumentException".into(),
+                message: format!("`{update_id}` is not an update id"),
+            });
+        }
+        let written: Written<Option<AssetNode>> = self
+            .transport
+            .execute_file_write(
+                queries::ADD_FILE_TO_UPDATE,
+                json!({ "updateId": update_id }),
+                file,
+                "add_file_to_update",
+            )
+            .await?;
+        written.value.ok_or_else(|| MondayError::Uncertain {
+            code: "add_file_to_update: no asset in the answer".into(),
+        })
+    }
+
+    /// Files by id, each with a fresh `public_url` (valid for an hour from now).
+    pub async fn assets(&self, ids: &[&str]) -> Result<Vec<AssetNode>, MondayError> {
+        #[derive(Deserialize)]
+        struct Assets {
+            assets: Option<Vec<Option<AssetNode>>>,
+        }
+        let ids: Vec<&str> = ids.iter().copied().filter(|id| is_id(id)).collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let assets: Assets = self
+            .transport
+            .execute(queries::ASSETS, json!({ "ids": ids }), Replay::Safe)
+            .await?;
+        Ok(assets.assets.into_iter().flatten().flatten().collect())
     }
 
     pub async fn board_structure(&self, board_id: &str) -> Result<Option<BoardNode>, MondayError> {

@@ -82,6 +82,21 @@ pub struct ReplyNode {
     pub creator: Option<UserRef>,
 }
 
+/// A file on monday (`Asset`). `public_url` works for an hour from when it was read.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct AssetNode {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub file_extension: Option<String>,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub public_url: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct UserRef {
     pub id: String,

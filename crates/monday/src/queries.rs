@@ -218,6 +218,20 @@ mutation DeleteWebhook($id: ID!) {
 }"#;
 
 /// Every document above, by name, for the schema-validation test.
+/// Adds a file to an update or a reply; sent to `/v2/file` with the file as `$file`.
+pub const ADD_FILE_TO_UPDATE: &str = r#"
+mutation AddFileToUpdate($updateId: ID!, $file: File!) {
+  add_file_to_update(update_id: $updateId, file: $file) {
+    id name file_extension file_size created_at
+  }
+}"#;
+
+/// Files by id, with a fresh `public_url` (monday: valid for an hour).
+pub const ASSETS: &str = r#"
+query Assets($ids: [ID!]!) {
+  assets(ids: $ids) { id name file_extension file_size created_at public_url }
+}"#;
+
 pub const ALL: &[(&str, &str)] = &[
     ("Ping", PING),
     ("ItemsByColumnFirstPage", ITEMS_BY_COLUMN_FIRST_PAGE),
@@ -238,4 +252,6 @@ pub const ALL: &[(&str, &str)] = &[
     ("Webhooks", LIST_WEBHOOKS),
     ("CreateWebhook", CREATE_WEBHOOK),
     ("DeleteWebhook", DELETE_WEBHOOK),
+    ("AddFileToUpdate", ADD_FILE_TO_UPDATE),
+    ("Assets", ASSETS),
 ];

@@ -68,11 +68,23 @@ struct Inner {
     api_version: String,
     permits: Semaphore,
     policy: RetryPolicy,
+    /// How long one request may take (a file's upload gets more, by its size).
+    request_timeout: Duration,
     requests_sent: AtomicU64,
     budget: Arc<CallBudget>,
     /// When monday last answered, and whether that answer showed it working (anything but a
     /// 5xx, a bad token or no answer at all): readiness checks use it instead of a call.
     last_answer: std::sync::Mutex<Option<(std::time::Instant, bool)>>,
+}
+
+/// A file to send with a mutation (see [`GraphqlTransport::execute_file_write`]): its name and
+/// type as the board should keep them, its length, and its bytes as a stream (never the whole
+/// file in memory).
+pub struct FileUpload {
+    pub filename: String,
+    pub content_type: String,
+    pub len: u64,
+    pub body: reqwest::Body,
 }
 
 /// What one answer from monday says: its data (also beside errors: monday answers partly) and
@@ -112,6 +124,7 @@ impl GraphqlTransport {
                 api_version: options.api_version,
                 permits: Semaphore::new(options.max_concurrency.max(1)),
                 policy: options.retry,
+                request_timeout: timeout,
                 requests_sent: AtomicU64::new(0),
                 budget: Arc::new(CallBudget::new(options.daily_call_limit)),
                 last_answer: std::sync::Mutex::new(None),
@@ -247,7 +260,76 @@ impl GraphqlTransport {
             request = request.header("Idempotency-Key", key.to_string());
         }
         self.inner.requests_sent.fetch_add(1, Ordering::Relaxed);
-        let response = match request.send().await {
+        self.receive(request.send().await).await
+    }
+
+    /// Sends a mutation with a file, once, as `multipart/form-data` on the `/file` endpoint
+    /// beside the API's (monday: "requires a multipart form request"): the document in `query`,
+    /// the variables with `"file": null`, a `map` naming the file part, and the file. A file
+    /// *appends* on monday, so this is never retried here: only the caller, who can look at the
+    /// board first, may send it again.
+    pub async fn execute_file_write<T: DeserializeOwned>(
+        &self,
+        query: &str,
+        variables: Value,
+        file: FileUpload,
+        field: &str,
+    ) -> Result<Written<Option<T>>, MondayError> {
+        self.inner.budget.admit(true)?;
+        let _permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| MondayError::Unreachable("the client is shutting down".into()))?;
+        let mut variables = variables;
+        if let Value::Object(map) = &mut variables {
+            map.insert("file".into(), Value::Null);
+        }
+        let part = reqwest::multipart::Part::stream_with_length(file.body, file.len)
+            .file_name(file.filename)
+            .mime_str(&file.content_type)
+            .map_err(|e| MondayError::Malformed(format!("the file's type is not valid: {e}")))?;
+        let form = reqwest::multipart::Form::new()
+            .text("query", query.to_owned())
+            .text("variables", variables.to_string())
+            .text("map", r#"{"file":["variables.file"]}"#)
+            .part("file", part);
+        // A large file takes longer to send than a query: a second more per megabyte.
+        let timeout = self.inner.request_timeout + Duration::from_secs(file.len / 1_000_000);
+        let request = self
+            .inner
+            .http
+            .post(format!(
+                "{}/file",
+                self.inner.endpoint.trim_end_matches('/')
+            ))
+            .header("Authorization", self.inner.token.expose())
+            .header("API-Version", &self.inner.api_version)
+            .timeout(timeout)
+            .multipart(form);
+        self.inner.requests_sent.fetch_add(1, Ordering::Relaxed);
+        let classified = self.receive(request.send().await).await?;
+        let written = judge(classified, Some(field))?;
+        let value =
+            match written.value.get(field) {
+                None | Some(Value::Null) => None,
+                Some(value) => Some(serde_json::from_value(value.clone()).map_err(|e| {
+                    MondayError::Malformed(format!("unexpected response shape: {e}"))
+                })?),
+            };
+        Ok(Written {
+            value,
+            with_errors: written.with_errors,
+        })
+    }
+
+    /// Reads and classifies monday's answer, counting it against the day's budget.
+    async fn receive(
+        &self,
+        sent: Result<reqwest::Response, reqwest::Error>,
+    ) -> Result<Classified, MondayError> {
+        let response = match sent {
             Ok(response) => response,
             Err(error) => {
                 let error = transport_error(error);

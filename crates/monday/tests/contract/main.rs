@@ -3,6 +3,7 @@
 //! `tests/fixtures/`, each naming its source) is read the way the README's table says, and the
 //! local board answers and fires webhooks in the same shapes as those fixtures.
 
+mod files;
 mod fixtures;
 mod local_board;
 mod schema;
