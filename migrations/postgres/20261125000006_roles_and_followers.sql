@@ -17,3 +17,6 @@ CREATE INDEX followers_by_member ON followers (portal_id, email);
 
 CREATE TRIGGER followers_changed AFTER INSERT OR DELETE ON followers
     FOR EACH ROW EXECUTE FUNCTION directory_changed();
+
+CREATE TRIGGER members_added AFTER INSERT ON members
+    FOR EACH ROW EXECUTE FUNCTION directory_changed();

@@ -28,3 +28,10 @@ CREATE TRIGGER followers_removed AFTER DELETE ON followers
 BEGIN
     UPDATE change_counters SET version = version + 1 WHERE name = 'directory';
 END;
+
+-- A new member changes who a portal's people are (the ticket page's colleagues, the header's
+-- portal switcher): memory must ask again.
+CREATE TRIGGER members_added AFTER INSERT ON members
+BEGIN
+    UPDATE change_counters SET version = version + 1 WHERE name = 'directory';
+END;

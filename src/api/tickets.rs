@@ -65,14 +65,16 @@ pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
     let followers = auth.followers(&signed.member.portal_id, ticket_id).await?;
     // Requesters do not see the portal's people; pending tickets cannot be followed yet.
     let can_add = if signed.access.role.sees_all_tickets() && !ticket_id.starts_with("pending-") {
-        auth.colleagues(&signed.member.portal_id)
+        auth.colleagues_kept(&signed.member.portal_id)
             .await?
-            .into_iter()
+            .iter()
             .filter(|c| !followers.iter().any(|f| f.email == c.email))
+            .cloned()
             .collect()
     } else {
         Vec::new()
     };
+    let followers = followers.as_ref().clone();
     let resolution = signed.state.tickets.resolution(&detail.value).await?;
     Ok(TicketView {
         viewer,

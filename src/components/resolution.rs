@@ -4,6 +4,7 @@
 //! to the ticket (with `?error=` when something was refused).
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use super::ticket_form::{INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
@@ -51,17 +52,16 @@ pub fn ResolutionPanel(ticket_id: String, status: Status, resolution: Resolution
 
 #[component]
 fn SolvedForm(ticket_id: String, reopen_days: u32) -> impl IntoView {
-    let action = ServerAction::<ResolveTicket>::new();
     view! {
         <section aria-labelledby="solved-heading" class=CARD data-testid="solved">
             <h2 id="solved-heading" class="text-lg font-semibold">"Is this solved?"</h2>
             <p class="mt-1 text-sm text-slate-700">
                 {format!("Tell the team it can be closed. You can reopen it within {reopen_days} day(s) if it comes back.")}
             </p>
-            <ActionForm action=action attr:class="mt-3">
+            <form method="post" action=ResolveTicket::PATH class="mt-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 <button type="submit" class=SECONDARY_BUTTON>"This is solved"</button>
-            </ActionForm>
+            </form>
         </section>
     }
 }
@@ -70,7 +70,6 @@ fn SolvedForm(ticket_id: String, reopen_days: u32) -> impl IntoView {
 /// the choice (`?rate=good`); the rating counts when this form is sent.
 #[component]
 fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
-    let action = ServerAction::<RateTicket>::new();
     let query = use_query_map().get_untracked();
     let chosen = query
         .get("rate")
@@ -100,7 +99,7 @@ fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
             <h2 id="rating-heading" class="text-lg font-semibold">"How did we do?"</h2>
             {current}
             {thanks}
-            <ActionForm action=action attr:class="mt-3 space-y-3">
+            <form method="post" action=RateTicket::PATH class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 <fieldset>
                     <legend class="sr-only">"Your rating"</legend>
@@ -138,21 +137,20 @@ fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
                     {comment}
                 </textarea>
                 <button type="submit" class=PRIMARY_BUTTON>"Send rating"</button>
-            </ActionForm>
+            </form>
         </section>
     }
 }
 
 #[component]
 fn ReopenForm(ticket_id: String, until: String) -> impl IntoView {
-    let action = ServerAction::<ReopenTicket>::new();
     view! {
         <section aria-labelledby="reopen-heading" class=CARD data-testid="reopen">
             <h2 id="reopen-heading" class="text-lg font-semibold">"Not solved after all?"</h2>
             <p class="mt-1 text-sm text-slate-700">
                 {format!("You can reopen this ticket until {}.", exact_time(&until))}
             </p>
-            <ActionForm action=action attr:class="mt-3 space-y-3">
+            <form method="post" action=ReopenTicket::PATH class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 <label for="reopen-reason" class="block text-sm font-medium">"What is still wrong?"</label>
                 <textarea
@@ -164,7 +162,7 @@ fn ReopenForm(ticket_id: String, until: String) -> impl IntoView {
                     class=INPUT
                 ></textarea>
                 <button type="submit" class=SECONDARY_BUTTON>"Reopen ticket"</button>
-            </ActionForm>
+            </form>
         </section>
     }
 }
@@ -173,14 +171,13 @@ fn ReopenForm(ticket_id: String, until: String) -> impl IntoView {
 /// chose follow-ups): a new ticket that links back to this one.
 #[component]
 pub fn FollowUpForm(ticket_id: String) -> impl IntoView {
-    let action = ServerAction::<FollowUpTicket>::new();
     view! {
         <section aria-labelledby="follow-up-heading" class=CARD data-testid="follow-up">
             <h2 id="follow-up-heading" class="text-lg font-semibold">"Start a follow-up ticket"</h2>
             <p class="mt-1 text-sm text-slate-700">
                 "This ticket is closed. Your message starts a new ticket that links back to it."
             </p>
-            <ActionForm action=action attr:class="mt-3 space-y-3">
+            <form method="post" action=FollowUpTicket::PATH class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 <label for="follow-up-body" class="block text-sm font-medium">"Your message"</label>
                 <textarea
@@ -192,7 +189,7 @@ pub fn FollowUpForm(ticket_id: String) -> impl IntoView {
                     class=INPUT
                 ></textarea>
                 <button type="submit" class=PRIMARY_BUTTON>"Start follow-up ticket"</button>
-            </ActionForm>
+            </form>
         </section>
     }
 }

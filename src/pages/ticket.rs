@@ -2,6 +2,7 @@
 //! and the reply box.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -198,16 +199,15 @@ fn Followers(
     let following = followers.iter().any(|f| f.email == viewer_email);
     let form =
         |ticket_id: String, email: String, stop: bool, label: String, class: &'static str| {
-            let action = ServerAction::<SetFollowing>::new();
             view! {
-                <ActionForm action=action attr:class="inline">
+                <form method="post" action=SetFollowing::PATH class="inline">
                     <input type="hidden" name="ticket_id" value=ticket_id />
                     <input type="hidden" name="email" value=email />
                     {stop.then(|| view! { <input type="hidden" name="stop" value="1" /> })}
                     <button type="submit" class=class>
                         {label}
                     </button>
-                </ActionForm>
+                </form>
             }
         };
     let list = followers
@@ -239,9 +239,8 @@ fn Followers(
         )
     });
     let add = (!can_add.is_empty()).then(|| {
-        let action = ServerAction::<SetFollowing>::new();
         view! {
-            <ActionForm action=action attr:class="mt-3 flex flex-wrap items-end gap-2">
+            <form method="post" action=SetFollowing::PATH class="mt-3 flex flex-wrap items-end gap-2">
                 <input type="hidden" name="ticket_id" value=ticket_id.clone() />
                 <label class="block text-xs font-medium text-slate-700">
                     "Add a colleague"
@@ -255,7 +254,7 @@ fn Followers(
                 <button type="submit" class=SMALL_BUTTON>
                     "Add"
                 </button>
-            </ActionForm>
+            </form>
         }
     });
     view! {
@@ -371,7 +370,6 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
 /// A plain form: it posts and comes back to this page, with or without JavaScript.
 #[component]
 fn ReplyForm(ticket_id: String, replies: Vec<Reply>, reopens: bool) -> impl IntoView {
-    let action = ServerAction::<PostReply>::new();
     let query = use_query_map().get_untracked();
     // Only a code travels in the URL; the words come from the portal itself.
     let error = query
@@ -419,7 +417,7 @@ fn ReplyForm(ticket_id: String, replies: Vec<Reply>, reopens: bool) -> impl Into
                         </p>
                     }
                 })}
-            <ActionForm action=action attr:class="mt-3 space-y-3">
+            <form method="post" action=PostReply::PATH class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 {thread.map(|thread| view! { <input type="hidden" name="reply_to" value=thread /> })}
                 <label for="reply-body" class="block text-sm font-medium">
@@ -436,7 +434,7 @@ fn ReplyForm(ticket_id: String, replies: Vec<Reply>, reopens: bool) -> impl Into
                 <button type="submit" class=PRIMARY_BUTTON>
                     "Send reply"
                 </button>
-            </ActionForm>
+            </form>
         </section>
     }
 }

@@ -56,6 +56,10 @@ pub struct Memory {
     tickets_generation: AtomicU64,
     /// `(portal, email)` -> display name and role, for current members only.
     pub(crate) members: Memo<(String, String), Membership>,
+    /// portal -> its people, for the ticket page's "Add a colleague".
+    pub(crate) colleagues: Memo<String, std::sync::Arc<Vec<crate::model::Colleague>>>,
+    /// `(portal, ticket)` -> who follows it.
+    pub(crate) followers: Memo<(String, String), std::sync::Arc<Vec<crate::model::Colleague>>>,
     /// `(portal, email)` -> the tickets the member follows.
     pub(crate) following: Memo<(String, String), std::sync::Arc<std::collections::HashSet<String>>>,
     pub(crate) portals: Memo<String, PortalBrand>,
@@ -81,6 +85,8 @@ impl Memory {
             tickets_generation: AtomicU64::new(0),
             members: Memo::default(),
             following: Memo::default(),
+            colleagues: Memo::default(),
+            followers: Memo::default(),
             portals: Memo::default(),
             portals_of: Memo::default(),
             sessions: Memo::default(),

@@ -546,3 +546,38 @@ async fn the_invite_command_sets_the_first_admin_and_the_allowed_domains() {
     assert!(!bad.status.success());
     assert_eq!(role_of(&app, "org_cli", "x@cli.test").await, None);
 }
+
+#[tokio::test]
+async fn the_ticket_page_offers_a_colleague_added_anywhere_within_the_watch_period() {
+    let org = org("org_cached").await;
+    let app = &org.app;
+    let member = client_with_cookie(&org.member);
+    let item = raised_by(app, org.portal, MEMBER, "Who can help?").await;
+    let offered = || async {
+        let response = app
+            .call(&member, server_fn::<LoadTicket>(), &[("id", &item)])
+            .await;
+        let view: client_portal::model::TicketView = response.json().await.unwrap();
+        view.can_add
+            .into_iter()
+            .map(|c| c.email)
+            .collect::<Vec<_>>()
+    };
+    assert!(offered().await.contains(&REQUESTER.to_owned()));
+    assert!(!offered().await.contains(&"new@org.test".to_owned()));
+    // Another instance or the CLI adds someone: plain SQL, nothing this instance did.
+    client_portal::on_db!(&app.state.db, pool => sqlx::query(
+        "INSERT INTO members (portal_id, email, display_name, created_at, role)
+         VALUES ($1, 'new@org.test', 'Nia', 0, 'member')",
+    )
+    .bind(org.portal)
+    .execute(pool)
+    .await
+    .map(|_| ()))
+    .unwrap();
+    tokio::time::sleep(client_portal::server::memory::WATCH_EVERY * 3).await;
+    assert!(
+        offered().await.contains(&"new@org.test".to_owned()),
+        "the kept list of colleagues is refreshed"
+    );
+}

@@ -37,6 +37,8 @@ impl Access {
             || self.following.contains(ticket_id)
     }
 
+    /// Whether a requester follows the ticket (for members and admins, who see every ticket,
+    /// the followed tickets are not read: always false).
     pub fn follows(&self, ticket_id: &str) -> bool {
         self.following.contains(ticket_id)
     }
@@ -84,7 +86,13 @@ impl Auth {
         let Some(membership) = self.membership(&member).await? else {
             return Ok(None);
         };
-        let following = self.following(&member).await?;
+        // Only a requester's view depends on what they follow: members and admins see every
+        // ticket, and their requests skip the lookup.
+        let following = if membership.role.sees_all_tickets() {
+            Arc::default()
+        } else {
+            self.following(&member).await?
+        };
         Ok(Some(Access {
             member,
             role: membership.role,
@@ -115,6 +123,20 @@ impl Auth {
         Ok(following)
     }
 
+    /// [`Auth::colleagues`], from memory while the directory has not changed (the ticket
+    /// page reads it on every load).
+    pub async fn colleagues_kept(&self, portal_id: &str) -> Result<Arc<Vec<Colleague>>, AuthError> {
+        let generation = self.memory.generation();
+        if let Some(colleagues) = self.memory.colleagues.get(portal_id, generation) {
+            return Ok(colleagues);
+        }
+        let colleagues = Arc::new(self.colleagues(portal_id).await?);
+        self.memory
+            .colleagues
+            .put(portal_id.to_owned(), colleagues.clone(), generation);
+        Ok(colleagues)
+    }
+
     /// Everyone in the portal, admins first, then by name.
     pub async fn colleagues(&self, portal_id: &str) -> Result<Vec<Colleague>, AuthError> {
         let rows: Vec<ColleagueRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
@@ -128,12 +150,18 @@ impl Auth {
         Ok(rows.into_iter().map(colleague).collect())
     }
 
-    /// Who follows a ticket, by name.
+    /// Who follows a ticket, by name; from memory while the directory has not changed (every
+    /// follow moves it).
     pub async fn followers(
         &self,
         portal_id: &str,
         ticket_id: &str,
-    ) -> Result<Vec<Colleague>, AuthError> {
+    ) -> Result<Arc<Vec<Colleague>>, AuthError> {
+        let generation = self.memory.generation();
+        let key = (portal_id.to_owned(), ticket_id.to_owned());
+        if let Some(followers) = self.memory.followers.get(&key, generation) {
+            return Ok(followers);
+        }
         let rows: Vec<ColleagueRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
             "SELECT m.email, m.display_name, m.role FROM followers f
              JOIN members m ON m.portal_id = f.portal_id AND m.email = f.email
@@ -144,7 +172,11 @@ impl Auth {
         .bind(ticket_id)
         .fetch_all(pool)
         .await)?;
-        Ok(rows.into_iter().map(colleague).collect())
+        let followers = Arc::new(rows.into_iter().map(colleague).collect::<Vec<_>>());
+        self.memory
+            .followers
+            .put(key, followers.clone(), generation);
+        Ok(followers)
     }
 
     /// Adds `email` (a colleague in `by`'s portal) as a follower of a ticket `by` may see; the

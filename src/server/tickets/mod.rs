@@ -223,6 +223,8 @@ pub struct TicketService {
     memory: Arc<Memory>,
     kept_outbox: Memo<String, Arc<Vec<OutboxRow>>>,
     kept_history: Memo<(String, String), Arc<StatusHistory>>,
+    /// `(portal, ticket)` -> its rating (score, comment, by whom), if any.
+    kept_ratings: Memo<(String, String), Arc<Option<(String, String, String)>>>,
     /// What clients may do once a ticket is resolved.
     resolution: ResolutionConfig,
 }
@@ -285,6 +287,7 @@ impl TicketService {
             notifier: settings.notifier,
             memory: settings.memory,
             resolution: settings.resolution,
+            kept_ratings: Memo::default(),
             kept_outbox: Memo::default(),
             kept_history: Memo::default(),
         }

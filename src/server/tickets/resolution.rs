@@ -96,13 +96,18 @@ impl TicketService {
     /// What the ticket page offers once a ticket is resolved.
     pub async fn resolution(&self, detail: &TicketDetail) -> Result<Resolution, TicketError> {
         let ticket = &detail.ticket;
-        let rating: Option<(String, String, String)> = crate::on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT score, comment, email FROM ratings WHERE portal_id = $1 AND ticket_id = $2",
-        )
-        .bind(&ticket.portal_id)
-        .bind(&ticket.id)
-        .fetch_optional(pool)
-        .await)?;
+        let read = async {
+            crate::on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT score, comment, email FROM ratings WHERE portal_id = $1 AND ticket_id = $2",
+            )
+            .bind(&ticket.portal_id)
+            .bind(&ticket.id)
+            .fetch_optional(pool)
+            .await)
+        };
+        let key = (ticket.portal_id.clone(), ticket.id.clone());
+        let rating = self.kept(&self.kept_ratings, key, read).await?;
+        let rating: Option<(String, String, String)> = rating.as_ref().clone();
         Ok(Resolution {
             reopen_until: self.reopen_until(detail).and_then(|until| {
                 time::OffsetDateTime::from_unix_timestamp(until)
@@ -122,16 +127,18 @@ impl TicketService {
         })
     }
 
-    /// Whether a solve, reopen or rating of this ticket is still on its way to monday.
+    /// Whether a solve, reopen or rating of this ticket is still on its way to monday. Reads
+    /// the rows the ticket's page reads anyway (from memory on SQLite).
     async fn action_pending(&self, ticket: &Ticket) -> Result<bool, TicketError> {
         let rows = self
-            .outbox_rows(
-                "item_id = $1 AND portal_id = $2 AND kind = 'reply' AND action IS NOT NULL \
-                 AND state = 'waiting'",
+            .outbox_rows_for_page(
+                "item_id = $1 AND kind = 'reply' AND portal_id = $2",
                 &[Bind::Text(&ticket.id), Bind::Text(&ticket.portal_id)],
             )
             .await?;
-        Ok(!rows.is_empty())
+        Ok(rows
+            .iter()
+            .any(|row| row.action.is_some() && row.state == "waiting"))
     }
 
     /// The ticket `access` may see and act on: delivered to monday, and with no other action of
@@ -269,6 +276,7 @@ impl TicketService {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()))?;
+        self.wrote_bookkeeping();
         let body = if comment.is_empty() {
             format!("Rated the answer: {}.", score.label())
         } else {
@@ -296,6 +304,7 @@ impl TicketService {
         .execute(pool)
         .await
         .map(|done| done.rows_affected()));
+        self.wrote_bookkeeping();
         match result {
             Ok(deleted) => deleted > 0,
             Err(error) => {
