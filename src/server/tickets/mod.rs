@@ -224,13 +224,16 @@ pub struct TicketService {
     kept_outbox: Memo<String, Arc<Vec<OutboxRow>>>,
     kept_history: Memo<(String, String), Arc<StatusHistory>>,
     /// `(portal, ticket)` -> its rating (score, comment, by whom), if any.
-    kept_ratings: Memo<(String, String), Arc<Option<(String, String, String)>>>,
+    kept_ratings: Memo<(String, String), Arc<Option<RatingRow>>>,
     /// What clients may do once a ticket is resolved.
     resolution: ResolutionConfig,
 }
 
 /// A ticket's recorded status changes: `(status, at)`, oldest first.
 type StatusHistory = Vec<(String, String)>;
+
+/// A ticket's rating as stored: `(score, comment, by whom)`.
+type RatingRow = (String, String, String);
 
 pub struct TicketSettings {
     pub cache_ttl: Duration,

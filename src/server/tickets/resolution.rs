@@ -107,7 +107,7 @@ impl TicketService {
         };
         let key = (ticket.portal_id.clone(), ticket.id.clone());
         let rating = self.kept(&self.kept_ratings, key, read).await?;
-        let rating: Option<(String, String, String)> = rating.as_ref().clone();
+        let rating: Option<super::RatingRow> = rating.as_ref().clone();
         Ok(Resolution {
             reopen_until: self.reopen_until(detail).and_then(|until| {
                 time::OffsetDateTime::from_unix_timestamp(until)
