@@ -110,10 +110,14 @@ pub fn layered(
 
 /// A request unanswered this long is reported while it runs.
 const SLOW_REQUEST: Duration = Duration::from_secs(10);
+/// ...and one unanswered this long is given up with 503: no request holds its connection and
+/// its client forever (a stuck wait anywhere below becomes a logged, answered failure).
+pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
 
 /// Says in the log when a request has gone [`SLOW_REQUEST`] without an answer, and how it ended
-/// (answered, or abandoned by its client): the request log writes its line only once there is
-/// an answer, so without this a stalled request would leave nothing behind.
+/// (answered, given up at [`REQUEST_DEADLINE`], or abandoned by its client): the request log
+/// writes its line only once there is an answer, so without this a stalled request would leave
+/// nothing behind.
 async fn report_slow_requests(
     request: Request<Body>,
     next: axum::middleware::Next,
@@ -144,7 +148,21 @@ async fn report_slow_requests(
         }
     }
     let mut abandoned = Abandoned(Some(started));
-    let response = answer.await;
+    let response = tokio::select! {
+        response = &mut answer => response,
+        () = tokio::time::sleep(REQUEST_DEADLINE.saturating_sub(SLOW_REQUEST)) => {
+            tracing::error!(
+                target: "client_portal::request",
+                waited_ms = started.elapsed().as_millis() as u64,
+                "request given up: no answer in time"
+            );
+            let mut response = Response::new(Body::from(
+                "The portal took too long to answer. Please try again.",
+            ));
+            *response.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+            response
+        }
+    };
     abandoned.0 = None;
     response
 }
