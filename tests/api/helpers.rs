@@ -916,6 +916,41 @@ pub fn client_with_cookie(cookie: &str) -> reqwest::Client {
         .expect("client")
 }
 
+/// An item of `portal` on `app`'s local board raised by `email` (the client email column), with
+/// `status`, as the team would create it; waits for the portal to hear of it (the creation's
+/// webhook reads the item). Returns its id.
+pub async fn item_raised_by(
+    app: &TestApp,
+    portal: &str,
+    email: &str,
+    title: &str,
+    status: &str,
+) -> u64 {
+    let board = app.local_board();
+    let board_id = board.board_id();
+    let item = board
+        .store()
+        .mutate(|txn| {
+            txn.create_item(
+                board_id,
+                title,
+                Some(&serde_json::json!({
+                    "portal_id": portal,
+                    "status": {"label": status},
+                    "priority": {"label": "Low"},
+                    "client_email": {"email": email, "text": email},
+                })),
+                false,
+                monday_local::store::API_USER_ID,
+                None,
+            )
+        })
+        .await
+        .expect("the item is created");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    item.id
+}
+
 /// Sets a ticket's status on `board` as the team would (the board fires the webhook).
 pub async fn team_sets_status(board: &LocalBoard, item_id: &str, label: &str) {
     let board_id = board.board_id();

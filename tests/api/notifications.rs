@@ -15,8 +15,6 @@ use client_portal::api::tickets::PostReply;
 use client_portal::model::{NotifyMode, Status};
 use client_portal::server::auth::Member;
 use client_portal::server::notify::{Change, Notice, Notifier};
-use monday_local::store::API_USER_ID;
-use serde_json::json;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::helpers::{
@@ -179,34 +177,12 @@ async fn ticket_of(app: &TestApp, portal: &str, email: &str, title: &str) -> (Me
     auth.upsert_member(portal, email, Some("Kim"), None)
         .await
         .unwrap();
-    let board = app.local_board();
-    let board_id = board.board_id();
-    let item = board
-        .store()
-        .mutate(|txn| {
-            txn.create_item(
-                board_id,
-                title,
-                Some(&json!({
-                    "portal_id": portal,
-                    "status": {"label": "Open"},
-                    "priority": {"label": "Low"},
-                    "client_email": {"email": email, "text": email},
-                })),
-                false,
-                API_USER_ID,
-                None,
-            )
-        })
-        .await
-        .unwrap();
+    let item = crate::helpers::item_raised_by(app, portal, email, title, "Open").await;
     let member = Member {
         email: email.to_owned(),
         portal_id: portal.to_owned(),
     };
-    // The creation's webhook reads the item; let it settle.
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    (member, item.id)
+    (member, item)
 }
 
 async fn team_posts(app: &TestApp, item: u64, body: &str) {

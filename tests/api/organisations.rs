@@ -9,8 +9,6 @@ use client_portal::api::colleagues::{
 use client_portal::api::tickets::{LoadDashboard, LoadTicket, PostReply, SetFollowing};
 use client_portal::model::{LiveEvent, Role};
 use client_portal::server::auth::Member;
-use monday_local::store::API_USER_ID;
-use serde_json::json;
 
 use crate::helpers::{NO_WRITE_LIMITS, TestApp, client_with_cookie, server_fn, spawn_app_with};
 
@@ -50,31 +48,11 @@ async fn org(portal: &'static str) -> Org {
     }
 }
 
-/// An item on the board raised by `email` of `portal`; waits for the portal to hear of it.
+/// An open item on the board raised by `email` of `portal`, as a string id.
 async fn raised_by(app: &TestApp, portal: &str, email: &str, title: &str) -> String {
-    let board = app.local_board();
-    let board_id = board.board_id();
-    let item = board
-        .store()
-        .mutate(|txn| {
-            txn.create_item(
-                board_id,
-                title,
-                Some(&json!({
-                    "portal_id": portal,
-                    "status": {"label": "Open"},
-                    "priority": {"label": "Low"},
-                    "client_email": {"email": email, "text": email},
-                })),
-                false,
-                API_USER_ID,
-                None,
-            )
-        })
+    crate::helpers::item_raised_by(app, portal, email, title, "Open")
         .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    item.id.to_string()
+        .to_string()
 }
 
 async fn role_of(app: &TestApp, portal: &str, email: &str) -> Option<Role> {

@@ -9,8 +9,7 @@ use client_portal::api::tickets::{
     FollowUpTicket, LoadTicket, PostReply, RateTicket, ReopenTicket, ResolveTicket, SetFollowing,
 };
 use client_portal::model::{Role, Status, TicketView};
-use monday_local::store::{API_USER_ID, BoardState};
-use serde_json::json;
+use monday_local::store::BoardState;
 
 use crate::helpers::{
     NO_WRITE_LIMITS, TestApp, browser, client_with_cookie, server_fn, spawn_app_with,
@@ -42,29 +41,9 @@ async fn portal() -> (TestApp, reqwest::Client, reqwest::Client) {
 
 /// An item Rae raised, with `status`; waits for the portal to hear of it.
 async fn rae_ticket(app: &TestApp, title: &str, status: &str) -> String {
-    let board = app.local_board();
-    let board_id = board.board_id();
-    let item = board
-        .store()
-        .mutate(|txn| {
-            txn.create_item(
-                board_id,
-                title,
-                Some(&json!({
-                    "portal_id": PORTAL,
-                    "status": {"label": status},
-                    "priority": {"label": "Low"},
-                    "client_email": {"email": RAE, "text": RAE},
-                })),
-                false,
-                API_USER_ID,
-                None,
-            )
-        })
+    crate::helpers::item_raised_by(app, PORTAL, RAE, title, status)
         .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    item.id.to_string()
+        .to_string()
 }
 
 /// A column's text on the board, as the team sees it.
