@@ -214,3 +214,57 @@ pub fn loggable_value(value: &str, max_chars: usize) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    fn app() -> Router {
+        Router::new()
+            .route(
+                "/stuck",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(24 * 3600)).await;
+                    "too late"
+                }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(SLOW_REQUEST + Duration::from_secs(5)).await;
+                    "slow but in time"
+                }),
+            )
+            .layer(axum::middleware::from_fn(report_slow_requests))
+    }
+
+    async fn status_of(path: &str) -> (u16, String) {
+        let response = app()
+            .oneshot(Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        (status, String::from_utf8_lossy(&body).into_owned())
+    }
+
+    // On tokio's paused clock: the sleeps pass at once, in order.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_without_an_answer_is_given_up_at_the_deadline_and_a_slow_one_is_not() {
+        let started = tokio::time::Instant::now();
+        let (status, body) = status_of("/stuck").await;
+        assert_eq!(status, 503);
+        assert!(body.contains("took too long"), "{body}");
+        assert_eq!(
+            started.elapsed(),
+            REQUEST_DEADLINE,
+            "given up at the deadline"
+        );
+        let (status, body) = status_of("/slow").await;
+        assert_eq!((status, body.as_str()), (200, "slow but in time"));
+    }
+}
