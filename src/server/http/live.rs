@@ -193,19 +193,35 @@ fn dashboard_row(tickets: &[Ticket], ticket_id: &str) -> Option<RowUpdate> {
     })
 }
 
-/// The access of the session behind a socket, if it still signs in a current member: it
-/// exists, has not expired, and its member has not been removed. A role change or a follow
-/// shows in what it returns.
-async fn current_access_of(
-    state: &AppState,
-    session_id: &tower_sessions::session::Id,
-) -> Option<Access> {
+/// What a re-check of a socket's session finds.
+enum Recheck {
+    /// Still a current member, with their access as it now stands (a role change or a follow
+    /// shows here).
+    Current(Access),
+    /// The session ended, expired, or its member was removed: the socket closes.
+    Ended,
+    /// The membership could not be read (the database failed for a moment): nothing changes.
+    Unknown,
+}
+
+/// Re-checks the session behind a socket: it exists, has not expired, and its member has not
+/// been removed.
+async fn recheck_session(state: &AppState, session_id: &tower_sessions::session::Id) -> Recheck {
     let record = match state.sessions.load(session_id).await {
         Ok(Some(record)) if record.expiry_date > time::OffsetDateTime::now_utc() => record,
-        _ => return None,
+        _ => return Recheck::Ended,
     };
-    let member = member_of_record(&record, state.config.auth.session_max_age)?;
-    state.auth.access(member).await.ok().flatten()
+    let Some(member) = member_of_record(&record, state.config.auth.session_max_age) else {
+        return Recheck::Ended;
+    };
+    match state.auth.access(member).await {
+        Ok(Some(access)) => Recheck::Current(access),
+        Ok(None) => Recheck::Ended,
+        Err(error) => {
+            tracing::warn!(%error, "live: could not re-check a socket's member; keeping it open");
+            Recheck::Unknown
+        }
+    }
 }
 
 async fn run_socket(
@@ -253,9 +269,10 @@ async fn run_socket(
                 Err(broadcast::error::RecvError::Closed) => break close(1001, "going away"),
             },
             _ = heartbeat.tick() => {
-                match current_access_of(&state, &session_id).await {
-                    Some(now) => access = now,
-                    None => break close(4401, "session ended"),
+                match recheck_session(&state, &session_id).await {
+                    Recheck::Current(now) => access = now,
+                    Recheck::Ended => break close(4401, "session ended"),
+                    Recheck::Unknown => {}
                 }
                 heartbeat_message.clone()
             }
@@ -267,9 +284,10 @@ async fn run_socket(
             }
             () = &mut recheck, if recheck_armed => {
                 recheck_armed = false;
-                match current_access_of(&state, &session_id).await {
-                    Some(now) => access = now,
-                    None => break close(4401, "session ended"),
+                match recheck_session(&state, &session_id).await {
+                    Recheck::Current(now) => access = now,
+                    Recheck::Ended => break close(4401, "session ended"),
+                    Recheck::Unknown => {}
                 }
                 continue;
             }
