@@ -232,6 +232,22 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         self.len() == 0
     }
 
+    /// The value for `key` in the current generation, or what `read` reads (kept under the
+    /// generation taken before reading, so a change during the read is never kept as current).
+    pub async fn get_or_read<E>(
+        &self,
+        key: K,
+        generation: u64,
+        read: impl std::future::Future<Output = Result<V, E>>,
+    ) -> Result<V, E> {
+        if let Some(value) = self.get(&key, generation) {
+            return Ok(value);
+        }
+        let value = read.await?;
+        self.put(key, value.clone(), generation);
+        Ok(value)
+    }
+
     /// The value for `key` in `generation`, made by `make` (and kept) when there is none.
     pub fn get_or_make<Q>(&self, key: &Q, generation: u64, make: impl FnOnce() -> V) -> V
     where

@@ -104,37 +104,31 @@ impl Auth {
     /// The tickets `member` follows; from memory when read in this generation (a follow or
     /// unfollow anywhere moves it, through the `followers` table's triggers).
     async fn following(&self, member: &Member) -> Result<Arc<HashSet<String>>, AuthError> {
-        let generation = self.memory.generation();
         let key = (member.portal_id.clone(), member.email.clone());
-        if let Some(following) = self.memory.following.get(&key, generation) {
-            return Ok(following);
-        }
-        let rows: Vec<(String,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT ticket_id FROM followers WHERE portal_id = $1 AND email = $2",
-        )
-        .bind(&member.portal_id)
-        .bind(&member.email)
-        .fetch_all(pool)
-        .await)?;
-        let following = Arc::new(rows.into_iter().map(|(id,)| id).collect::<HashSet<_>>());
+        let read = async {
+            let rows: Vec<(String,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT ticket_id FROM followers WHERE portal_id = $1 AND email = $2",
+            )
+            .bind(&member.portal_id)
+            .bind(&member.email)
+            .fetch_all(pool)
+            .await)?;
+            Ok::<_, AuthError>(Arc::new(rows.into_iter().map(|(id,)| id).collect()))
+        };
         self.memory
             .following
-            .put(key, following.clone(), generation);
-        Ok(following)
+            .get_or_read(key, self.memory.generation(), read)
+            .await
     }
 
     /// [`Auth::colleagues`], from memory while the directory has not changed (the ticket
     /// page reads it on every load).
     pub async fn colleagues_kept(&self, portal_id: &str) -> Result<Arc<Vec<Colleague>>, AuthError> {
-        let generation = self.memory.generation();
-        if let Some(colleagues) = self.memory.colleagues.get(portal_id, generation) {
-            return Ok(colleagues);
-        }
-        let colleagues = Arc::new(self.colleagues(portal_id).await?);
+        let read = async { Ok(Arc::new(self.colleagues(portal_id).await?)) };
         self.memory
             .colleagues
-            .put(portal_id.to_owned(), colleagues.clone(), generation);
-        Ok(colleagues)
+            .get_or_read(portal_id.to_owned(), self.memory.generation(), read)
+            .await
     }
 
     /// Everyone in the portal, admins first, then by name.
@@ -157,26 +151,24 @@ impl Auth {
         portal_id: &str,
         ticket_id: &str,
     ) -> Result<Arc<Vec<Colleague>>, AuthError> {
-        let generation = self.memory.generation();
+        let read = async {
+            let rows: Vec<ColleagueRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
+                "SELECT m.email, m.display_name, m.role FROM followers f
+                 JOIN members m ON m.portal_id = f.portal_id AND m.email = f.email
+                 WHERE f.portal_id = $1 AND f.ticket_id = $2
+                 ORDER BY COALESCE(m.display_name, m.email), m.email",
+            )
+            .bind(portal_id)
+            .bind(ticket_id)
+            .fetch_all(pool)
+            .await)?;
+            Ok(Arc::new(rows.into_iter().map(colleague).collect()))
+        };
         let key = (portal_id.to_owned(), ticket_id.to_owned());
-        if let Some(followers) = self.memory.followers.get(&key, generation) {
-            return Ok(followers);
-        }
-        let rows: Vec<ColleagueRow> = crate::on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT m.email, m.display_name, m.role FROM followers f
-             JOIN members m ON m.portal_id = f.portal_id AND m.email = f.email
-             WHERE f.portal_id = $1 AND f.ticket_id = $2
-             ORDER BY COALESCE(m.display_name, m.email), m.email",
-        )
-        .bind(portal_id)
-        .bind(ticket_id)
-        .fetch_all(pool)
-        .await)?;
-        let followers = Arc::new(rows.into_iter().map(colleague).collect::<Vec<_>>());
         self.memory
             .followers
-            .put(key, followers.clone(), generation);
-        Ok(followers)
+            .get_or_read(key, self.memory.generation(), read)
+            .await
     }
 
     /// Adds `email` (a colleague in `by`'s portal) as a follower of a ticket `by` may see; the
