@@ -229,6 +229,81 @@ pub struct Reply {
     /// The team edited it after posting.
     #[serde(default)]
     pub edited: bool,
+    /// Files on the message: the client's (each with its way to monday) or the team's.
+    #[serde(default)]
+    pub files: Vec<FileRef>,
+}
+
+/// A file on a ticket, as the page lists it. It downloads through the portal at
+/// [`FileRef::url`]: the portal checks who asks, and monday's own links never reach the browser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRef {
+    /// `a…` for a file a client attached (the portal's id), `m…` for a file on monday (its
+    /// asset id).
+    pub key: String,
+    pub name: String,
+    pub size: u64,
+    /// An image the browser may show inline (PNG, JPEG, GIF, WebP): the page shows a thumbnail.
+    pub image: bool,
+    /// For a client's file: on its way to monday, on the board, or refused.
+    pub delivery: Delivery,
+}
+
+impl FileRef {
+    /// Where the file downloads from, on the ticket it belongs to.
+    pub fn url(&self, ticket_id: &str) -> String {
+        format!("/tickets/{ticket_id}/files/{}", self.key)
+    }
+}
+
+/// Where the new-ticket form posts (`multipart/form-data`, files included).
+pub const NEW_TICKET_PATH: &str = "/tickets";
+
+/// Where the message form of ticket `ticket_id` posts.
+pub fn message_path(ticket_id: &str) -> String {
+    format!("/tickets/{ticket_id}/messages")
+}
+
+/// What the server accepts in one message, so the browser can say so before uploading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadLimits {
+    pub max_file_bytes: u64,
+    pub max_message_bytes: u64,
+    pub max_files: u32,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 25 * 1024 * 1024,
+            max_message_bytes: 50 * 1024 * 1024,
+            max_files: 10,
+        }
+    }
+}
+
+/// File types the portal accepts, in words (the server decides by content, not by name).
+pub const ACCEPTED_FILES: &str = "images (PNG, JPEG, GIF, WebP, HEIC), PDF, Word, Excel, \
+    PowerPoint and OpenDocument files, plain text and CSV, ZIP archives, MP4 and MOV videos";
+
+/// `bytes` as people read sizes: "812 B", "312 KB", "4.2 MB".
+pub fn human_size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let b = bytes as f64;
+    if b < KB {
+        format!("{bytes} B")
+    } else if b < KB * KB {
+        format!("{:.0} KB", (b / KB).max(1.0))
+    } else if b < KB * KB * KB {
+        let mb = b / (KB * KB);
+        if mb < 10.0 && mb.fract() > 0.05 {
+            format!("{mb:.1} MB")
+        } else {
+            format!("{mb:.0} MB")
+        }
+    } else {
+        format!("{:.1} GB", b / (KB * KB * KB))
+    }
 }
 
 /// A point in a ticket's history shown on its timeline.
@@ -243,6 +318,9 @@ pub struct TicketDetail {
     pub ticket: Ticket,
     pub replies: Vec<Reply>,
     pub timeline: Vec<TimelineEntry>,
+    /// The files the client attached to the ticket itself (with its description).
+    #[serde(default)]
+    pub files: Vec<FileRef>,
 }
 
 /// What the page may show about the portal (branding) and who is signed in.
@@ -335,6 +413,13 @@ pub struct Viewer {
     /// The other portals this email is a member of, which the header offers to switch to.
     #[serde(default)]
     pub other_portals: Vec<PortalBrand>,
+    /// What one message may carry in files.
+    #[serde(default)]
+    pub upload_limits: UploadLimits,
+    /// A message for the member from their last form post without JavaScript that cannot be
+    /// told by a code in the URL (it names their file), shown once.
+    #[serde(default)]
+    pub flash: Option<String>,
 }
 
 /// Everything the dashboard shows.

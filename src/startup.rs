@@ -33,7 +33,7 @@ use crate::server::http::state::{AppState, Services};
 use crate::server::live_hub::LiveHub;
 use crate::server::mail::{MailError, Mailer};
 use crate::server::notify::Notifier;
-use crate::server::tickets::{TicketService, TicketSettings};
+use crate::server::tickets::{AttachmentSettings, TicketService, TicketSettings};
 use crate::server::{board, demo, devtools, http};
 
 #[derive(Debug, thiserror::Error)]
@@ -143,6 +143,11 @@ impl Application {
                 reply_image_hosts: config.monday.reply_image_hosts.clone(),
                 notifier: notifier.clone(),
                 resolution: config.resolution.clone(),
+                attachments: AttachmentSettings {
+                    spool_dir: config.data_dir.join("uploads"),
+                    limits: config.attachments.limits,
+                    keep_after_delivery: config.attachments.keep_after_delivery,
+                },
             },
         ));
         let board_events = Arc::new(BoardEvents::new(

@@ -29,7 +29,19 @@ pub(crate) async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewe
         role: signed.access.role,
         portal,
         other_portals,
+        upload_limits: signed.state.tickets.upload_limits(),
+        flash: take_flash().await,
     })
+}
+
+/// The message a plain form post left in the session for the next page (see
+/// [`crate::model::Viewer::flash`]), taken so it shows once.
+#[cfg(feature = "ssr")]
+async fn take_flash() -> Option<String> {
+    let session = leptos_axum::extract::<tower_sessions::Session>()
+        .await
+        .ok()?;
+    crate::server::auth::session::take_flash(&session).await
 }
 
 #[cfg(feature = "ssr")]
@@ -175,7 +187,7 @@ pub async fn create_ticket(
         let ticket = signed
             .state
             .tickets
-            .create(&signed.member, name.as_deref(), &new)
+            .create(&signed.member, name.as_deref(), &new, Vec::new())
             .await?;
         signed.audit(AuditEvent::TicketCreated, &new.title).await;
         Ok(ticket)
@@ -214,6 +226,7 @@ pub async fn post_reply(
                 &ticket_id,
                 &body,
                 reply_to.as_deref(),
+                Vec::new(),
             )
             .await?;
         signed.audit(AuditEvent::ReplyPosted, &ticket_id).await;

@@ -1,5 +1,6 @@
 //! Pieces the pages share.
 
+pub mod attachments;
 pub mod badges;
 pub mod frame;
 pub mod not_found;

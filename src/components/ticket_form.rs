@@ -1,10 +1,13 @@
 //! The new-ticket form, shared by the dashboard's dialog (an island) and `/tickets/new`, and the
-//! form styles the pages share. Without JavaScript it is a plain form post that still works.
+//! form styles the pages share. It is a plain form post (files included) that works without
+//! JavaScript; with it, the file picker sends it and shows the progress.
 
 use leptos::prelude::*;
 
-use crate::api::tickets::CreateTicket;
-use crate::model::{DESCRIPTION_MAX_CHARS, Priority, TITLE_MAX_CHARS};
+use crate::components::attachments::FilePicker;
+use crate::model::{
+    DESCRIPTION_MAX_CHARS, NEW_TICKET_PATH, Priority, TITLE_MAX_CHARS, UploadLimits,
+};
 
 pub const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900";
 pub const PRIMARY_BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-slate-700 disabled:opacity-60 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2";
@@ -14,39 +17,41 @@ pub const SMALL_BUTTON: &str = "inline-flex items-center justify-center rounded-
 pub const LINK_BUTTON: &str = "text-sm font-medium text-slate-700 underline underline-offset-4 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900";
 pub const SECONDARY_BUTTON: &str = "inline-flex items-center justify-center rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold text-slate-900 hover:bg-slate-50 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2";
 
-/// The new-ticket form: an `ActionForm`, so it posts even without JavaScript.
+/// The new-ticket form: a plain `multipart/form-data` form (it works without JavaScript), with
+/// the file picker, which sends it with progress when JavaScript runs.
 #[component]
 pub fn NewTicketForm(
-    action: ServerAction<CreateTicket>,
-    /// An error passed in the URL after a form posted without JavaScript.
+    limits: UploadLimits,
+    /// An error from a form posted without JavaScript (shown once).
     #[prop(optional)]
     url_error: Option<String>,
     #[prop(optional, into)] id_prefix: String,
+    /// In the dashboard's dialog: stay on the page once saved.
+    #[prop(optional)]
+    stay: bool,
 ) -> impl IntoView {
     let id = move |name: &str| format!("{id_prefix}{name}");
     let title_id = id("title");
     let description_id = id("description");
     let priority_id = id("priority");
-    let error = move || match action.value().get() {
-        Some(Err(error)) => Some(error.to_string()),
-        _ => url_error.clone(),
-    };
-    let pending = action.pending();
     view! {
-        <ActionForm action=action attr:class="space-y-4">
-            {move || {
-                error()
-                    .map(|message| {
-                        view! {
-                            <p
-                                role="alert"
-                                class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800"
-                            >
-                                {message}
-                            </p>
-                        }
-                    })
-            }}
+        <form
+            method="post"
+            action=NEW_TICKET_PATH
+            enctype="multipart/form-data"
+            class="space-y-4"
+        >
+            {url_error
+                .map(|message| {
+                    view! {
+                        <p
+                            role="alert"
+                            class="rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800"
+                        >
+                            {message}
+                        </p>
+                    }
+                })}
             <div class="space-y-1">
                 <label for=title_id.clone() class="block text-sm font-medium text-slate-900">
                     "Title"
@@ -94,35 +99,29 @@ pub fn NewTicketForm(
                         .collect_view()}
                 </select>
             </div>
-            <button type="submit" class=PRIMARY_BUTTON disabled=move || pending.get()>
-                {move || if pending.get() { "Sending…" } else { "Create ticket" }}
+            <FilePicker limits id_prefix=id("") stay />
+            <button type="submit" class=PRIMARY_BUTTON>
+                "Create ticket"
             </button>
-        </ActionForm>
+        </form>
     }
 }
 
 /// The dashboard's "New ticket" button and dialog. Without JavaScript the button is a link to
 /// `/tickets/new`; with it, the form opens in place and the list refreshes once it is saved.
 #[island]
-pub fn NewTicketModal() -> impl IntoView {
-    let action = ServerAction::<CreateTicket>::new();
+pub fn NewTicketModal(limits: UploadLimits) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
-    // Once saved: close, empty the form, and let the live island show the new ticket.
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+    // Once saved (the file picker says so): close, and let the live island show the ticket.
+    let saved = move |_: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
             if let Some(dialog) = dialog.get() {
                 dialog.close();
-                if let Some(form) = dialog.query_selector("form").ok().flatten()
-                    && let Ok(form) =
-                        wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlFormElement>(form)
-                {
-                    form.reset();
-                }
             }
             crate::live::request_refresh();
         }
-    });
+    };
     view! {
         <a
             href="/tickets/new"
@@ -138,6 +137,7 @@ pub fn NewTicketModal() -> impl IntoView {
         </a>
         <dialog
             node_ref=dialog
+            on:portal:saved=saved
             aria-labelledby="new-ticket-heading"
             class="m-auto w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 text-left shadow-xl backdrop:bg-slate-900/50"
         >
@@ -159,7 +159,7 @@ pub fn NewTicketModal() -> impl IntoView {
                         "×"
                     </button>
                 </div>
-                <NewTicketForm action id_prefix="modal-" />
+                <NewTicketForm limits id_prefix="modal-" stay=true />
             </div>
         </dialog>
     }

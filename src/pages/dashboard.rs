@@ -42,7 +42,7 @@ pub fn DashboardPage() -> impl IntoView {
                             <PortalFrame viewer=data.viewer.clone()>
                                 <div class="flex flex-wrap items-center justify-between gap-4">
                                     <h1 class="text-2xl font-bold tracking-tight">"Your tickets"</h1>
-                                    <NewTicketModal />
+                                    <NewTicketModal limits=data.viewer.upload_limits />
                                 </div>
                                 <div id=LIVE_REGION data-view="dashboard" data-waiting=waiting.to_string()>
                                     <div class="mt-4">

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::tickets::{CreateTicket, load_viewer};
+use crate::api::tickets::load_viewer;
 use crate::components::frame::PortalFrame;
 use crate::components::problem::Problem;
 use crate::components::ticket_form::NewTicketForm;
@@ -15,8 +15,6 @@ use crate::model::form_notice;
 #[component]
 pub fn NewTicketPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |()| load_viewer());
-    // A plain form post: the server sends the browser to the dashboard when it is saved.
-    let create = ServerAction::<CreateTicket>::new();
     let query = use_query_map();
     view! {
         <Title text="New ticket" />
@@ -25,9 +23,13 @@ pub fn NewTicketPage() -> impl IntoView {
                 match viewer.await {
                     Ok(viewer) => {
                         let query = query.get_untracked();
-                        let url_error = query.get("error").and_then(|code| {
-                            form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok()))
-                        });
+                        let url_error = query
+                            .get("error")
+                            .and_then(|code| {
+                                form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok()))
+                            })
+                            .or_else(|| viewer.flash.clone());
+                        let limits = viewer.upload_limits;
                         view! {
                             <PortalFrame viewer>
                                 <div class="mx-auto max-w-2xl">
@@ -42,8 +44,8 @@ pub fn NewTicketPage() -> impl IntoView {
                                     </p>
                                     <div class="mt-6 rounded-lg bg-white p-6 shadow-sm">
                                         {match url_error {
-                                            Some(error) => view! { <NewTicketForm action=create url_error=error /> }.into_any(),
-                                            None => view! { <NewTicketForm action=create /> }.into_any(),
+                                            Some(error) => view! { <NewTicketForm limits url_error=error /> }.into_any(),
+                                            None => view! { <NewTicketForm limits /> }.into_any(),
                                         }}
                                     </div>
                                 </div>

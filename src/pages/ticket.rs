@@ -6,7 +6,8 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use crate::api::tickets::{PostReply, SetFollowing, load_ticket};
+use crate::api::tickets::{SetFollowing, load_ticket};
+use crate::components::attachments::{FileList, FilePicker};
 use crate::components::badges::{DeliveryBadge, PriorityBadge, StatusBadge};
 use crate::components::frame::{FreshnessNotice, PortalFrame};
 use crate::components::problem::Problem;
@@ -15,7 +16,8 @@ use crate::components::ticket_form::{INPUT, LINK_BUTTON, PRIMARY_BUTTON, SMALL_B
 use crate::components::time::When;
 use crate::live::LIVE_REGION;
 use crate::model::{
-    ClosedReplies, Colleague, Delivery, REPLY_MAX_CHARS, Reply, TicketView, exact_time, form_notice,
+    ClosedReplies, Colleague, Delivery, REPLY_MAX_CHARS, Reply, TicketView, UploadLimits,
+    exact_time, form_notice, message_path,
 };
 
 /// `/tickets/{id}`: every field, the status timeline and the public conversation.
@@ -56,6 +58,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
     let ticket = detail.ticket.clone();
     let pending = !matches!(ticket.delivery, Delivery::Delivered);
     let (viewer_email, may_manage) = (viewer.email.clone(), viewer.role.sees_all_tickets());
+    let (upload_limits, flash) = (viewer.upload_limits, viewer.flash.clone());
     let waiting = pending
         || detail
             .replies
@@ -94,8 +97,9 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                                 "Description"
                             </h2>
                             <p class="mt-2 whitespace-pre-wrap break-words text-slate-900">{description}</p>
+                            <FileList ticket_id=ticket.id.clone() files=detail.files.clone() />
                         </section>
-                        <Conversation replies=detail.replies.clone() />
+                        <Conversation ticket_id=ticket.id.clone() replies=detail.replies.clone() />
                         {(!pending)
                             .then(|| {
                                 view! {
@@ -177,7 +181,13 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                     view! { <FollowUpForm ticket_id=ticket.id.clone() /> }.into_any()
                 } else {
                     view! {
-                        <ReplyForm ticket_id=ticket.id.clone() replies=detail.replies.clone() reopens=done />
+                        <ReplyForm
+                            ticket_id=ticket.id.clone()
+                            replies=detail.replies.clone()
+                            reopens=done
+                            limits=upload_limits
+                            flash=flash.clone()
+                        />
                     }
                         .into_any()
                 }}
@@ -284,7 +294,7 @@ fn thread_author(replies: &[Reply], thread: &str) -> Option<String> {
 }
 
 #[component]
-fn Conversation(replies: Vec<Reply>) -> impl IntoView {
+fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
     let authors: Vec<(String, String)> = replies
         .iter()
         .map(|r| (r.id.clone(), r.author.clone()))
@@ -354,6 +364,7 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
                                         </div>
                                         // Sanitised on the server through an allow-list (ammonia).
                                         <div class="reply-body mt-2 space-y-2 break-words text-slate-900" inner_html=reply.body_html.clone()></div>
+                                        <FileList ticket_id=ticket_id.clone() files=reply.files.clone() />
                                         {answer}
                                     </li>
                                 }
@@ -369,12 +380,20 @@ fn Conversation(replies: Vec<Reply>) -> impl IntoView {
 
 /// A plain form: it posts and comes back to this page, with or without JavaScript.
 #[component]
-fn ReplyForm(ticket_id: String, replies: Vec<Reply>, reopens: bool) -> impl IntoView {
+fn ReplyForm(
+    ticket_id: String,
+    replies: Vec<Reply>,
+    reopens: bool,
+    limits: UploadLimits,
+    /// The last plain form post's message (it names a file, so it came through the session).
+    flash: Option<String>,
+) -> impl IntoView {
     let query = use_query_map().get_untracked();
     // Only a code travels in the URL; the words come from the portal itself.
     let error = query
         .get("error")
-        .and_then(|code| form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok())));
+        .and_then(|code| form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok())))
+        .or(flash);
     // Answering a team message: in that message's thread (`?reply_to=` from its "Reply" link).
     let thread = query.get("reply_to").filter(|t| {
         replies
@@ -417,8 +436,12 @@ fn ReplyForm(ticket_id: String, replies: Vec<Reply>, reopens: bool) -> impl Into
                         </p>
                     }
                 })}
-            <form method="post" action=PostReply::PATH class="mt-3 space-y-3">
-                <input type="hidden" name="ticket_id" value=ticket_id />
+            <form
+                method="post"
+                action=message_path(&ticket_id)
+                enctype="multipart/form-data"
+                class="mt-3 space-y-3"
+            >
                 {thread.map(|thread| view! { <input type="hidden" name="reply_to" value=thread /> })}
                 <label for="reply-body" class="block text-sm font-medium">
                     "Your message"
@@ -427,10 +450,10 @@ fn ReplyForm(ticket_id: String, replies: Vec<Reply>, reopens: bool) -> impl Into
                     id="reply-body"
                     name="body"
                     rows="4"
-                    required
                     maxlength=REPLY_MAX_CHARS.to_string()
                     class=INPUT
                 ></textarea>
+                <FilePicker limits id_prefix="reply-".to_owned() stay=false />
                 <button type="submit" class=PRIMARY_BUTTON>
                     "Send reply"
                 </button>

@@ -429,6 +429,7 @@ impl BoardEvents {
                     updated_at: at,
                     creator_id: post.user_id.clone(),
                     creator,
+                    assets: None,
                 };
                 tickets
                     .patch_updates(item_id, |updates| insert(updates, thread.as_deref(), node))
@@ -779,6 +780,7 @@ impl BoardEvents {
                             reply: reply.clone(),
                         },
                     );
+                    tickets.look_for_files_later(&ticket);
                     // After the live event, so open pages are not kept waiting for the mail.
                     self.team_replied(&ticket, &reply).await;
                 }
@@ -809,6 +811,7 @@ impl BoardEvents {
                 reply: reply.clone(),
             },
         );
+        tickets.look_for_files_later(&ticket);
         self.team_replied(&ticket, &reply).await;
     }
 
@@ -979,6 +982,7 @@ fn insert(updates: &mut Vec<UpdateNode>, thread: Option<&str>, node: ReplyNode) 
                 creator_id: node.creator_id,
                 creator: node.creator,
                 replies: Some(Vec::new()),
+                assets: node.assets,
             },
         ),
         Some(thread) => {
@@ -992,6 +996,7 @@ fn insert(updates: &mut Vec<UpdateNode>, thread: Option<&str>, node: ReplyNode) 
                     creator_id: None,
                     creator: None,
                     replies: Some(Vec::new()),
+                    assets: None,
                 });
             }
             if let Some(root) = updates.iter_mut().find(|u| u.id == thread) {

@@ -486,6 +486,12 @@ impl LocalBoard {
         self.set_faults(Faults::default()).await
     }
 
+    /// A fresh public link to file `asset_id`, as `assets { public_url }` gives one (the team
+    /// console links the team's view of a file with it).
+    pub fn public_file_url(&self, asset_id: u64) -> String {
+        self.shared.public_file_url(asset_id)
+    }
+
     /// Sets how long files' public links work from now on (monday: an hour).
     pub fn set_public_url_lifetime(&self, lifetime: Duration) {
         self.shared.set_public_url_lifetime(lifetime);

@@ -61,6 +61,9 @@ pub struct UpdateNode {
     /// replies of its own: monday's threads are one level deep.
     #[serde(default)]
     pub replies: Option<Vec<ReplyNode>>,
+    /// Files on the update (without `public_url`: that is read when one is downloaded).
+    #[serde(default)]
+    pub assets: Option<Vec<AssetNode>>,
 }
 
 /// A reply in an update's thread (monday's `Reply`: no item id, no parent id; its place is
@@ -80,6 +83,8 @@ pub struct ReplyNode {
     pub creator_id: Option<String>,
     #[serde(default)]
     pub creator: Option<UserRef>,
+    #[serde(default)]
+    pub assets: Option<Vec<AssetNode>>,
 }
 
 /// A file on monday (`Asset`). `public_url` works for an hour from when it was read.

@@ -39,6 +39,7 @@ fragment UpdateFields on Update {
   updated_at
   creator_id
   creator { id name }
+  assets { id name file_extension file_size }
   replies {
     id
     body
@@ -47,6 +48,7 @@ fragment UpdateFields on Update {
     updated_at
     creator_id
     creator { id name }
+    assets { id name file_extension file_size }
   }
 }"#
     };

@@ -96,3 +96,24 @@ pub fn member_in(data: &HashMap<String, serde_json::Value>) -> Option<Member> {
 fn stored_in(data: &HashMap<String, serde_json::Value>) -> Option<Stored> {
     serde_json::from_value::<Stored>(data.get(MEMBER_KEY)?.clone()).ok()
 }
+
+/// Where a plain form post leaves a message for the next page it leads to.
+const FLASH_KEY: &str = "flash";
+
+/// Leaves `message` for the member's next page (a no-JavaScript form's answer that names what
+/// they sent, which a code in the URL cannot).
+pub async fn set_flash(session: &Session, message: &str) {
+    if let Err(error) = session.insert(FLASH_KEY, message).await {
+        tracing::warn!(%error, "could not keep a form's message in the session");
+    }
+}
+
+/// The message left for this page, once. Most pages have none: the session is only written
+/// when there was one.
+pub async fn take_flash(session: &Session) -> Option<String> {
+    let message: Option<String> = session.get(FLASH_KEY).await.ok().flatten();
+    if message.is_some() {
+        let _ = session.remove::<String>(FLASH_KEY).await;
+    }
+    message
+}

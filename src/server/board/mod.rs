@@ -514,6 +514,31 @@ impl TicketBoard {
 
     /// The ids of the updates and replies on `item_id` whose text contains every one of
     /// `needles`, oldest first: how the outbox finds what it may already have posted.
+    /// The files on update (or reply) `update_id` of item `item_id`, as monday lists them now.
+    pub async fn update_assets(
+        &self,
+        item_id: &str,
+        update_id: &str,
+    ) -> Result<Vec<monday::AssetNode>, MondayError> {
+        let Some(item) = self.client.item_with_updates(item_id, &[]).await? else {
+            return Ok(Vec::new());
+        };
+        for update in item.updates.unwrap_or_default() {
+            if update.id == update_id {
+                return Ok(update.assets.unwrap_or_default());
+            }
+            if let Some(reply) = update
+                .replies
+                .into_iter()
+                .flatten()
+                .find(|r| r.id == update_id)
+            {
+                return Ok(reply.assets.unwrap_or_default());
+            }
+        }
+        Ok(Vec::new())
+    }
+
     pub async fn find_updates(
         &self,
         item_id: &str,

@@ -48,6 +48,7 @@ pub struct Config {
     pub mail: MailConfig,
     pub notify: NotifyConfig,
     pub resolution: ResolutionConfig,
+    pub attachments: AttachmentConfig,
     pub local_board: LocalBoardConfig,
     pub limits: LimitsConfig,
     /// The reverse proxies whose `X-Forwarded-For` is believed (their own entries are skipped
@@ -159,6 +160,17 @@ pub struct ResolutionConfig {
     pub closed_replies: crate::model::ClosedReplies,
 }
 
+/// Files clients attach: how big, how many, and how long a delivered file's copy is kept.
+#[derive(Debug, Clone)]
+pub struct AttachmentConfig {
+    /// `ATTACHMENT_MAX_FILE_MB` (25), `ATTACHMENT_MAX_MESSAGE_MB` (50), `ATTACHMENT_MAX_FILES`
+    /// (10). monday itself takes files up to 500 MB.
+    pub limits: crate::model::UploadLimits,
+    /// How long the portal keeps its copy once monday has a file (`ATTACHMENT_KEEP_HOURS`, 24):
+    /// the client's own downloads need no monday call meanwhile.
+    pub keep_after_delivery: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct LocalBoardConfig {
     /// `None`: served to requests that come straight from this machine (loopback peer, loopback
@@ -238,6 +250,7 @@ impl Config {
             mail: MailConfig::read(vars)?,
             notify: NotifyConfig::read(vars)?,
             resolution: ResolutionConfig::read(vars)?,
+            attachments: AttachmentConfig::read(vars)?,
             local_board: LocalBoardConfig::read(vars)?,
             limits: LimitsConfig::read(vars)?,
             trusted_proxies,

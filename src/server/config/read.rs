@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use super::vars::{ConfigError, DatabaseUrl, Vars};
 use super::{
-    AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig, LogFormat, MailConfig,
-    MondayConfig, NotifyConfig, ResolutionConfig, RunMode,
+    AttachmentConfig, AuthConfig, ColumnMap, DEFAULT_ADDR, LimitsConfig, LocalBoardConfig,
+    LogFormat, MailConfig, MondayConfig, NotifyConfig, ResolutionConfig, RunMode,
 };
 use crate::model::{Priority, Rating, Status};
 
@@ -271,6 +271,41 @@ impl ResolutionConfig {
                 crate::model::ClosedReplies::Reopen,
                 "reopen or follow_up",
             )?,
+        })
+    }
+}
+
+impl AttachmentConfig {
+    pub(super) fn read(vars: &Vars) -> Result<Self, ConfigError> {
+        const MB: u64 = 1024 * 1024;
+        // monday takes files up to 500 MB: a larger limit here would accept what it refuses.
+        let megabytes = "a whole number of megabytes from 1 to 500";
+        let in_range = |name: &'static str, value: u64| {
+            if (1..=500).contains(&value) {
+                Ok(value * MB)
+            } else {
+                Err(ConfigError::invalid(name, &value.to_string(), megabytes))
+            }
+        };
+        let max_file_bytes = in_range(
+            "ATTACHMENT_MAX_FILE_MB",
+            vars.parse("ATTACHMENT_MAX_FILE_MB", 25u64, megabytes)?,
+        )?;
+        let max_message_bytes = in_range(
+            "ATTACHMENT_MAX_MESSAGE_MB",
+            vars.parse("ATTACHMENT_MAX_MESSAGE_MB", 50u64, megabytes)?,
+        )?;
+        let max_files: u32 =
+            vars.parse("ATTACHMENT_MAX_FILES", 10u32, "a whole number of files")?;
+        let keep_hours: u64 =
+            vars.parse("ATTACHMENT_KEEP_HOURS", 24u64, "a whole number of hours")?;
+        Ok(Self {
+            limits: crate::model::UploadLimits {
+                max_file_bytes,
+                max_message_bytes: max_message_bytes.max(max_file_bytes),
+                max_files,
+            },
+            keep_after_delivery: std::time::Duration::from_secs(keep_hours * 3600),
         })
     }
 }

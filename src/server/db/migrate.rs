@@ -43,6 +43,7 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261124000009, "tickets_counter"),
     migration!("sqlite", 20261125000010, "roles_and_followers"),
     migration!("sqlite", 20261125000011, "resolution"),
+    migration!("sqlite", 20261125000012, "attachments"),
 ];
 
 /// Every PostgreSQL migration.
@@ -54,6 +55,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261124000005, "change_counters"),
     migration!("postgres", 20261125000006, "roles_and_followers"),
     migration!("postgres", 20261125000007, "resolution"),
+    migration!("postgres", 20261125000008, "attachments"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

@@ -331,9 +331,11 @@ async fn item_page(
         r#"<section class="rounded-lg bg-white p-4 shadow-sm space-y-3" aria-labelledby="updates">
 <h2 id="updates" class="font-semibold">Updates</h2>
 <p class="text-sm text-slate-600">Clients see messages written through the portal, team updates that start with <code>{marker}</code>, and replies in the thread of a client's message (or of a public update) unless they start with <code>{internal}</code>. Everything else is an internal note.</p>
-<form method="post" action="/local-board/items/{id}/updates" class="space-y-2">
+<form method="post" action="/local-board/items/{id}/updates" enctype="multipart/form-data" class="space-y-2">
 <label for="update-body" class="text-sm">Message</label>
 <textarea id="update-body" name="body" rows="3" required class="{INPUT} w-full"></textarea>
+<label for="update-file" class="block text-sm">Attach a file (optional; added to the update after it is posted, as through monday's API)</label>
+<input id="update-file" name="file" type="file" class="block text-sm">
 <div class="flex flex-wrap items-center gap-2">{team}
 <button class="{BUTTON}" name="visibility" value="public">Reply to client</button>
 <button class="{BUTTON}" name="visibility" value="internal">Add internal note</button></div>
@@ -357,7 +359,7 @@ async fn item_page(
         };
         // The client takes part in the thread of its own messages and of public updates.
         let thread_open = from_portal || public;
-        body.push_str(&message_html(&snap, &update, kind, user));
+        body.push_str(&message_html(&snap, board, &update, kind, user));
         body.push_str(r#"<ol class="ml-6 mt-2 space-y-2 border-l-2 border-slate-200 pl-3">"#);
         for reply in snap.replies(update.id) {
             let text = monday_local::graphql::html_to_text(&reply.body);
@@ -368,7 +370,7 @@ async fn item_page(
             } else {
                 "internal note"
             };
-            body.push_str(&message_html(&snap, &reply, kind, user));
+            body.push_str(&message_html(&snap, board, &reply, kind, user));
             body.push_str("</li>");
         }
         let _ = write!(
@@ -451,7 +453,34 @@ async fn notifications_html(state: &AppState, item_id: u64) -> String {
 
 /// One message in the console: who, when, whether the client sees it, the text, and the
 /// team's edit and delete. Leaves the `<li>` open for its thread.
-fn message_html(snap: &BoardState, update: &Update, kind: &str, user: u64) -> String {
+/// The files on a message, each linked through its public URL (as monday's own UI shows them).
+fn files_html(snap: &BoardState, board: &monday_local::LocalBoard, update_id: u64) -> String {
+    let files = snap.update_assets(update_id);
+    if files.is_empty() {
+        return String::new();
+    }
+    let items: String = files
+        .iter()
+        .map(|asset| {
+            let href = board.public_file_url(asset.id);
+            format!(
+                r#"<li data-testid="console-file"><a class="underline" href="{href}">{name}</a> <span class="text-slate-500">({size})</span></li>"#,
+                href = escape(&href),
+                name = escape(&asset.name),
+                size = crate::model::human_size(asset.file_size),
+            )
+        })
+        .collect();
+    format!(r#"<ul class="mt-1 space-y-1 text-sm" aria-label="Files">{items}</ul>"#)
+}
+
+fn message_html(
+    snap: &BoardState,
+    board: &monday_local::LocalBoard,
+    update: &Update,
+    kind: &str,
+    user: u64,
+) -> String {
     let author = snap
         .user(update.creator_id)
         .map(|u| u.name.clone())
@@ -463,7 +492,7 @@ fn message_html(snap: &BoardState, update: &Update, kind: &str, user: u64) -> St
         ""
     };
     format!(
-        r#"<li class="rounded border border-slate-200 p-3" data-update-id="{id}"><div class="text-xs text-slate-500">{author} · {at}{edited} · <strong>{kind}</strong></div><div class="mt-1 whitespace-pre-wrap text-sm" data-testid="update-text">{text}</div>
+        r#"<li class="rounded border border-slate-200 p-3" data-update-id="{id}"><div class="text-xs text-slate-500">{author} · {at}{edited} · <strong>{kind}</strong></div><div class="mt-1 whitespace-pre-wrap text-sm" data-testid="update-text">{text}</div>{files}
 <details class="mt-1 text-sm"><summary class="cursor-pointer text-slate-600">Edit or delete</summary>
 <form method="post" action="/local-board/items/{item}/updates/{id}/edit" class="mt-1 flex flex-wrap items-end gap-2">
 <label class="sr-only" for="edit-{id}">New text of {id}</label>
@@ -480,6 +509,7 @@ fn message_html(snap: &BoardState, update: &Update, kind: &str, user: u64) -> St
         author = escape(&author),
         at = escape(&crate::model::exact_time(&update.created_at)),
         text = escape(&text),
+        files = files_html(snap, board, update.id),
     )
 }
 
@@ -505,7 +535,12 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/local-board/items", post(create_item))
         .route("/local-board/items/{id}", get(item_page))
         .route("/local-board/items/{id}/columns", post(change_columns))
-        .route("/local-board/items/{id}/updates", post(add_update))
+        .route(
+            "/local-board/items/{id}/updates",
+            post(add_update).layer(axum::extract::DefaultBodyLimit::max(
+                CONSOLE_MAX_FILE_BYTES + 64 * 1024,
+            )),
+        )
         .route(
             "/local-board/items/{id}/updates/{update}/replies",
             post(add_reply),
@@ -623,43 +658,82 @@ fn return_path(headers: &axum::http::HeaderMap, id: u64) -> String {
     }
 }
 
-#[derive(Deserialize)]
-struct UpdateForm {
-    body: String,
-    visibility: String,
-    user_id: u64,
-}
+/// The largest file the console attaches (the portal's own default limit).
+const CONSOLE_MAX_FILE_BYTES: usize = 25 * 1024 * 1024;
 
+/// "Reply to client" or "Add internal note", with an optional file. The file is added to the
+/// update once it is posted, as a program using monday's API does it (`create_update`, then
+/// `add_file_to_update`): the portal's webhook for the update comes before the file exists.
 async fn add_update(
     State(state): State<AppState>,
     Path(id): Path<u64>,
-    Form(form): Form<UpdateForm>,
+    mut multipart: axum::extract::Multipart,
 ) -> Response {
     let board = match board(&state) {
         Ok(board) => board,
         Err(not_in_use) => return not_in_use.into_response(),
     };
-    let text = form.body.trim();
+    let (mut body, mut visibility, mut user_id, mut file) = (
+        String::new(),
+        String::new(),
+        0u64,
+        None::<(String, Vec<u8>)>,
+    );
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                return back_to(
+                    &format!("/local-board/items/{id}"),
+                    Err(BoardError::new("InvalidRequest", error.body_text())),
+                );
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let Ok(bytes) = field.bytes().await else {
+            return back_to(
+                &format!("/local-board/items/{id}"),
+                Err(BoardError::new(
+                    "InvalidRequest",
+                    "the form did not arrive whole",
+                )),
+            );
+        };
+        match (name.as_str(), file_name) {
+            ("file", Some(file_name)) if !bytes.is_empty() => {
+                file = Some((file_name, bytes.to_vec()));
+            }
+            ("body", _) => body = String::from_utf8_lossy(&bytes).into_owned(),
+            ("visibility", _) => visibility = String::from_utf8_lossy(&bytes).into_owned(),
+            ("user_id", _) => user_id = String::from_utf8_lossy(&bytes).parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    let text = body.trim();
     let marker = &state.config.monday.public_marker;
-    let text = if form.visibility == "public"
-        && !text.to_lowercase().starts_with(&marker.to_lowercase())
+    let text = if visibility == "public" && !text.to_lowercase().starts_with(&marker.to_lowercase())
     {
         format!("{marker} {text}")
     } else {
         text.to_owned()
     };
     let html = text_html(&text);
-    let result = board
+    let posted = board
         .store()
-        .mutate(|txn| txn.create_update(id, &html, form.user_id, None))
-        .await
-        .map(|_| {
-            if form.visibility == "public" {
-                "Reply sent to the client".to_owned()
-            } else {
-                "Internal note added".to_owned()
-            }
-        });
+        .mutate(|txn| txn.create_update(id, &html, user_id, None))
+        .await;
+    let result = match (posted, file) {
+        (Ok(update), Some((name, bytes))) => board
+            .store()
+            .mutate(|txn| txn.add_file_to_update(update.id, &name, bytes, user_id))
+            .await
+            .map(|_| format!("Message posted with {name}")),
+        (Ok(_), None) if visibility == "public" => Ok("Reply sent to the client".to_owned()),
+        (Ok(_), None) => Ok("Internal note added".to_owned()),
+        (Err(error), _) => Err(error),
+    };
     back_to(&format!("/local-board/items/{id}"), result)
 }
 

@@ -189,7 +189,9 @@ pub async fn require_member_for_pages(
             || path == "/tickets"
             || path.starts_with("/tickets/")
             || path == "/colleagues"
-            || path.starts_with("/settings/"));
+            || path.starts_with("/settings/"))
+        // A file answers 404 to everyone who may not have it, signed out or not.
+        && !super::files::is_download(path);
     if protected {
         let signed_in = match request.extensions().get::<tower_sessions::Session>() {
             Some(session) => session_access(&state, session).await.is_ok(),
@@ -232,11 +234,14 @@ pub async fn security_headers(request: Request<Body>, next: Next) -> Response {
     // Magic-link tokens travel in the login URL: never leak it in a Referer.
     set(headers, "referrer-policy", "same-origin");
     set(headers, "x-frame-options", "DENY");
-    set(
-        headers,
-        "content-security-policy",
-        "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
-    );
+    // Downloads bring a stricter policy of their own.
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(
+            headers,
+            "content-security-policy",
+            "frame-ancestors 'none'; base-uri 'self'; object-src 'none'; form-action 'self'",
+        );
+    }
     response
 }
 

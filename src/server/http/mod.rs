@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod error;
+pub mod files;
 pub mod guard;
 pub mod health;
 pub mod limits;
@@ -23,7 +24,6 @@ use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, Response};
 use axum::routing::{get, post};
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
 use tower_sessions::SessionManagerLayer;
 
@@ -42,6 +42,16 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(guard::home))
         .merge(rest::router())
         .route("/live", get(live::socket))
+        // Bodies of any size reach these: `limit_body` bounds them by the message limits.
+        .route(
+            files::NEW_TICKET_PATH,
+            post(files::create_ticket).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/tickets/{id}/messages",
+            post(files::post_message).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/tickets/{id}/files/{key}", get(files::download))
         .route(
             notify::UNSUBSCRIBE_PATH,
             get(notify::confirm).post(notify::unsubscribe),
@@ -100,7 +110,10 @@ pub fn layered(
             state.clone(),
             guard::known_host,
         ))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limit_body,
+        ))
         .layer(axum::middleware::from_fn(guard::security_headers))
         .layer(compression())
         .layer(axum::middleware::from_fn(report_slow_requests))
@@ -108,11 +121,43 @@ pub fn layered(
         .with_state(state)
 }
 
+/// Bounds every request's body: [`MAX_BODY_BYTES`], or for the forms that carry files, what
+/// one message's files may add up to (each file is checked as it streams; this is the backstop).
+async fn limit_body(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request<Body>,
+    next: axum::middleware::Next,
+) -> Response<Body> {
+    let path = request.uri().path();
+    let limit = if files::is_upload(request.method(), path) {
+        // The form's text and multipart framing come on top of the files.
+        state.tickets.upload_limits().max_message_bytes as usize + MAX_BODY_BYTES
+    } else if path.starts_with("/local-board/items/") && path.ends_with("/updates") {
+        // The team console attaches a file to a message (it bounds the file itself).
+        64 * 1024 * 1024
+    } else {
+        MAX_BODY_BYTES
+    };
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return files::too_large();
+    }
+    let (parts, body) = request.into_parts();
+    let body = Body::new(http_body_util::Limited::new(body, limit));
+    next.run(Request::from_parts(parts, body)).await
+}
+
 /// A request unanswered this long is reported while it runs.
 const SLOW_REQUEST: Duration = Duration::from_secs(10);
 /// ...and one unanswered this long is given up with 503: no request holds its connection and
 /// its client forever (a stuck wait anywhere below becomes a logged, answered failure).
 pub const REQUEST_DEADLINE: Duration = Duration::from_secs(30);
+/// A form with files may take this long to arrive over a slow connection (50 MB at ~60 KB/s).
+const UPLOAD_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 /// Says in the log when a request has gone [`SLOW_REQUEST`] without an answer, and how it ended
 /// (answered, given up at [`REQUEST_DEADLINE`], or abandoned by its client): the request log
@@ -123,6 +168,11 @@ async fn report_slow_requests(
     next: axum::middleware::Next,
 ) -> Response<Body> {
     let started = std::time::Instant::now();
+    let deadline = if files::is_upload(request.method(), request.uri().path()) {
+        UPLOAD_DEADLINE
+    } else {
+        REQUEST_DEADLINE
+    };
     let answer = next.run(request);
     tokio::pin!(answer);
     tokio::select! {
@@ -150,7 +200,7 @@ async fn report_slow_requests(
     let mut abandoned = Abandoned(Some(started));
     let response = tokio::select! {
         response = &mut answer => response,
-        () = tokio::time::sleep(REQUEST_DEADLINE.saturating_sub(SLOW_REQUEST)) => {
+        () = tokio::time::sleep(deadline.saturating_sub(SLOW_REQUEST)) => {
             tracing::error!(
                 target: "client_portal::request",
                 waited_ms = started.elapsed().as_millis() as u64,
@@ -182,7 +232,13 @@ fn compression()
         .compress_when(
             SizeAbove::new(1024)
                 .and(NotForContentType::IMAGES)
-                .and(NotForContentType::SSE),
+                .and(NotForContentType::SSE)
+                // Files are streamed as they are: most are compressed already.
+                .and(NotForContentType::const_new("application/octet-stream"))
+                .and(NotForContentType::const_new("application/pdf"))
+                .and(NotForContentType::const_new("application/zip"))
+                .and(NotForContentType::const_new("application/vnd."))
+                .and(NotForContentType::const_new("video/")),
         )
 }
 

@@ -315,7 +315,7 @@ async fn create_ticket(
     let member = &access.member;
     let pending = state
         .tickets
-        .create(member, access.display_name.as_deref(), &new)
+        .create(member, access.display_name.as_deref(), &new, Vec::new())
         .await?;
     state
         .auth

@@ -36,6 +36,8 @@ pub struct ClientMessage {
     /// The monday update whose thread the message answers.
     pub parent_update_id: Option<String>,
     pub delivery: Delivery,
+    /// The files attached to it, as stored.
+    pub files: Vec<crate::model::FileRef>,
 }
 
 /// The markers the team's rule uses.
@@ -226,7 +228,17 @@ fn client_reply(message: &ClientMessage, in_reply_to: Option<String>) -> Reply {
         in_reply_to,
         thread: message.monday_update_id.clone(),
         edited: false,
+        files: message.files.clone(),
     }
+}
+
+/// The team's files on a message, as the page lists them.
+fn team_files(assets: Option<&Vec<monday::AssetNode>>) -> Vec<crate::model::FileRef> {
+    assets
+        .into_iter()
+        .flatten()
+        .map(super::attachments::asset_ref)
+        .collect()
 }
 
 fn team_reply(reply: &ReplyNode, body_html: String, root: &str, shown_root: &str) -> Reply {
@@ -240,6 +252,7 @@ fn team_reply(reply: &ReplyNode, body_html: String, root: &str, shown_root: &str
         in_reply_to: Some(shown_root.to_owned()),
         thread: Some(root.to_owned()),
         edited: was_edited(reply.created_at.as_deref(), reply.updated_at.as_deref()),
+        files: team_files(reply.assets.as_ref()),
     }
 }
 
@@ -268,6 +281,7 @@ pub fn team_post(
         in_reply_to: shown_root,
         thread: Some(thread.unwrap_or(id).to_owned()),
         edited: false,
+        files: Vec::new(),
     }
 }
 
@@ -356,6 +370,7 @@ pub fn conversation(
                 in_reply_to: None,
                 thread: Some(update.id.clone()),
                 edited: was_edited(update.created_at.as_deref(), update.updated_at.as_deref()),
+                files: team_files(update.assets.as_ref()),
             }),
             None => None,
         };
@@ -474,6 +489,7 @@ mod tests {
             }),
             updated_at: None,
             replies: None,
+            assets: None,
         }
     }
 
@@ -501,6 +517,7 @@ mod tests {
             monday_update_id: Some("4".into()),
             parent_update_id: None,
             delivery: Delivery::Delivered,
+            files: Vec::new(),
         }];
         let shown = conversation(&updates, &mine, &markers());
         let ids: Vec<&str> = shown.iter().map(|r| r.id.as_str()).collect();
@@ -588,6 +605,7 @@ mod tests {
                 id: "3".into(),
                 name: "Kim".into(),
             }),
+            assets: None,
         }
     }
 
@@ -600,6 +618,7 @@ mod tests {
             monday_update_id: Some(monday_id.into()),
             parent_update_id: parent.map(str::to_owned),
             delivery: Delivery::Delivered,
+            files: Vec::new(),
         }
     }
 
@@ -619,6 +638,7 @@ mod tests {
                 updated_at: None,
                 creator_id: Some("9".into()),
                 creator: None,
+                assets: None,
             }]);
             q
         };
@@ -634,6 +654,7 @@ mod tests {
                 attempts: 0,
                 last_error: None,
             },
+            files: Vec::new(),
         };
         let shown = conversation(&[question], &[sending], &markers());
         let laserjets: Vec<&Reply> = shown

@@ -2,6 +2,7 @@
 //! through the cache; writes go through the outbox, so a ticket or reply a client submitted
 //! reaches monday even when monday is down or rate-limiting.
 
+pub mod attachments;
 pub mod cache;
 pub mod conversation;
 mod outbox;
@@ -143,6 +144,7 @@ impl OutboxRow {
             monday_update_id: self.monday_id.clone().filter(|_| self.kind == "reply"),
             parent_update_id: self.parent_update_id.clone(),
             delivery: self.delivery(),
+            files: Vec::new(),
         }
     }
 }
@@ -227,6 +229,20 @@ pub struct TicketService {
     kept_ratings: Memo<(String, String), Arc<Option<RatingRow>>>,
     /// What clients may do once a ticket is resolved.
     resolution: ResolutionConfig,
+    /// Files on outbox rows, by the rows a page shows.
+    kept_attachments: Memo<String, Arc<HashMap<String, Vec<attachments::AttachmentRow>>>>,
+    attachments: AttachmentSettings,
+    public_urls: attachments::PublicUrls,
+    /// Fetches monday's files from their `public_url` (not the API: no token, no call).
+    file_fetcher: reqwest::Client,
+}
+
+/// Where uploads spool, what a message may carry, and how long delivered copies stay.
+#[derive(Debug, Clone)]
+pub struct AttachmentSettings {
+    pub spool_dir: std::path::PathBuf,
+    pub limits: crate::model::UploadLimits,
+    pub keep_after_delivery: Duration,
 }
 
 /// A ticket's recorded status changes: `(status, at)`, oldest first.
@@ -249,6 +265,7 @@ pub struct TicketSettings {
     pub notifier: Arc<Notifier>,
     pub memory: Arc<Memory>,
     pub resolution: ResolutionConfig,
+    pub attachments: AttachmentSettings,
 }
 
 impl TicketService {
@@ -293,7 +310,25 @@ impl TicketService {
             kept_ratings: Memo::default(),
             kept_outbox: Memo::default(),
             kept_history: Memo::default(),
+            kept_attachments: Memo::default(),
+            attachments: settings.attachments,
+            public_urls: attachments::PublicUrls::default(),
+            file_fetcher: reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .read_timeout(Duration::from_secs(60))
+                .build()
+                .unwrap_or_default(),
         }
+    }
+
+    /// A new spool for one message's files, with the configured limits.
+    pub fn spool(&self) -> attachments::Spool {
+        attachments::Spool::new(&self.attachments.spool_dir, self.attachments.limits)
+    }
+
+    /// What one message may carry in files.
+    pub fn upload_limits(&self) -> crate::model::UploadLimits {
+        self.attachments.limits
     }
 
     /// This instance changed the outbox or the status history: what pages keep of them is out
@@ -525,6 +560,12 @@ impl TicketService {
             if !access.can_see(&ticket) {
                 return Err(TicketError::NotFound);
             }
+            let files = self
+                .attachments_for_page(std::slice::from_ref(row))
+                .await?
+                .get(&row.id)
+                .map(|files| files.iter().map(|f| f.file_ref()).collect())
+                .unwrap_or_default();
             return Ok(Fresh {
                 value: TicketDetail {
                     timeline: vec![TimelineEntry {
@@ -533,6 +574,7 @@ impl TicketService {
                     }],
                     ticket,
                     replies: Vec::new(),
+                    files,
                 },
                 saved_at: None,
             });
@@ -553,13 +595,33 @@ impl TicketService {
             let _ = self.misses.check(&miss_key).await;
             return Err(TicketError::NotFound);
         };
+        // The client's messages on the ticket, and the ticket's own row (for its files).
         let mine = self
             .outbox_rows_for_page(
-                "item_id = $1 AND kind = 'reply' AND portal_id = $2",
+                "item_id = $1 AND portal_id = $2",
                 &[Bind::Text(ticket_id), Bind::Text(&member.portal_id)],
             )
             .await?;
-        let messages: Vec<ClientMessage> = mine.iter().map(OutboxRow::client_message).collect();
+        let files = self.attachments_for_page(&mine).await?;
+        let files_of = |row: &OutboxRow| -> Vec<crate::model::FileRef> {
+            files
+                .get(&row.id)
+                .map(|files| files.iter().map(|f| f.file_ref()).collect())
+                .unwrap_or_default()
+        };
+        let messages: Vec<ClientMessage> = mine
+            .iter()
+            .filter(|row| row.kind == "reply")
+            .map(|row| ClientMessage {
+                files: files_of(row),
+                ..row.client_message()
+            })
+            .collect();
+        let ticket_files = mine
+            .iter()
+            .filter(|row| row.kind == "ticket")
+            .flat_map(files_of)
+            .collect();
         let replies = conversation::conversation(&detail.updates, &messages, &self.markers);
         let timeline = self.timeline(&detail.ticket).await?;
         Ok(Fresh {
@@ -567,6 +629,7 @@ impl TicketService {
                 ticket: detail.ticket.clone(),
                 replies,
                 timeline,
+                files: ticket_files,
             },
             saved_at: fresh.saved_at,
         })
@@ -618,9 +681,12 @@ impl TicketService {
         member: &Member,
         author_name: Option<&str>,
         ticket: &NewTicket,
+        files: Vec<attachments::SpooledFile>,
     ) -> Result<Ticket, TicketError> {
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();
+        // The files first: the outbox may take the row the moment it exists.
+        self.store_files(&id, &member.portal_id, &files).await?;
         crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, title, description,
                                  priority, next_attempt_at, created_at)
@@ -656,8 +722,16 @@ impl TicketService {
         ticket_id: &str,
         body: &str,
         reply_to: Option<&str>,
+        files: Vec<attachments::SpooledFile>,
     ) -> Result<Reply, TicketError> {
-        let body = crate::model::validate_reply(body).map_err(TicketError::Invalid)?;
+        // Files alone make a message too; monday's update then names them.
+        let body = if body.trim().is_empty() && !files.is_empty() {
+            let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+            format!("Attached: {}", names.join(", "))
+        } else {
+            body.to_owned()
+        };
+        let body = crate::model::validate_reply(&body).map_err(TicketError::Invalid)?;
         if ticket_id.starts_with(PENDING_PREFIX) {
             return Err(TicketError::Invalid(FieldError {
                 field: "body",
@@ -701,6 +775,7 @@ impl TicketService {
             &body,
             parent.as_deref(),
             action,
+            files,
         )
         .await
     }
@@ -715,10 +790,12 @@ impl TicketService {
         body: &str,
         parent: Option<&str>,
         action: Option<ClientAction>,
+        files: Vec<attachments::SpooledFile>,
     ) -> Result<Reply, TicketError> {
         let member = &access.member;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();
+        self.store_files(&id, &member.portal_id, &files).await?;
         crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, item_id, body,
                                  parent_update_id, next_attempt_at, created_at, action,
@@ -742,7 +819,15 @@ impl TicketService {
         self.wrote_bookkeeping();
         self.wakeup.notify_one();
         let rows = self.outbox_rows("id = $1", &[Bind::Text(&id)]).await?;
-        let message = rows.first().ok_or(TicketError::NotFound)?.client_message();
+        let row = rows.first().ok_or(TicketError::NotFound)?;
+        let files = self.attachments_of(&[&id]).await?;
+        let message = ClientMessage {
+            files: files
+                .get(&id)
+                .map(|files| files.iter().map(|f| f.file_ref()).collect())
+                .unwrap_or_default(),
+            ..row.client_message()
+        };
         let reply = conversation::conversation(&[], &[message], &self.markers)
             .pop()
             .ok_or(TicketError::NotFound)?;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use monday::MondayError;
 use tokio::sync::oneshot;
 
+use super::attachments;
 use super::conversation;
 use super::resolution::ClientAction;
 use super::{Bind, OUTBOX_COLUMNS, OutboxRow, PENDING_PREFIX, TicketService};
@@ -32,6 +33,9 @@ use crate::server::notify::{Change, Notice};
 /// Mixed into a row's key for its second write (the description's update, or a reply moved to
 /// the item), so each write has a key of its own that is the same on every attempt.
 const DESCRIPTION_KEY: u128 = 0x6465_7363_7269_7074_696f_6e00_0000_0001;
+
+/// How often delivered files' copies past their grace period are looked for.
+const FILE_REMOVAL_INTERVAL: Duration = Duration::from_secs(300);
 
 /// Waits between outbox attempts: 1 s, 2 s, 4 s ... capped at five minutes.
 fn outbox_backoff(attempts: i64) -> Duration {
@@ -100,9 +104,21 @@ impl TicketService {
     }
 
     async fn run_outbox(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+        attachments::Spool::clear_leftovers(&self.attachments.spool_dir).await;
+        let mut removed_files_at: Option<Instant> = None;
         loop {
             if *shutdown.borrow() {
                 return;
+            }
+            // Copies of files monday has had long enough go, every few minutes.
+            if removed_files_at.is_none_or(|at| at.elapsed() > FILE_REMOVAL_INTERVAL) {
+                removed_files_at = Some(Instant::now());
+                if let Err(error) = self
+                    .remove_delivered_files(self.attachments.keep_after_delivery)
+                    .await
+                {
+                    tracing::error!(%error, "attachments: could not remove delivered copies");
+                }
             }
             let wait = match self.deliver_due().await {
                 Ok(wait) => wait,
@@ -337,7 +353,11 @@ impl TicketService {
             }
         };
         let cut = read_description(&description_column(&new.description, &reference)).cut;
-        if cut && row.description_update_id.is_none() {
+        // A ticket's files go on the update that holds its description, so one with files
+        // gets that update even when the column holds all of the text.
+        let files = self.has_waiting_files(row).await?;
+        let mut description_update = row.description_update_id.clone();
+        if (cut || files) && description_update.is_none() {
             let step_uncertain = row.uncertain != 0 && row.monday_id.is_some();
             let found = if step_uncertain {
                 self.board
@@ -368,6 +388,10 @@ impl TicketService {
                 &[&update_id, &row.id],
             )
             .await?;
+            description_update = Some(update_id);
+        }
+        if let (true, Some(update_id)) = (files, &description_update) {
+            self.deliver_files(row, &ticket.id, update_id).await?;
         }
         Ok(Ticket {
             // The client's whole text, not the column's start.
@@ -407,6 +431,14 @@ impl TicketService {
             row.body.as_deref().unwrap_or_default(),
         );
         let item_id = row.item_id.clone().unwrap_or_default();
+        let files = self.has_waiting_files(row).await?;
+        // The message is on the board from an earlier attempt: only its files are left.
+        if let Some(update_id) = &row.monday_id {
+            if files {
+                self.deliver_files(row, &item_id, update_id).await?;
+            }
+            return Ok((item_id, update_id.clone()));
+        }
         if row.uncertain != 0 {
             let text = row.body.as_deref().unwrap_or_default();
             let first_line = text.lines().next().unwrap_or_default();
@@ -427,6 +459,14 @@ impl TicketService {
                 .is_some();
                 if !claimed {
                     tracing::info!(id = %row.id, update = %candidate, "outbox: the message is already on the board; not posting it again");
+                    if files {
+                        self.record_step(
+                            "UPDATE outbox SET monday_id = $1, uncertain = 0 WHERE id = $2",
+                            &[&candidate, &row.id],
+                        )
+                        .await?;
+                        self.deliver_files(row, &item_id, &candidate).await?;
+                    }
                     return Ok((item_id, candidate));
                 }
             }
@@ -456,7 +496,31 @@ impl TicketService {
             },
             None => self.board.add_update(&item_id, &body, key).await?,
         };
+        if files {
+            // Recorded before the files go, so a retry sends only what is missing.
+            self.record_step(
+                "UPDATE outbox SET monday_id = $1, uncertain = 0 WHERE id = $2",
+                &[&posted.id, &row.id],
+            )
+            .await?;
+            self.deliver_files(row, &item_id, &posted.id).await?;
+        }
         Ok((item_id, posted.id))
+    }
+
+    /// Whether the row has files not yet on monday.
+    async fn has_waiting_files(&self, row: &OutboxRow) -> Result<bool, MondayError> {
+        let waiting: Option<(i64,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT 1 FROM attachments WHERE outbox_id = $1 AND state = 'waiting' LIMIT 1",
+        )
+        .bind(&row.id)
+        .fetch_optional(pool)
+        .await)
+        .map_err(|error| {
+            tracing::error!(%error, "outbox: could not read a message's files");
+            MondayError::Interrupted("the outbox could not read a message's files".into())
+        })?;
+        Ok(waiting.is_some())
     }
 
     /// The columns a client's action changes: the status for "solved" and "reopen", the rating

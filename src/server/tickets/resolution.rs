@@ -180,6 +180,7 @@ impl TicketService {
             "Marked this ticket as solved.",
             None,
             Some(ClientAction::Resolve),
+            Vec::new(),
         )
         .await
     }
@@ -213,6 +214,7 @@ impl TicketService {
             &format!("Reopened this ticket: {reason}"),
             None,
             Some(ClientAction::Reopen),
+            Vec::new(),
         )
         .await
     }
@@ -289,6 +291,7 @@ impl TicketService {
             &body,
             None,
             Some(ClientAction::Rate(score)),
+            Vec::new(),
         )
         .await
     }
@@ -358,7 +361,8 @@ impl TicketService {
                 NewTicket::validate(&title, &body, Priority::Medium.as_str())
             })
             .map_err(TicketError::Invalid)?;
-        self.create(&access.member, author_name, &new).await
+        self.create(&access.member, author_name, &new, Vec::new())
+            .await
     }
 
     /// Who of the portal's people set `status` on the item lately through the portal (their
