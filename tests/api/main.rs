@@ -2,6 +2,7 @@
 //! 127.0.0.1:0 with its own data directory, and talks to it over real HTTP.
 
 mod architecture;
+mod attachments;
 mod attacks;
 mod auth;
 mod board_setup;

@@ -130,8 +130,20 @@ impl Posted {
 }
 
 /// Reads a multipart form: text fields into memory (small), files through the spool (never
-/// whole in memory). Stops at the first file that breaks a limit.
+/// whole in memory). At the first file that breaks a limit, the rest of the form is read and
+/// dropped (within the body limit), so a browser still sending it gets the answer rather than
+/// a reset connection.
 async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<Posted, AppError> {
+    let result = read_fields(state, &mut multipart).await;
+    if result.is_err() {
+        while let Ok(Some(mut field)) = multipart.next_field().await {
+            while let Ok(Some(_)) = field.chunk().await {}
+        }
+    }
+    result
+}
+
+async fn read_fields(state: &AppState, multipart: &mut Multipart) -> Result<Posted, AppError> {
     let mut posted = Posted {
         fields: Vec::new(),
         spool: state.tickets.spool(),

@@ -129,9 +129,13 @@ async fn limit_body(
     next: axum::middleware::Next,
 ) -> Response<Body> {
     let path = request.uri().path();
-    let limit = if files::is_upload(request.method(), path) {
-        // The form's text and multipart framing come on top of the files.
-        state.tickets.upload_limits().max_message_bytes as usize + MAX_BODY_BYTES
+    let upload = files::is_upload(request.method(), path);
+    let limit = if upload {
+        // The form's text and framing come on top of the files; and room for one more file, so
+        // a form over the limit is read to its end and answered with the message that names
+        // the file, not cut off.
+        let limits = state.tickets.upload_limits();
+        (limits.max_message_bytes + limits.max_file_bytes) as usize + MAX_BODY_BYTES
     } else if path.starts_with("/local-board/items/") && path.ends_with("/updates") {
         // The team console attaches a file to a message (it bounds the file itself).
         64 * 1024 * 1024
