@@ -99,7 +99,9 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
     let dragging = RwSignal::new(false);
     let input_id = format!("{id_prefix}files");
     let hint_id = format!("{id_prefix}files-hint");
-    // How the list removes a file (set once the island is wired to its form).
+    // How the list removes a file, set once the island is wired to its form. Browser-only: a
+    // thread-local value must not be made during server rendering, which moves between threads.
+    #[cfg(feature = "hydrate")]
     let remover = StoredValue::new_local(None::<std::rc::Rc<dyn Fn(usize)>>);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
@@ -113,12 +115,16 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
             remover.set_value(Some(client::wire(input, signals, limits, stay)));
         }
     });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = stay;
+    #[cfg(feature = "hydrate")]
     let remove = move |index: usize| {
         if let Some(remove) = remover.get_value() {
             remove(index);
         }
+    };
+    // On the server the list is empty: there is nothing to remove.
+    #[cfg(not(feature = "hydrate"))]
+    let remove = move |_: usize| {
+        let _ = stay;
     };
     let hint = format!(
         "Up to {} files, {} each and {} in all: {ACCEPTED_FILES}. You can also paste a screenshot or drop files here.",

@@ -31,6 +31,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 mod calls;
 mod cluster;
+mod files;
 mod flood;
 mod notify;
 mod pages;
@@ -84,6 +85,9 @@ enum Command {
     Pages,
     /// Only the flood: unauthenticated requests while members load their dashboards.
     Flood,
+    /// Only attachments: 20 clients uploading 5 MB files at once, and the portal's memory while
+    /// one 100 MB file streams in and on to monday.
+    Files,
     /// The notification queue in this process: changes recorded and mails sent per second, and
     /// what waiting notifications hold.
     Notify {
@@ -327,6 +331,9 @@ fn server_env(command: &mut tokio::process::Command, env: &PortalEnv) {
         // caps that stop one browser or address from hoarding sockets would refuse them.
         .env("LIMIT_LIVE_SOCKETS_PER_SESSION", "100000")
         .env("LIMIT_LIVE_SOCKETS_PER_ADDRESS", "100000")
+        // The attachment rows upload a 100 MB file: the limit is raised for the benchmark.
+        .env("ATTACHMENT_MAX_FILE_MB", "150")
+        .env("ATTACHMENT_MAX_MESSAGE_MB", "150")
         .env("RUST_LOG", "warn,client_portal::startup=info");
     if let Some(url) = &env.database_url {
         command.env("DATABASE_URL", url);
@@ -924,8 +931,9 @@ async fn main() {
     // calls, then what each kind of webhook costs.
     let pages_only = matches!(args.command, Some(Command::Pages));
     let flood_only = matches!(args.command, Some(Command::Flood));
+    let files_only = matches!(args.command, Some(Command::Files));
     let mut calls_per_change = f64::NAN;
-    if !pages_only && !flood_only {
+    if !pages_only && !flood_only && !files_only {
         eprintln!("a day on a Standard plan: 500 changes, 200 clients viewing…");
         let (day_rows, tickets) = a_day(&client, &url, &members, &control).await;
         rows.extend(day_rows);
@@ -954,6 +962,11 @@ async fn main() {
 
     if flood_only {
         rows.extend(flood::run(&client, &url, &portal.data_dir, &members, args.seconds).await);
+        print_table(&rows);
+        return;
+    }
+    if matches!(args.command, Some(Command::Files)) {
+        rows.extend(files::run(&client, &url, &members, portal.pid).await);
         print_table(&rows);
         return;
     }
@@ -993,6 +1006,7 @@ async fn main() {
         print_table(&rows);
         return;
     }
+    rows.extend(files::run(&client, &url, &members, portal.pid).await);
 
     eprintln!("the flood: unauthenticated requests while members load their dashboards…");
     rows.extend(flood::run(&client, &url, &portal.data_dir, &members, args.seconds).await);

@@ -224,7 +224,8 @@ pub async fn create_ticket(
             )
             .await;
         Ok(Saved {
-            redirect: format!("/tickets/{}", query_value(&ticket.id)),
+            // Where the form without JavaScript goes too: the list, saying it is on its way.
+            redirect: "/dashboard?created=1".to_owned(),
             ticket_id: ticket.id,
         })
     }
@@ -357,7 +358,7 @@ async fn file_response(download: Download) -> Response {
         &name,
     );
     let head_chunk =
-        futures::stream::iter((!head.is_empty()).then(|| Ok::<_, std::io::Error>(head)));
+        futures::stream::iter((!head.is_empty()).then_some(Ok::<_, std::io::Error>(head)));
     let mut response = Response::new(Body::from_stream(head_chunk.chain(body)));
     let headers = response.headers_mut();
     let set = |headers: &mut HeaderMap, name: header::HeaderName, value: &str| {

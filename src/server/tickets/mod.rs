@@ -245,6 +245,15 @@ pub struct AttachmentSettings {
     pub keep_after_delivery: Duration,
 }
 
+/// A client's message as it goes into the outbox: its words, the thread it answers, what it
+/// also does on the board, and its files.
+struct NewMessage<'a> {
+    body: &'a str,
+    parent: Option<&'a str>,
+    action: Option<ClientAction>,
+    files: Vec<attachments::SpooledFile>,
+}
+
 /// A ticket's recorded status changes: `(status, at)`, oldest first.
 type StatusHistory = Vec<(String, String)>;
 
@@ -772,10 +781,12 @@ impl TicketService {
             access,
             author_name,
             &detail.value.ticket,
-            &body,
-            parent.as_deref(),
-            action,
-            files,
+            NewMessage {
+                body: &body,
+                parent: parent.as_deref(),
+                action,
+                files,
+            },
         )
         .await
     }
@@ -787,11 +798,14 @@ impl TicketService {
         access: &Access,
         author_name: Option<&str>,
         ticket: &Ticket,
-        body: &str,
-        parent: Option<&str>,
-        action: Option<ClientAction>,
-        files: Vec<attachments::SpooledFile>,
+        message: NewMessage<'_>,
     ) -> Result<Reply, TicketError> {
+        let NewMessage {
+            body,
+            parent,
+            action,
+            files,
+        } = message;
         let member = &access.member;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();

@@ -6,7 +6,7 @@
 
 use monday::format_utc;
 
-use super::{Bind, TicketError, TicketService};
+use super::{Bind, NewMessage, TicketError, TicketService};
 use crate::model::{
     ClosedReplies, FieldError, NewTicket, Priority, RATING_COMMENT_MAX_CHARS, REPLY_MAX_CHARS,
     Rating, RatingRecord, Reply, Resolution, Status, TITLE_MAX_CHARS, Ticket, TicketDetail,
@@ -177,10 +177,12 @@ impl TicketService {
             access,
             author_name,
             &detail.ticket,
-            "Marked this ticket as solved.",
-            None,
-            Some(ClientAction::Resolve),
-            Vec::new(),
+            NewMessage {
+                body: "Marked this ticket as solved.",
+                parent: None,
+                action: Some(ClientAction::Resolve),
+                files: Vec::new(),
+            },
         )
         .await
     }
@@ -211,10 +213,12 @@ impl TicketService {
             access,
             author_name,
             &detail.ticket,
-            &format!("Reopened this ticket: {reason}"),
-            None,
-            Some(ClientAction::Reopen),
-            Vec::new(),
+            NewMessage {
+                body: &format!("Reopened this ticket: {reason}"),
+                parent: None,
+                action: Some(ClientAction::Reopen),
+                files: Vec::new(),
+            },
         )
         .await
     }
@@ -288,10 +292,12 @@ impl TicketService {
             access,
             author_name,
             ticket,
-            &body,
-            None,
-            Some(ClientAction::Rate(score)),
-            Vec::new(),
+            NewMessage {
+                body: &body,
+                parent: None,
+                action: Some(ClientAction::Rate(score)),
+                files: Vec::new(),
+            },
         )
         .await
     }
