@@ -20,7 +20,7 @@ function pdf(extra: number): Buffer {
 async function consoleItem(team: import("@playwright/test").Page, title: string) {
   await team.goto("/local-board");
   await team.locator("tr", { hasText: title }).getByRole("link", { name: title }).click();
-  await expect(team.getByRole("heading", { name: title })).toBeVisible();
+  await expect(team.getByRole("heading", { level: 1, name: title })).toBeVisible();
 }
 
 test("a pasted screenshot and a PDF go with a new ticket, and the team's file comes back live", async ({ page, browser }) => {
