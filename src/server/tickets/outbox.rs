@@ -510,8 +510,8 @@ impl TicketService {
 
     /// Whether the row has files not yet on monday.
     async fn has_waiting_files(&self, row: &OutboxRow) -> Result<bool, MondayError> {
-        let waiting: Option<(i64,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT 1 FROM attachments WHERE outbox_id = $1 AND state = 'waiting' LIMIT 1",
+        let waiting: Option<(String,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT id FROM attachments WHERE outbox_id = $1 AND state = 'waiting' LIMIT 1",
         )
         .bind(&row.id)
         .fetch_optional(pool)
