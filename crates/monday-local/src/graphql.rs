@@ -91,6 +91,8 @@ fn operators_for(kind: ColumnKind) -> &'static [&'static str] {
             "contains_terms",
         ],
         ColumnKind::Date => &["is_empty", "is_not_empty"],
+        // monday: a files column cannot be filtered.
+        ColumnKind::File => &[],
     }
 }
 
@@ -1075,6 +1077,31 @@ impl MutationRoot {
                     .mutate(|txn| {
                         txn.add_file_to_update(
                             update_id,
+                            &upload.filename,
+                            upload.bytes,
+                            API_USER_ID,
+                        )
+                    })
+                    .await?;
+                Ok(Out::Obj(Box::new(AssetObj {
+                    ctx: self.after_write(),
+                    asset,
+                })))
+            }
+            "add_file_to_column" => {
+                let item_id = required_id(&args, "item_id")?;
+                let column_id = args
+                    .get("column_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let upload = self.0.uploads.take(args.get("file"))?;
+                let asset = shared
+                    .store
+                    .mutate(|txn| {
+                        txn.add_file_to_column(
+                            item_id,
+                            &column_id,
                             &upload.filename,
                             upload.bytes,
                             API_USER_ID,

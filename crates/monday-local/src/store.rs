@@ -37,6 +37,9 @@ pub enum ColumnKind {
     Email,
     Status,
     Date,
+    /// Files (`add_file_to_column`): written only through `/v2/file`, cleared with
+    /// `{"clear_all": true}`.
+    File,
 }
 
 impl ColumnKind {
@@ -49,6 +52,7 @@ impl ColumnKind {
             ColumnKind::Email => "email",
             ColumnKind::Status => "status",
             ColumnKind::Date => "date",
+            ColumnKind::File => "file",
         }
     }
 
@@ -69,6 +73,7 @@ impl ColumnKind {
             ColumnKind::Email => "EmailValue",
             ColumnKind::Status => "StatusValue",
             ColumnKind::Date => "DateValue",
+            ColumnKind::File => "FileValue",
         }
     }
 
@@ -79,6 +84,7 @@ impl ColumnKind {
             ColumnKind::Email,
             ColumnKind::Status,
             ColumnKind::Date,
+            ColumnKind::File,
         ]
         .into_iter()
         .find(|k| k.graphql_name() == name)
@@ -341,6 +347,17 @@ impl BoardState {
                     None => date.to_owned(),
                 })
             }
+            // monday's text is the files' links; here, their names (the links expire).
+            ColumnKind::File => Some(
+                value
+                    .get("files")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|f| f.get("name").and_then(Value::as_str))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
         }
     }
 }
@@ -965,6 +982,62 @@ impl Txn<'_> {
         self.add_asset(update.item_id, Some(update_id), None, name, bytes, user_id)
     }
 
+    /// Adds a file to a file column of an item (`add_file_to_column`); the column's value lists
+    /// it after the files already there, and the change fires the column's webhook.
+    pub fn add_file_to_column(
+        &mut self,
+        item_id: u64,
+        column_id: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        user_id: u64,
+    ) -> Result<Arc<Asset>, BoardError> {
+        let item = self.active_item(item_id)?;
+        let board = self.board(item.board_id)?;
+        let column = known_column(&board, column_id)?.clone();
+        if column.kind != ColumnKind::File {
+            return Err(BoardError::new(
+                "ColumnValueException",
+                format!("Column {column_id} is not a file column"),
+            ));
+        }
+        let asset = self.add_asset(item_id, None, Some(column_id), name, bytes, user_id)?;
+        let previous = item.values.get(column_id).cloned();
+        let mut files: Vec<Value> = previous
+            .as_ref()
+            .and_then(|v| v.get("files"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let is_image = matches!(
+            asset.file_extension.as_str(),
+            "png" | "jpg" | "jpeg" | "gif" | "webp" | "bmp" | "svg"
+        );
+        files.push(json!({
+            "name": asset.name,
+            "assetId": asset.id,
+            "isImage": if is_image { "true" } else { "false" },
+            "fileType": "ASSET",
+            "createdAt": asset.created_at,
+            "createdBy": user_id.to_string(),
+        }));
+        let mut changed = (*item).clone();
+        changed
+            .values
+            .insert(column_id.to_owned(), json!({ "files": files }));
+        changed.updated_at = now_utc_string();
+        let changed = Arc::new(changed);
+        self.state.items.insert(item_id, changed.clone());
+        self.touched.push((Kind::Item, item_id));
+        self.events.push(BoardEvent::ColumnChanged {
+            item: changed,
+            column,
+            previous,
+            user_id,
+        });
+        Ok(asset)
+    }
+
     fn add_asset(
         &mut self,
         item_id: u64,
@@ -1313,6 +1386,15 @@ fn parse_input(
     let changed_at = now_utc_string();
     let stored = match column.kind {
         ColumnKind::Name => return Err(invalid("use item_name")),
+        // Files come through `add_file_to_column` on `/v2/file`; the value only clears them.
+        ColumnKind::File => {
+            if input.get("clear_all").and_then(Value::as_bool) == Some(true) {
+                return Ok((None, None));
+            }
+            return Err(invalid(
+                "a file column takes {\"clear_all\": true}; add files with add_file_to_column",
+            ));
+        }
         ColumnKind::Text => match input {
             Value::String(s) => json!(s),
             Value::Number(n) => json!(n.to_string()),

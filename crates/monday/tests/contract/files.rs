@@ -208,3 +208,88 @@ async fn the_local_board_takes_each_multipart_shape_mondays_material_shows() {
         .unwrap();
     assert!(json_answer["errors"].is_array(), "{json_answer}");
 }
+
+#[tokio::test]
+async fn a_file_column_takes_files_through_add_file_to_column_and_only_clears_otherwise() {
+    let board = board().await;
+    let board_id = board.board.board_id();
+    let item = board
+        .board
+        .store()
+        .mutate(|txn| {
+            txn.create_column(
+                board_id,
+                Some("files"),
+                "Files",
+                monday_local::store::ColumnKind::File,
+                Default::default(),
+            )?;
+            txn.create_item(board_id, "Printer", None, false, API_USER_ID, None)
+        })
+        .await
+        .unwrap();
+    let query = format!(
+        "mutation ($file: File!) {{ add_file_to_column(item_id: {}, column_id: \"files\", file: $file) {{ id name file_size }} }}",
+        item.id
+    );
+    for name in ["first.pdf", "second.png"] {
+        let form = reqwest::multipart::Form::new()
+            .text("query", query.clone())
+            .part(
+                "variables[file]",
+                reqwest::multipart::Part::bytes(b"%PDF-1.4 tiny".to_vec()).file_name(name),
+            );
+        let answer = board.post_parts(form).await;
+        assert_eq!(
+            answer["data"]["add_file_to_column"]["name"], name,
+            "{answer}"
+        );
+    }
+    // The column lists both, in order, as monday's FileValue does.
+    let snap = board.board.store().snapshot();
+    let value = &snap.items[&item.id].values["files"];
+    let names: Vec<&str> = value["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["first.pdf", "second.png"]);
+    assert_eq!(value["files"][1]["isImage"], "true");
+    assert_eq!(value["files"][0]["fileType"], "ASSET");
+    // A column that is not a file column is refused, and so is writing files as a value.
+    let wrong = board
+        .post_parts(
+            reqwest::multipart::Form::new()
+                .text("query", query.replace("\"files\"", "\"name\""))
+                .part(
+                    "variables[file]",
+                    reqwest::multipart::Part::bytes(b"x".to_vec()).file_name("x.txt"),
+                ),
+        )
+        .await;
+    assert!(wrong["errors"].is_array(), "{wrong}");
+    let client = board.client().await;
+    let written = client
+        .change_column_values(
+            &board_id.to_string(),
+            &item.id.to_string(),
+            &json!({"files": {"files": [{"name": "x"}]}}),
+            &["files"],
+        )
+        .await;
+    assert!(written.is_err(), "files are not written as a value");
+    client
+        .change_column_values(
+            &board_id.to_string(),
+            &item.id.to_string(),
+            &json!({"files": {"clear_all": true}}),
+            &["files"],
+        )
+        .await
+        .expect("clear_all empties the column");
+    let snap = board.board.store().snapshot();
+    assert!(!snap.items[&item.id].values.contains_key("files"));
+    // The assets stay (monday keeps them on the account).
+    assert_eq!(snap.assets.len(), 2);
+}
