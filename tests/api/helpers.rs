@@ -90,7 +90,10 @@ pub fn record_issued_token(token: &str) {
         .append(true)
         .open(dir.join("issued-tokens.txt"))
     {
-        let _ = writeln!(file, "{token}");
+        // One write per line: tests record tokens in parallel, and `writeln!` may write the
+        // token and its newline separately, interleaving two tests' lines (an empty line would
+        // match every log line).
+        let _ = file.write_all(format!("{token}\n").as_bytes());
     }
 }
 
