@@ -30,18 +30,23 @@ pub(crate) async fn viewer_of(signed: &super::support::SignedIn) -> Result<Viewe
         portal,
         other_portals,
         upload_limits: signed.state.tickets.upload_limits(),
-        flash: take_flash().await,
+        // Only the pages with a form that posts files fill it in (`with_flash`).
+        flash: None,
     })
 }
 
-/// The message a plain form post left in the session for the next page (see
-/// [`crate::model::Viewer::flash`]), taken so it shows once.
+/// The viewer with the message a plain form post left in the session for this page (see
+/// [`crate::model::Viewer::flash`]), taken so it shows once. Only a page the file form sent
+/// back to (`?error=files`) looks in the session: other page loads do not pay for it.
 #[cfg(feature = "ssr")]
-async fn take_flash() -> Option<String> {
-    let session = leptos_axum::extract::<tower_sessions::Session>()
-        .await
-        .ok()?;
-    crate::server::auth::session::take_flash(&session).await
+async fn with_flash(mut viewer: Viewer) -> Viewer {
+    let sent_back = use_context::<http::request::Parts>()
+        .and_then(|parts| parts.uri.query().map(|q| q.contains("error=files")))
+        .unwrap_or(false);
+    if sent_back && let Ok(session) = leptos_axum::extract::<tower_sessions::Session>().await {
+        viewer.flash = crate::server::auth::session::take_flash(&session).await;
+    }
+    viewer
 }
 
 #[cfg(feature = "ssr")]
@@ -70,7 +75,7 @@ pub async fn load_dashboard(query: TicketQuery) -> Result<Dashboard, AppError> {
 #[server]
 pub async fn load_ticket(id: String) -> Result<TicketView, AppError> {
     let signed = super::support::signed_in().await?;
-    let viewer = viewer_of(&signed).await?;
+    let viewer = with_flash(viewer_of(&signed).await?).await;
     let detail = signed.state.tickets.detail(&signed.access, &id).await?;
     let auth = &signed.state.auth;
     let ticket_id = &detail.value.ticket.id;
@@ -165,7 +170,7 @@ pub async fn set_following(
 #[server]
 pub async fn load_viewer() -> Result<Viewer, AppError> {
     let signed = super::support::signed_in().await?;
-    viewer_of(&signed).await
+    Ok(with_flash(viewer_of(&signed).await?).await)
 }
 
 /// Saves a new ticket; it reaches monday through the outbox. Works as a plain form post too.
