@@ -174,57 +174,66 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
                     })
             }}
             <ul class="space-y-2" aria-label="Files to send" aria-live="polite">
-                <For
-                    each=move || chosen.get().into_iter().enumerate()
-                    key=|(index, file)| (*index, file.name.clone(), file.size)
-                    children=move |(index, file)| {
-                        let sent = move || {
-                            progress.get().and_then(|p| p.get(index).copied())
-                        };
-                        let name = file.name.clone();
-                        let uploading = format!("Uploading {}", file.name);
-                        view! {
-                            <li class="flex items-center gap-3 rounded-md bg-white p-2 shadow-sm" data-testid="chosen-file">
-                                {file
-                                    .preview
-                                    .clone()
-                                    .map(|src| {
+                // Nothing is chosen when the page is rendered: the keyed list exists only in
+                // the browser, once there is something to list.
+                {move || {
+                    (!chosen.with(Vec::is_empty))
+                        .then(|| {
+                            view! {
+                                <For
+                                    each=move || chosen.get().into_iter().enumerate()
+                                    key=|(index, file)| (*index, file.name.clone(), file.size)
+                                    children=move |(index, file)| {
+                                        let sent = move || {
+                                            progress.get().and_then(|p| p.get(index).copied())
+                                        };
+                                        let name = file.name.clone();
+                                        let uploading = format!("Uploading {}", file.name);
                                         view! {
-                                            <img src=src alt=format!("Preview of {name}") class="h-12 w-12 rounded object-cover" data-testid="preview" />
+                                            <li class="flex items-center gap-3 rounded-md bg-white p-2 shadow-sm" data-testid="chosen-file">
+                                                {file
+                                                    .preview
+                                                    .clone()
+                                                    .map(|src| {
+                                                        view! {
+                                                            <img src=src alt=format!("Preview of {name}") class="h-12 w-12 rounded object-cover" data-testid="preview" />
+                                                        }
+                                                    })}
+                                                <div class="min-w-0 flex-1">
+                                                    <p class="truncate text-sm font-medium">{file.name.clone()}</p>
+                                                    <p class="text-xs text-slate-600">{human_size(file.size)}</p>
+                                                    {move || {
+                                                        sent()
+                                                            .map(|done| {
+                                                                let percent = (done * 100.0).round() as u32;
+                                                                view! {
+                                                                    <progress
+                                                                        class="mt-1 h-2 w-full"
+                                                                        max="100"
+                                                                        value=percent.to_string()
+                                                                        aria-label=uploading.clone()
+                                                                        data-testid="upload-progress"
+                                                                    ></progress>
+                                                                }
+                                                            })
+                                                    }}
+                                                </div>
+                                                <button
+                                                    type="button"
+                                                    class="text-sm font-medium text-slate-700 underline underline-offset-4"
+                                                    disabled=move || progress.get().is_some()
+                                                    on:click=move |_| remove(index)
+                                                >
+                                                    "Remove"
+                                                    <span class="sr-only">{format!(" {}", file.name)}</span>
+                                                </button>
+                                            </li>
                                         }
-                                    })}
-                                <div class="min-w-0 flex-1">
-                                    <p class="truncate text-sm font-medium">{file.name.clone()}</p>
-                                    <p class="text-xs text-slate-600">{human_size(file.size)}</p>
-                                    {move || {
-                                        sent()
-                                            .map(|done| {
-                                                let percent = (done * 100.0).round() as u32;
-                                                view! {
-                                                    <progress
-                                                        class="mt-1 h-2 w-full"
-                                                        max="100"
-                                                        value=percent.to_string()
-                                                        aria-label=uploading.clone()
-                                                        data-testid="upload-progress"
-                                                    ></progress>
-                                                }
-                                            })
-                                    }}
-                                </div>
-                                <button
-                                    type="button"
-                                    class="text-sm font-medium text-slate-700 underline underline-offset-4"
-                                    disabled=move || progress.get().is_some()
-                                    on:click=move |_| remove(index)
-                                >
-                                    "Remove"
-                                    <span class="sr-only">{format!(" {}", file.name)}</span>
-                                </button>
-                            </li>
-                        }
-                    }
-                />
+                                    }
+                                />
+                            }
+                        })
+                }}
             </ul>
         </div>
     }
