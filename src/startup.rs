@@ -208,7 +208,7 @@ impl Application {
             config.limits.writes_per_hour_per_address,
         );
         let state = AppState {
-            leptos_options: leptos_options.clone(),
+            leptos_options: Arc::new(leptos_options.clone()),
             services: Arc::new(Services {
                 assets: assets.clone(),
                 jwt: JwtKeys::new(&jwt_secret, config.auth.jwt_ttl.as_secs() as i64),

@@ -22,15 +22,17 @@ use crate::server::live_hub::LiveHub;
 use crate::server::notify::Notifier;
 use crate::server::tickets::TicketService;
 
+/// Cloned for every middleware and handler that takes it (several times a request), so
+/// everything in it is behind an `Arc`: `LeptosOptions` is a dozen reference-counted strings.
 #[derive(Clone)]
 pub struct AppState {
-    pub leptos_options: LeptosOptions,
+    pub leptos_options: Arc<LeptosOptions>,
     pub services: Arc<Services>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
-        state.leptos_options.clone()
+        (*state.leptos_options).clone()
     }
 }
 
