@@ -117,6 +117,17 @@ async fn download(
     client.get(app.url(&file.url(ticket))).send().await.unwrap()
 }
 
+/// Checks a download answered 200 as `disposition` (`inline` or `attachment`) with `nosniff`,
+/// and returns its bytes.
+async fn served(response: reqwest::Response, disposition: &str) -> Vec<u8> {
+    assert_eq!(response.status(), 200);
+    let headers = response.headers();
+    let given = headers["content-disposition"].to_str().unwrap();
+    assert!(given.starts_with(disposition), "{given}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    response.bytes().await.unwrap().to_vec()
+}
+
 async fn stored_rows(app: &TestApp) -> (i64, i64) {
     client_portal::on_db!(&app.state.db, pool => {
         let files: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM attachments").fetch_one(pool).await.unwrap();
@@ -173,19 +184,11 @@ async fn files_reach_monday_once_while_it_is_down_and_loses_answers_and_come_bac
     );
     // Kim can download her own files before monday has them, with the exact bytes.
     let png_back = download(&app, &kim, &pending, &page.detail.files[0]).await;
-    assert_eq!(png_back.status(), 200);
     assert_eq!(png_back.headers()["content-type"], "image/png");
-    assert!(
-        png_back.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("inline")
-    );
-    assert_eq!(png_back.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(png_back.bytes().await.unwrap().as_ref(), shot.as_slice());
+    assert_eq!(served(png_back, "inline").await, shot);
 
-    // monday comes back, but the first file upload's answer is lost after monday stored it:
-    // the outbox must look before sending it again.
+    // monday comes back, but loses its answer to the first write (the item) after doing it:
+    // the outbox must look before creating it again.
     app.local_board()
         .set_faults(Faults {
             failure: Some(Failure::LostResponse),
@@ -217,14 +220,7 @@ async fn files_reach_monday_once_while_it_is_down_and_loses_answers_and_come_bac
         page.detail.files
     );
     let pdf_back = download(&app, &kim, &item, &page.detail.files[1]).await;
-    assert_eq!(pdf_back.status(), 200);
-    assert!(
-        pdf_back.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment")
-    );
-    assert_eq!(pdf_back.bytes().await.unwrap().as_ref(), report.as_slice());
+    assert_eq!(served(pdf_back, "attachment").await, report);
 
     // A message with a file, while an upload's answer is lost: the file is on the message's
     // update once.
@@ -280,9 +276,8 @@ async fn files_reach_monday_once_while_it_is_down_and_loses_answers_and_come_bac
     assert_eq!(removed, 3);
     assert_eq!(stored_rows(&app).await.1, 0, "no chunks left");
     let png_back = download(&app, &kim, &item, &page.detail.files[0]).await;
-    assert_eq!(png_back.status(), 200);
     assert_eq!(png_back.headers()["content-type"], "image/png");
-    assert_eq!(png_back.bytes().await.unwrap().as_ref(), shot.as_slice());
+    assert_eq!(served(png_back, "inline").await, shot, "from monday now");
     let html = app.page_text(&kim, &format!("/tickets/{item}")).await;
     let board_url = app.local_board().url().await;
     let board_host = board_url.trim_end_matches("/v2");
@@ -342,15 +337,7 @@ async fn team_files_are_listed_and_downloaded_only_by_those_who_may_see_the_tick
     assert_eq!(listed.size, team_pdf.len() as u64);
     let ticket = item.to_string();
     let got = download(&app, &kim, &ticket, &listed).await;
-    assert_eq!(got.status(), 200);
-    assert!(
-        got.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment")
-    );
-    assert_eq!(got.headers()["x-content-type-options"], "nosniff");
-    assert_eq!(got.bytes().await.unwrap().as_ref(), team_pdf.as_slice());
+    assert_eq!(served(got, "attachment").await, team_pdf);
 
     // Nobody else: another portal's member, a colleague who is a requester not following it,
     // a signed-out browser, and a guessed asset id on a ticket one may see.

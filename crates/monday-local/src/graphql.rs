@@ -1069,45 +1069,42 @@ impl MutationRoot {
                     update,
                 })))
             }
-            "add_file_to_update" => {
-                let update_id = required_id(&args, "update_id")?;
+            // Both take the file `/v2/file` carried and answer with its asset.
+            "add_file_to_update" | "add_file_to_column" => {
                 let upload = self.0.uploads.take(args.get("file"))?;
-                let asset = shared
-                    .store
-                    .mutate(|txn| {
-                        txn.add_file_to_update(
-                            update_id,
-                            &upload.filename,
-                            upload.bytes,
-                            API_USER_ID,
-                        )
-                    })
-                    .await?;
-                Ok(Out::Obj(Box::new(AssetObj {
-                    ctx: self.after_write(),
-                    asset,
-                })))
-            }
-            "add_file_to_column" => {
-                let item_id = required_id(&args, "item_id")?;
-                let column_id = args
-                    .get("column_id")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                let upload = self.0.uploads.take(args.get("file"))?;
-                let asset = shared
-                    .store
-                    .mutate(|txn| {
-                        txn.add_file_to_column(
-                            item_id,
-                            &column_id,
-                            &upload.filename,
-                            upload.bytes,
-                            API_USER_ID,
-                        )
-                    })
-                    .await?;
+                let asset = if name == "add_file_to_update" {
+                    let update_id = required_id(&args, "update_id")?;
+                    shared
+                        .store
+                        .mutate(|txn| {
+                            txn.add_file_to_update(
+                                update_id,
+                                &upload.filename,
+                                upload.bytes,
+                                API_USER_ID,
+                            )
+                        })
+                        .await?
+                } else {
+                    let item_id = required_id(&args, "item_id")?;
+                    let column_id = args
+                        .get("column_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned();
+                    shared
+                        .store
+                        .mutate(|txn| {
+                            txn.add_file_to_column(
+                                item_id,
+                                &column_id,
+                                &upload.filename,
+                                upload.bytes,
+                                API_USER_ID,
+                            )
+                        })
+                        .await?
+                };
                 Ok(Out::Obj(Box::new(AssetObj {
                     ctx: self.after_write(),
                     asset,

@@ -173,17 +173,63 @@ async fn read_fields(state: &AppState, multipart: &mut Multipart) -> Result<Post
     }
 }
 
-/// Checks the member may write now (their and their address's limits).
-async fn check_write(
-    state: &AppState,
-    access: &Access,
-    parts_address: Option<std::net::IpAddr>,
-    write: Write,
-) -> Result<(), AppError> {
-    state
-        .write_limits
-        .check(&access.member, parts_address, write)
-        .await
+/// A signed-in member's form, read once their write limits allowed it.
+struct Accepted {
+    access: Access,
+    address: Option<std::net::IpAddr>,
+    posted: Posted,
+}
+
+impl Accepted {
+    /// Reads the form of `signed` (the session's member) as a `write`.
+    async fn read(
+        state: &AppState,
+        address: Option<std::net::IpAddr>,
+        signed: Result<SignedIn, AppError>,
+        multipart: Multipart,
+        write: Write,
+    ) -> Result<Self, AppError> {
+        let SignedIn(access, _) = signed?;
+        state
+            .write_limits
+            .check(&access.member, address, write)
+            .await?;
+        let posted = read_form(state, multipart).await?;
+        Ok(Self {
+            access,
+            address,
+            posted,
+        })
+    }
+
+    /// Records what the member did, once it is done.
+    async fn audit(
+        state: &AppState,
+        access: &Access,
+        address: Option<std::net::IpAddr>,
+        event: AuditEvent,
+        detail: &str,
+    ) {
+        let member = &access.member;
+        state
+            .auth
+            .audit(
+                event,
+                Some(&member.portal_id),
+                Some(&member.email),
+                address,
+                Some(detail),
+            )
+            .await;
+    }
+}
+
+/// The session a form's answer may leave its message in.
+fn session_of(signed: &Result<SignedIn, AppError>) -> Option<Session> {
+    signed
+        .as_ref()
+        .ok()
+        .map(|SignedIn(_, session)| session.clone())
 }
 
 /// `POST /tickets`: a new ticket with its files.
@@ -194,35 +240,36 @@ pub async fn create_ticket(
     multipart: Multipart,
 ) -> Response {
     let address = client_address(&parts, &state.config.trusted_proxies);
-    let session = signed
-        .as_ref()
-        .ok()
-        .map(|SignedIn(_, session)| session.clone());
+    let session = session_of(&signed);
     let result = async {
-        let SignedIn(access, _) = signed?;
-        check_write(&state, &access, address, Write::Ticket).await?;
-        let posted = read_form(&state, multipart).await?;
-        let new = NewTicket::validate(
-            posted.get("title").unwrap_or_default(),
-            posted.get("description").unwrap_or_default(),
-            posted.get("priority").unwrap_or("medium"),
-        )
-        .map_err(|e| AppError::invalid(e.field, e.message))?;
-        let files = posted.spool.into_files();
+        let form = Accepted::read(&state, address, signed, multipart, Write::Ticket).await?;
+        let field = |name| form.posted.get(name).unwrap_or_default();
+        // A form without a priority (a script of the agency's own) gets the default.
+        let priority = form.posted.get("priority").unwrap_or("medium");
+        let new = NewTicket::validate(field("title"), field("description"), priority)
+            .map_err(|e| AppError::invalid(e.field, e.message))?;
+        let Accepted {
+            access,
+            address,
+            posted,
+        } = form;
         let ticket: Ticket = state
             .tickets
-            .create(&access.member, access.display_name.as_deref(), &new, files)
-            .await?;
-        state
-            .auth
-            .audit(
-                AuditEvent::TicketCreated,
-                Some(&access.member.portal_id),
-                Some(&access.member.email),
-                address,
-                Some(&new.title),
+            .create(
+                &access.member,
+                access.display_name.as_deref(),
+                &new,
+                posted.spool.into_files(),
             )
-            .await;
+            .await?;
+        Accepted::audit(
+            &state,
+            &access,
+            address,
+            AuditEvent::TicketCreated,
+            &new.title,
+        )
+        .await;
         Ok(Saved {
             // Where the form without JavaScript goes too: the list, saying it is on its way.
             redirect: "/dashboard?created=1".to_owned(),
@@ -249,21 +296,21 @@ pub async fn post_message(
     multipart: Multipart,
 ) -> Response {
     let address = client_address(&parts, &state.config.trusted_proxies);
-    let session = signed
-        .as_ref()
-        .ok()
-        .map(|SignedIn(_, session)| session.clone());
+    let session = session_of(&signed);
     let page = format!("/tickets/{}", query_value(&ticket_id));
     let result = async {
-        let SignedIn(access, _) = signed?;
-        check_write(&state, &access, address, Write::Reply).await?;
-        let posted = read_form(&state, multipart).await?;
-        let reply_to = posted
+        let form = Accepted::read(&state, address, signed, multipart, Write::Reply).await?;
+        let reply_to = form
+            .posted
             .get("reply_to")
             .filter(|r| !r.is_empty())
             .map(str::to_owned);
-        let body = posted.get("body").unwrap_or_default().to_owned();
-        let files = posted.spool.into_files();
+        let body = form.posted.get("body").unwrap_or_default().to_owned();
+        let Accepted {
+            access,
+            address,
+            posted,
+        } = form;
         state
             .tickets
             .reply(
@@ -272,19 +319,17 @@ pub async fn post_message(
                 &ticket_id,
                 &body,
                 reply_to.as_deref(),
-                files,
+                posted.spool.into_files(),
             )
             .await?;
-        state
-            .auth
-            .audit(
-                AuditEvent::ReplyPosted,
-                Some(&access.member.portal_id),
-                Some(&access.member.email),
-                address,
-                Some(&ticket_id),
-            )
-            .await;
+        Accepted::audit(
+            &state,
+            &access,
+            address,
+            AuditEvent::ReplyPosted,
+            &ticket_id,
+        )
+        .await;
         Ok(Saved {
             redirect: page.clone(),
             ticket_id: ticket_id.clone(),
