@@ -56,13 +56,7 @@ pub(crate) mod support {
         pub async fn audit(&self, event: AuditEvent, detail: &str) {
             self.state
                 .auth
-                .audit(
-                    event,
-                    Some(&self.member.portal_id),
-                    Some(&self.member.email),
-                    self.address,
-                    Some(detail),
-                )
+                .audit_member(event, &self.member, self.address, detail)
                 .await;
         }
     }

@@ -70,6 +70,24 @@ async fn view(app: &TestApp, client: &reqwest::Client, ticket: &str) -> TicketVi
     response.json().await.unwrap()
 }
 
+/// Posts a multipart form to `path` as `client`, asking for `accept` (`application/json` as the
+/// page's script does, `text/html` as a form without JavaScript).
+async fn post_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    path: &str,
+    accept: &str,
+    form: Form,
+) -> reqwest::Response {
+    client
+        .post(app.url(path))
+        .header("accept", accept)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Posts the new-ticket form with `files`, as the page's script does (JSON back).
 async fn create_with_files(
     app: &TestApp,
@@ -84,13 +102,7 @@ async fn create_with_files(
     for part in files {
         form = form.part("files", part);
     }
-    client
-        .post(app.url("/tickets"))
-        .header("accept", "application/json")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    post_form(app, client, "/tickets", "application/json", form).await
 }
 
 /// The files (name, bytes) on item `item`'s updates and replies on the board.
@@ -237,13 +249,14 @@ async fn files_reach_monday_once_while_it_is_down_and_loses_answers_and_come_bac
     let form = Form::new()
         .text("body", "Here is another one.")
         .part("files", file("second.png", reply_file.clone(), "image/png"));
-    let response = kim
-        .post(app.url(&format!("/tickets/{item}/messages")))
-        .header("accept", "application/json")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = post_form(
+        &app,
+        &kim,
+        &format!("/tickets/{item}/messages"),
+        "application/json",
+        form,
+    )
+    .await;
     assert_eq!(response.status(), 200);
     app.outbox_drained(Duration::from_secs(30)).await;
     let files = board_files(&app, &item);
@@ -453,13 +466,7 @@ async fn limits_and_types_are_checked_on_the_server_and_a_refused_upload_leaves_
         .text("description", "")
         .text("priority", "low")
         .part("files", file("huge.png", png(1_200_000, 1), "image/png"));
-    let response = kim
-        .post(app.url("/tickets"))
-        .header("accept", "text/html")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = post_form(&app, &kim, "/tickets", "text/html", form).await;
     assert_eq!(response.status(), 303);
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert_eq!(location, "/tickets/new?error=files");
@@ -509,13 +516,14 @@ async fn limits_and_types_are_checked_on_the_server_and_a_refused_upload_leaves_
         "files",
         file("notes.txt", b"step 1\nstep 2\n".to_vec(), "text/plain"),
     );
-    let response = kim
-        .post(app.url(&format!("/tickets/{item}/messages")))
-        .header("accept", "text/html")
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = post_form(
+        &app,
+        &kim,
+        &format!("/tickets/{item}/messages"),
+        "text/html",
+        form,
+    )
+    .await;
     assert_eq!(response.status(), 303);
     assert_eq!(
         response.headers()["location"],

@@ -189,17 +189,17 @@ impl GraphqlTransport {
         let written = self
             .execute_with(query, &variables, replay, Some(field))
             .await?;
-        let value =
-            match written.value.get(field) {
-                None | Some(Value::Null) => None,
-                Some(value) => Some(serde_json::from_value(value.clone()).map_err(|e| {
-                    MondayError::Malformed(format!("unexpected response shape: {e}"))
-                })?),
-            };
-        Ok(Written {
-            value,
-            with_errors: written.with_errors,
-        })
+        field_of(written, field)
+    }
+
+    /// Counts a request against the day's budget and waits for one of the concurrency permits.
+    async fn admit(&self, write: bool) -> Result<tokio::sync::SemaphorePermit<'_>, MondayError> {
+        self.inner.budget.admit(write)?;
+        self.inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| MondayError::Unreachable("the client is shutting down".into()))
     }
 
     async fn execute_with(
@@ -241,14 +241,9 @@ impl GraphqlTransport {
         variables: &Value,
         replay: Replay,
     ) -> Result<Classified, MondayError> {
-        let write = query.trim_start().starts_with("mutation");
-        self.inner.budget.admit(write)?;
         let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| MondayError::Unreachable("the client is shutting down".into()))?;
+            .admit(query.trim_start().starts_with("mutation"))
+            .await?;
         let mut request = self
             .inner
             .http
@@ -275,13 +270,7 @@ impl GraphqlTransport {
         file: FileUpload,
         field: &str,
     ) -> Result<Written<Option<T>>, MondayError> {
-        self.inner.budget.admit(true)?;
-        let _permit = self
-            .inner
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| MondayError::Unreachable("the client is shutting down".into()))?;
+        let _permit = self.admit(true).await?;
         let mut variables = variables;
         if let Value::Object(map) = &mut variables {
             map.insert("file".into(), Value::Null);
@@ -310,18 +299,7 @@ impl GraphqlTransport {
             .multipart(form);
         self.inner.requests_sent.fetch_add(1, Ordering::Relaxed);
         let classified = self.receive(request.send().await).await?;
-        let written = judge(classified, Some(field))?;
-        let value =
-            match written.value.get(field) {
-                None | Some(Value::Null) => None,
-                Some(value) => Some(serde_json::from_value(value.clone()).map_err(|e| {
-                    MondayError::Malformed(format!("unexpected response shape: {e}"))
-                })?),
-            };
-        Ok(Written {
-            value,
-            with_errors: written.with_errors,
-        })
+        field_of(judge(classified, Some(field))?, field)
     }
 
     /// Reads and classifies monday's answer, counting it against the day's budget.
@@ -377,6 +355,24 @@ impl GraphqlTransport {
 /// accepts its result even beside errors (flagged, so the caller reads it back), and a write
 /// whose result was lost to an error *inside* it (GraphQL nulls the result when a field of it
 /// fails) is [`MondayError::Uncertain`]: it may have been done, and only looking can tell.
+/// A write's answer as the mutation's own field, typed (`None` when monday gave none).
+fn field_of<T: DeserializeOwned>(
+    written: Written<Value>,
+    field: &str,
+) -> Result<Written<Option<T>>, MondayError> {
+    let value = match written.value.get(field) {
+        None | Some(Value::Null) => None,
+        Some(value) => Some(
+            serde_json::from_value(value.clone())
+                .map_err(|e| MondayError::Malformed(format!("unexpected response shape: {e}")))?,
+        ),
+    };
+    Ok(Written {
+        value,
+        with_errors: written.with_errors,
+    })
+}
+
 fn judge(classified: Classified, write_field: Option<&str>) -> Result<Written<Value>, MondayError> {
     if let (Some(field), Some(data)) = (write_field, &classified.data) {
         if data.get(field).is_some_and(|v| !v.is_null()) {

@@ -761,6 +761,24 @@ impl Auth {
     }
 
     /// Records who did what from where. Never fails the request it belongs to.
+    /// Records what `member` did in their portal, from `address`.
+    pub async fn audit_member(
+        &self,
+        event: AuditEvent,
+        member: &Member,
+        address: Option<IpAddr>,
+        detail: &str,
+    ) {
+        self.audit(
+            event,
+            Some(&member.portal_id),
+            Some(&member.email),
+            address,
+            Some(detail),
+        )
+        .await;
+    }
+
     pub async fn audit(
         &self,
         event: AuditEvent,

@@ -176,7 +176,6 @@ async fn read_fields(state: &AppState, multipart: &mut Multipart) -> Result<Post
 /// A signed-in member's form, read once their write limits allowed it.
 struct Accepted {
     access: Access,
-    address: Option<std::net::IpAddr>,
     posted: Posted,
 }
 
@@ -195,32 +194,7 @@ impl Accepted {
             .check(&access.member, address, write)
             .await?;
         let posted = read_form(state, multipart).await?;
-        Ok(Self {
-            access,
-            address,
-            posted,
-        })
-    }
-
-    /// Records what the member did, once it is done.
-    async fn audit(
-        state: &AppState,
-        access: &Access,
-        address: Option<std::net::IpAddr>,
-        event: AuditEvent,
-        detail: &str,
-    ) {
-        let member = &access.member;
-        state
-            .auth
-            .audit(
-                event,
-                Some(&member.portal_id),
-                Some(&member.email),
-                address,
-                Some(detail),
-            )
-            .await;
+        Ok(Self { access, posted })
     }
 }
 
@@ -248,11 +222,7 @@ pub async fn create_ticket(
         let priority = form.posted.get("priority").unwrap_or("medium");
         let new = NewTicket::validate(field("title"), field("description"), priority)
             .map_err(|e| AppError::invalid(e.field, e.message))?;
-        let Accepted {
-            access,
-            address,
-            posted,
-        } = form;
+        let Accepted { access, posted } = form;
         let ticket: Ticket = state
             .tickets
             .create(
@@ -262,14 +232,15 @@ pub async fn create_ticket(
                 posted.spool.into_files(),
             )
             .await?;
-        Accepted::audit(
-            &state,
-            &access,
-            address,
-            AuditEvent::TicketCreated,
-            &new.title,
-        )
-        .await;
+        state
+            .auth
+            .audit_member(
+                AuditEvent::TicketCreated,
+                &access.member,
+                address,
+                &new.title,
+            )
+            .await;
         Ok(Saved {
             // Where the form without JavaScript goes too: the list, saying it is on its way.
             redirect: "/dashboard?created=1".to_owned(),
@@ -306,11 +277,7 @@ pub async fn post_message(
             .filter(|r| !r.is_empty())
             .map(str::to_owned);
         let body = form.posted.get("body").unwrap_or_default().to_owned();
-        let Accepted {
-            access,
-            address,
-            posted,
-        } = form;
+        let Accepted { access, posted } = form;
         state
             .tickets
             .reply(
@@ -322,14 +289,10 @@ pub async fn post_message(
                 posted.spool.into_files(),
             )
             .await?;
-        Accepted::audit(
-            &state,
-            &access,
-            address,
-            AuditEvent::ReplyPosted,
-            &ticket_id,
-        )
-        .await;
+        state
+            .auth
+            .audit_member(AuditEvent::ReplyPosted, &access.member, address, &ticket_id)
+            .await;
         Ok(Saved {
             redirect: page.clone(),
             ticket_id: ticket_id.clone(),

@@ -319,13 +319,7 @@ async fn create_ticket(
         .await?;
     state
         .auth
-        .audit(
-            AuditEvent::TicketCreated,
-            Some(&member.portal_id),
-            Some(&member.email),
-            address,
-            Some(&new.title),
-        )
+        .audit_member(AuditEvent::TicketCreated, member, address, &new.title)
         .await;
     let outbox_id = pending.id.trim_start_matches(PENDING_PREFIX).to_owned();
     let delivery = state

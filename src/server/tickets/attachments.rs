@@ -455,6 +455,20 @@ impl AttachmentRow {
     }
 }
 
+/// Files of outbox rows by row id, as pages read them.
+pub(super) trait FilesByRow {
+    /// Row `outbox_id`'s files as the page lists them (none when it has none).
+    fn of_row(&self, outbox_id: &str) -> Vec<FileRef>;
+}
+
+impl FilesByRow for HashMap<String, Vec<AttachmentRow>> {
+    fn of_row(&self, outbox_id: &str) -> Vec<FileRef> {
+        self.get(outbox_id)
+            .map(|files| files.iter().map(AttachmentRow::file_ref).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// A team file (a monday asset) as the page lists it.
 pub fn asset_ref(asset: &AssetNode) -> FileRef {
     let extension = asset
@@ -532,7 +546,27 @@ impl PublicUrls {
     }
 }
 
+/// The files of one outbox row, as one delivery attempt reads them (once).
+pub(super) struct MessageFiles(Vec<AttachmentRow>);
+
+impl MessageFiles {
+    /// Whether any is not on monday yet.
+    pub fn any_waiting(&self) -> bool {
+        self.0.iter().any(|f| f.state == "waiting")
+    }
+}
+
 impl TicketService {
+    /// The files of outbox row `row`, for an attempt to deliver it. A database error is one
+    /// that makes the attempt look on the board next time, as every step's is.
+    pub(super) async fn message_files(&self, row: &OutboxRow) -> Result<MessageFiles, MondayError> {
+        let files = self.attachments_of(&[&row.id]).await.map_err(|error| {
+            tracing::error!(%error, "outbox: could not read a message's files");
+            MondayError::Interrupted("the outbox could not read a message's files".into())
+        })?;
+        Ok(MessageFiles(files.into_values().flatten().collect()))
+    }
+
     /// Stores the checked files of outbox row `outbox_id` (written just after, in the same
     /// call): chunk by chunk from their spool files, in one transaction, so the outbox never
     /// sees half a message's files.
@@ -541,15 +575,29 @@ impl TicketService {
         outbox_id: &str,
         portal_id: &str,
         files: &[SpooledFile],
-    ) -> Result<(), TicketError> {
+    ) -> Result<Vec<FileRef>, TicketError> {
         if files.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let now = now_unix();
+        let mut stored = Vec::with_capacity(files.len());
         crate::on_db!(&self.db, pool => {
             let mut tx = pool.begin().await?;
             for (position, file) in files.iter().enumerate() {
                 let id = uuid::Uuid::new_v4().to_string();
+                // As the page lists it: on its way to monday.
+                stored.push(AttachmentRow {
+                    id: id.clone(),
+                    outbox_id: outbox_id.to_owned(),
+                    name: file.name.clone(),
+                    content_type: file.file_type.mime.to_owned(),
+                    size: file.size as i64,
+                    state: "waiting".to_owned(),
+                    asset_id: None,
+                    uncertain: 0,
+                    last_error: None,
+                    stored: 1,
+                }.file_ref());
                 sqlx::query(
                     "INSERT INTO attachments (id, outbox_id, portal_id, position, name,
                                               content_type, size, created_at)
@@ -593,7 +641,7 @@ impl TicketService {
             }
             tx.commit().await?;
         });
-        Ok(())
+        Ok(stored)
     }
 
     /// The files of these outbox rows, by row, in the order they were attached.
@@ -641,19 +689,11 @@ impl TicketService {
     /// A file monday refuses for good is marked so; the message still counts as delivered.
     pub(super) async fn deliver_files(
         &self,
-        row: &OutboxRow,
+        files: &MessageFiles,
         item_id: &str,
         update_id: &str,
     ) -> Result<(), MondayError> {
-        let files = self
-            .attachments_of(&[&row.id])
-            .await
-            .map_err(|error| {
-                tracing::error!(%error, "outbox: could not read a message's files");
-                MondayError::Interrupted("the outbox could not read a message's files".into())
-            })?
-            .remove(&row.id)
-            .unwrap_or_default();
+        let files = &files.0;
         let mut taken: Vec<String> = files.iter().filter_map(|f| f.asset_id.clone()).collect();
         let mut on_update: Option<Vec<AssetNode>> = None;
         for file in files.iter().filter(|f| f.state == "waiting") {
@@ -957,15 +997,9 @@ impl TicketService {
 /// How long after a team message its ticket is read again for files added to it.
 const FILE_RECHECK: Duration = Duration::from_secs(4);
 
-/// Which types a stored file may be served as inline, for the HTTP layer's sniffing of monday's
-/// files.
+/// What a file from monday may be served inline as: a raster image, known by its first bytes.
 pub fn inline_type(head: &[u8]) -> Option<FileType> {
-    infer::get(head).and_then(|kind| {
-        ACCEPTED
-            .iter()
-            .copied()
-            .find(|t| t.inline && t.mime == kind.mime_type())
-    })
+    sniff(head).filter(|t| t.inline)
 }
 
 #[cfg(test)]

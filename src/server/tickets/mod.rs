@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use super::db::Db;
 use tokio::sync::{Notify, oneshot};
 
+use self::attachments::FilesByRow;
 use self::cache::{ItemDetail, Keyed, TicketList};
 use self::conversation::{ClientMessage, Markers};
 pub use self::resolution::ClientAction;
@@ -572,9 +573,7 @@ impl TicketService {
             let files = self
                 .attachments_for_page(std::slice::from_ref(row))
                 .await?
-                .get(&row.id)
-                .map(|files| files.iter().map(|f| f.file_ref()).collect())
-                .unwrap_or_default();
+                .of_row(&row.id);
             return Ok(Fresh {
                 value: TicketDetail {
                     timeline: vec![TimelineEntry {
@@ -612,12 +611,7 @@ impl TicketService {
             )
             .await?;
         let files = self.attachments_for_page(&mine).await?;
-        let files_of = |row: &OutboxRow| -> Vec<crate::model::FileRef> {
-            files
-                .get(&row.id)
-                .map(|files| files.iter().map(|f| f.file_ref()).collect())
-                .unwrap_or_default()
-        };
+        let files_of = |row: &OutboxRow| files.of_row(&row.id);
         let messages: Vec<ClientMessage> = mine
             .iter()
             .filter(|row| row.kind == "reply")
@@ -809,7 +803,7 @@ impl TicketService {
         let member = &access.member;
         let id = uuid::Uuid::new_v4().to_string();
         let now = now_unix();
-        self.store_files(&id, &member.portal_id, &files).await?;
+        let stored = self.store_files(&id, &member.portal_id, &files).await?;
         crate::on_db!(&self.db, pool => sqlx::query(
             "INSERT INTO outbox (id, kind, portal_id, author_email, author_name, item_id, body,
                                  parent_update_id, next_attempt_at, created_at, action,
@@ -834,12 +828,8 @@ impl TicketService {
         self.wakeup.notify_one();
         let rows = self.outbox_rows("id = $1", &[Bind::Text(&id)]).await?;
         let row = rows.first().ok_or(TicketError::NotFound)?;
-        let files = self.attachments_of(&[&id]).await?;
         let message = ClientMessage {
-            files: files
-                .get(&id)
-                .map(|files| files.iter().map(|f| f.file_ref()).collect())
-                .unwrap_or_default(),
+            files: stored,
             ..row.client_message()
         };
         let reply = conversation::conversation(&[], &[message], &self.markers)

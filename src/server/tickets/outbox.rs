@@ -355,9 +355,9 @@ impl TicketService {
         let cut = read_description(&description_column(&new.description, &reference)).cut;
         // A ticket's files go on the update that holds its description, so one with files
         // gets that update even when the column holds all of the text.
-        let files = self.has_waiting_files(row).await?;
+        let files = self.message_files(row).await?;
         let mut description_update = row.description_update_id.clone();
-        if (cut || files) && description_update.is_none() {
+        if (cut || files.any_waiting()) && description_update.is_none() {
             let step_uncertain = row.uncertain != 0 && row.monday_id.is_some();
             let found = if step_uncertain {
                 self.board
@@ -390,8 +390,8 @@ impl TicketService {
             .await?;
             description_update = Some(update_id);
         }
-        if let (true, Some(update_id)) = (files, &description_update) {
-            self.deliver_files(row, &ticket.id, update_id).await?;
+        if let (true, Some(update_id)) = (files.any_waiting(), &description_update) {
+            self.deliver_files(&files, &ticket.id, update_id).await?;
         }
         Ok(Ticket {
             // The client's whole text, not the column's start.
@@ -431,11 +431,11 @@ impl TicketService {
             row.body.as_deref().unwrap_or_default(),
         );
         let item_id = row.item_id.clone().unwrap_or_default();
-        let files = self.has_waiting_files(row).await?;
+        let files = self.message_files(row).await?;
         // The message is on the board from an earlier attempt: only its files are left.
         if let Some(update_id) = &row.monday_id {
-            if files {
-                self.deliver_files(row, &item_id, update_id).await?;
+            if files.any_waiting() {
+                self.deliver_files(&files, &item_id, update_id).await?;
             }
             return Ok((item_id, update_id.clone()));
         }
@@ -459,14 +459,8 @@ impl TicketService {
                 .is_some();
                 if !claimed {
                     tracing::info!(id = %row.id, update = %candidate, "outbox: the message is already on the board; not posting it again");
-                    if files {
-                        self.record_step(
-                            "UPDATE outbox SET monday_id = $1, uncertain = 0 WHERE id = $2",
-                            &[&candidate, &row.id],
-                        )
+                    self.files_onto_message(row, &files, &item_id, &candidate)
                         .await?;
-                        self.deliver_files(row, &item_id, &candidate).await?;
-                    }
                     return Ok((item_id, candidate));
                 }
             }
@@ -496,31 +490,29 @@ impl TicketService {
             },
             None => self.board.add_update(&item_id, &body, key).await?,
         };
-        if files {
-            // Recorded before the files go, so a retry sends only what is missing.
-            self.record_step(
-                "UPDATE outbox SET monday_id = $1, uncertain = 0 WHERE id = $2",
-                &[&posted.id, &row.id],
-            )
+        self.files_onto_message(row, &files, &item_id, &posted.id)
             .await?;
-            self.deliver_files(row, &item_id, &posted.id).await?;
-        }
         Ok((item_id, posted.id))
     }
 
-    /// Whether the row has files not yet on monday.
-    async fn has_waiting_files(&self, row: &OutboxRow) -> Result<bool, MondayError> {
-        let waiting: Option<(String,)> = crate::on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT id FROM attachments WHERE outbox_id = $1 AND state = 'waiting' LIMIT 1",
+    /// Sends a message's waiting files to its update `update_id`, which is recorded first, so
+    /// a retry sends only the files that are missing and never the message again.
+    async fn files_onto_message(
+        &self,
+        row: &OutboxRow,
+        files: &attachments::MessageFiles,
+        item_id: &str,
+        update_id: &str,
+    ) -> Result<(), MondayError> {
+        if !files.any_waiting() {
+            return Ok(());
+        }
+        self.record_step(
+            "UPDATE outbox SET monday_id = $1, uncertain = 0 WHERE id = $2",
+            &[update_id, &row.id],
         )
-        .bind(&row.id)
-        .fetch_optional(pool)
-        .await)
-        .map_err(|error| {
-            tracing::error!(%error, "outbox: could not read a message's files");
-            MondayError::Interrupted("the outbox could not read a message's files".into())
-        })?;
-        Ok(waiting.is_some())
+        .await?;
+        self.deliver_files(files, item_id, update_id).await
     }
 
     /// The columns a client's action changes: the status for "solved" and "reopen", the rating

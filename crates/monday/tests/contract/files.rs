@@ -6,31 +6,9 @@ use std::time::Duration;
 
 use monday::{Client, ClientOptions, FileUpload, RetryPolicy};
 use monday_local::store::API_USER_ID;
-use monday_local::{LocalBoard, LocalBoardOptions, Seed};
 use serde_json::{Value, json};
 
-struct Board {
-    board: LocalBoard,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Board {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-async fn board() -> Board {
-    let dir = std::env::temp_dir().join(format!("files-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut options =
-        LocalBoardOptions::new(format!("sqlite://{}?mode=rwc", dir.join("b.db").display()));
-    options.seed = Seed::Empty;
-    Board {
-        board: LocalBoard::start(options).await.expect("the board starts"),
-        dir,
-    }
-}
+use crate::local_board::{Board, board};
 
 impl Board {
     async fn client(&self) -> Client {

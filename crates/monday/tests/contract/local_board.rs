@@ -14,8 +14,10 @@ use serde_json::{Value, json};
 
 use crate::fixtures::fixtures;
 
-struct Board {
-    board: LocalBoard,
+/// A local board of its own for one test, on an empty seed, removed with its data afterwards
+/// (the file tests use it too).
+pub(crate) struct Board {
+    pub(crate) board: LocalBoard,
     dir: std::path::PathBuf,
 }
 
@@ -25,7 +27,7 @@ impl Drop for Board {
     }
 }
 
-async fn board() -> Board {
+pub(crate) async fn board() -> Board {
     let dir = std::env::temp_dir().join(format!("contract-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut options =
