@@ -447,15 +447,20 @@ impl TicketService {
                 .find_updates(&item_id, &[first_line, &row.author_email])
                 .await?;
             for candidate in candidates {
-                let claimed = crate::on_db!(&self.db, pool => sqlx::query_as::<_, (i64,)>(
-                    "SELECT 1 FROM outbox WHERE monday_id = $1 AND id <> $2",
+                // The id, not `SELECT 1`: PostgreSQL answers that as INT4, which an i64 does not
+                // decode; and a failed read is not "not claimed" (it would take another
+                // message's update for this one): the attempt ends and looks again next time.
+                let claimed = crate::on_db!(&self.db, pool => sqlx::query_as::<_, (String,)>(
+                    "SELECT id FROM outbox WHERE monday_id = $1 AND id <> $2",
                 )
                     .bind(&candidate)
                     .bind(&row.id)
                     .fetch_optional(pool)
                     .await)
-                .ok()
-                .flatten()
+                .map_err(|error| {
+                    tracing::error!(%error, "outbox: could not tell whose an update is");
+                    MondayError::Interrupted("the outbox could not read its records".into())
+                })?
                 .is_some();
                 if !claimed {
                     tracing::info!(id = %row.id, update = %candidate, "outbox: the message is already on the board; not posting it again");
