@@ -16,9 +16,14 @@ use crate::pages::ticket::TicketPage;
 /// The document around every page. `stylesheet` is the stylesheet's address (a content-hashed
 /// name in release builds; see `server::http::assets`).
 pub fn shell(options: LeptosOptions, stylesheet: std::sync::Arc<str>) -> impl IntoView {
+    // The request's language (`server::http::prefs`); Arabic turns the whole page around.
+    #[cfg(feature = "ssr")]
+    let locale = crate::i18n::locale();
+    #[cfg(not(feature = "ssr"))]
+    let locale = crate::i18n::Locale::default();
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=crate::i18n::I18nLocaleTrait::as_str(locale) dir=crate::i18n::direction(locale)>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -41,7 +46,9 @@ pub fn shell(options: LeptosOptions, stylesheet: std::sync::Arc<str>) -> impl In
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Title formatter=|page: String| format!("{page} · Support portal") />
+        <Title formatter=move |page: String| {
+            crate::i18n::td_string!(crate::i18n::locale(), common.site_title, page = page)
+        } />
         <Router>
             <Routes fallback=NotFound>
                 // Async: the whole page (and its status code) is ready before it is sent, so it

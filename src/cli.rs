@@ -326,7 +326,12 @@ async fn run_invite(config: Config, invite: Invite) -> ExitCode {
             .map_err(|e| e.to_string())?
             .unwrap_or(portal);
         let link = auth
-            .send_link(&portal, &email, invite.name.as_deref())
+            .send_link(
+                &portal,
+                &email,
+                invite.name.as_deref(),
+                crate::i18n::Locale::default(),
+            )
             .await
             .map_err(|e| e.to_string())?;
         if config.mail.smtp_url.is_some() {

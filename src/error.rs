@@ -74,7 +74,7 @@ impl AppError {
 
     /// What a form posted without JavaScript is sent back with: a code for the URL (and the
     /// minutes to wait, for a rate limit), never the message itself, so a crafted link cannot
-    /// make the page say anything. [`crate::model::form_notice`] turns it back into words.
+    /// make the page say anything. [`crate::i18n::words::form_notice`] turns it back into words.
     pub fn form_code(&self) -> (String, Option<u64>) {
         match self {
             AppError::Invalid { field, .. }
@@ -86,6 +86,32 @@ impl AppError {
             AppError::RateLimited { minutes } => ("rate_limited".to_owned(), Some(*minutes)),
             AppError::NotPermitted { .. } => ("not_permitted".to_owned(), None),
             other => (other.code().to_owned(), None),
+        }
+    }
+
+    /// The error in a language. English keeps the service's own sentence (it may say more, such
+    /// as which address was refused); another language gets the translated sentence for the
+    /// error's code or field, which the translation files hold for every error a client can meet.
+    pub fn words(&self, l: crate::i18n::Locale) -> String {
+        match self {
+            // Already in the request's language where it was made (a file's problem names it).
+            AppError::Invalid { field, message } if field == "files" => return message.clone(),
+            _ if l == crate::i18n::Locale::en => return self.to_string(),
+            _ => {}
+        }
+        let (code, minutes) = self.form_code();
+        crate::i18n::words::form_notice(l, &code, minutes).unwrap_or_else(|| self.to_string())
+    }
+
+    /// The same error with its sentence in a language (see [`AppError::words`]), as a server
+    /// function answers it to an island.
+    pub fn localized(self, l: crate::i18n::Locale) -> Self {
+        let message = self.words(l);
+        match self {
+            AppError::Invalid { field, .. } => AppError::Invalid { field, message },
+            AppError::NotPermitted { .. } => AppError::NotPermitted { message },
+            AppError::Unavailable { .. } => AppError::Unavailable { message },
+            other => other,
         }
     }
 

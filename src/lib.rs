@@ -12,6 +12,7 @@ pub mod api;
 pub mod app;
 pub mod components;
 pub mod error;
+pub mod i18n;
 pub mod live;
 pub mod model;
 pub mod pages;

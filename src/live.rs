@@ -11,6 +11,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::islands::LiveWords;
+
 /// The id of the element the island refreshes.
 pub const LIVE_REGION: &str = "live-region";
 /// The window event that asks the island to refresh the page now (after a form in another
@@ -26,12 +28,22 @@ pub enum Connection {
 }
 
 impl Connection {
-    fn label(self) -> &'static str {
+    /// The state as tests and styles read it (`data-state`), in no language.
+    fn as_str(self) -> &'static str {
         match self {
             Connection::Live => "Live",
             Connection::Connecting => "Connecting",
             Connection::Reconnecting => "Reconnecting",
             Connection::Offline => "Offline",
+        }
+    }
+
+    fn label(self, words: &LiveWords) -> String {
+        match self {
+            Connection::Live => words.live.clone(),
+            Connection::Connecting => words.connecting.clone(),
+            Connection::Reconnecting => words.reconnecting.clone(),
+            Connection::Offline => words.offline.clone(),
         }
     }
 
@@ -44,29 +56,38 @@ impl Connection {
     }
 }
 
-/// The connection indicator for the header and the toast stack.
+/// The connection indicator for the header and the toast stack. `words` are the page's
+/// language's; `zone` is the time zone the page was rendered in, and `zone_chosen` whether the
+/// member chose it (otherwise the island tells the server the browser's zone, through the `tz`
+/// cookie, and reloads the page's times when it differs).
 #[island]
-pub fn LiveUpdates() -> impl IntoView {
+pub fn LiveUpdates(words: LiveWords, zone: String, zone_chosen: bool) -> impl IntoView {
     let connection = RwSignal::new(Connection::Connecting);
     let toasts = RwSignal::new(Vec::<(u64, String)>::new());
+    let words = StoredValue::new(words);
     #[cfg(feature = "hydrate")]
-    Effect::new(move |_| client::start(connection, toasts));
+    Effect::new(move |_| {
+        client::start(connection, toasts, words);
+        client::share_browser_zone(&zone, zone_chosen);
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (zone, zone_chosen);
     view! {
         <span
             class="inline-flex items-center gap-1 text-xs"
             data-testid="live-state"
-            data-state=move || connection.get().label()
+            data-state=move || connection.get().as_str()
         >
             <span
                 aria-hidden="true"
                 class=move || format!("inline-block h-2 w-2 rounded-full {}", connection.get().dot())
             ></span>
-            {move || connection.get().label()}
+            {move || words.with_value(|words| connection.get().label(words))}
         </span>
         <div
             role="status"
             aria-live="polite"
-            class="pointer-events-none fixed bottom-4 right-4 z-50 flex w-[min(24rem,calc(100vw-2rem))] flex-col gap-2 text-left"
+            class="pointer-events-none fixed bottom-4 end-4 z-50 flex w-[min(24rem,calc(100vw-2rem))] flex-col gap-2 text-start"
             data-testid="toasts"
         >
             <For each=move || toasts.get() key=|(id, _)| *id let((_, text))>
@@ -100,9 +121,10 @@ mod client {
     use web_sys::{CloseEvent, DomParser, MessageEvent, SupportedType, WebSocket};
 
     use super::{Connection, LIVE_REGION, REFRESH_EVENT};
+    use crate::i18n::islands::{LiveWords, fill};
     use crate::model::{
         DashboardUpdate, ListShape, LiveEvent, LiveMessage, PAGE_SIZE, Status, StatusCounts,
-        TicketQuery, dashboard_update, tickets_label,
+        TicketQuery, dashboard_update,
     };
 
     #[derive(Clone, Copy)]
@@ -123,9 +145,16 @@ mod client {
         static CURRENT: RefCell<Option<Current>> = const { RefCell::new(None) };
         static REFRESHING: Cell<bool> = const { Cell::new(false) };
         static AGAIN: Cell<bool> = const { Cell::new(false) };
+        /// The page's words (the island's props), for toasts and the count.
+        static WORDS: RefCell<Option<LiveWords>> = const { RefCell::new(None) };
     }
 
-    pub fn start(connection: RwSignal<Connection>, toasts: RwSignal<Vec<(u64, String)>>) {
+    pub fn start(
+        connection: RwSignal<Connection>,
+        toasts: RwSignal<Vec<(u64, String)>>,
+        words: StoredValue<LiveWords>,
+    ) {
+        WORDS.with(|w| *w.borrow_mut() = Some(words.get_value()));
         let handles = Handles { connection, toasts };
         connect(handles, 0);
         if let Some(window) = web_sys::window() {
@@ -184,7 +213,7 @@ mod client {
         if *event == LiveEvent::Heartbeat {
             return;
         }
-        if let Some(text) = event.announcement() {
+        if let Some(text) = WORDS.with(|w| w.borrow().as_ref().and_then(|w| w.announce(event))) {
             toast(handles, text);
         }
         let Some(region) = live_region() else {
@@ -299,6 +328,51 @@ mod client {
         let _ = list.set_attribute("data-matching", &matching.to_string());
         if let Ok(Some(label)) = region.query_selector("[data-matching-label]") {
             label.set_text_content(Some(&tickets_label(matching)));
+        }
+    }
+
+    /// "12 tickets" in the page's language: the browser's plural rules choose the form.
+    fn tickets_label(count: usize) -> String {
+        WORDS.with(|words| {
+            let words = words.borrow();
+            let Some(plural) = words.as_ref().map(|w| &w.tickets) else {
+                return count.to_string();
+            };
+            let rules = js_sys::Intl::PluralRules::new(
+                &js_sys::Array::of1(&plural.lang.as_str().into()),
+                &js_sys::Object::new(),
+            );
+            let category: String = rules.select(count as f64).into();
+            plural
+                .form(&category)
+                .map_or_else(|| count.to_string(), |form| fill(form, &[("count", &count.to_string())]))
+        })
+    }
+
+    /// Tells the server the browser's time zone (the `tz` cookie), so dates show in it until the
+    /// member chooses one; when the page was rendered in another zone, its times are loaded again.
+    pub fn share_browser_zone(rendered_zone: &str, zone_chosen: bool) {
+        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+            .resolved_options();
+        let Some(zone) = js_sys::Reflect::get(&options, &"timeZone".into())
+            .ok()
+            .and_then(|zone| zone.as_string())
+        else {
+            return;
+        };
+        let Some(document) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+        else {
+            return;
+        };
+        // A year, for every page of this site; zone names hold only letters, digits, `/_+-`.
+        let _ = document.set_cookie(&format!(
+            "tz={}; path=/; max-age=31536000; samesite=lax",
+            zone.replace(|c: char| !(c.is_ascii_alphanumeric() || "/_+-".contains(c)), "")
+        ));
+        if !zone_chosen && zone != rendered_zone {
+            refresh();
         }
     }
 

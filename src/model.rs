@@ -366,15 +366,6 @@ impl Role {
         }
     }
 
-    /// What the role lets a person do, as the Colleagues page explains it.
-    pub fn explanation(self) -> &'static str {
-        match self {
-            Role::Admin => "sees every ticket and manages colleagues",
-            Role::Member => "sees every ticket of the organisation",
-            Role::Requester => "sees only the tickets they raised or follow",
-        }
-    }
-
     pub fn parse(value: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
@@ -553,32 +544,6 @@ impl LiveEvent {
             | LiveEvent::ReplyRemoved { ticket_id, .. }
             | LiveEvent::Updated { ticket_id, .. } => ticket_id == id,
             LiveEvent::Heartbeat => false,
-        }
-    }
-
-    /// The sentence a toast shows, or `None` for events that need no toast.
-    pub fn announcement(&self) -> Option<String> {
-        match self {
-            LiveEvent::TicketCreated { ticket } => Some(format!("New ticket: {}", ticket.title)),
-            LiveEvent::StatusChanged { title, status, .. } => {
-                Some(format!("{title} is now {}", status.label()))
-            }
-            LiveEvent::PriorityChanged {
-                title, priority, ..
-            } => Some(format!("{title} is now {} priority", priority.label())),
-            LiveEvent::Renamed { title, .. } => Some(format!("Ticket renamed to {title}")),
-            LiveEvent::ReplyAdded { title, reply, .. } if !reply.from_client => {
-                Some(format!("New reply on {title}"))
-            }
-            LiveEvent::Removed { title, .. } => Some(format!("{title} was removed")),
-            LiveEvent::ReplyEdited { title, .. } => Some(format!("A reply on {title} was edited")),
-            LiveEvent::ReplyRemoved { title, .. } => {
-                Some(format!("A reply on {title} was removed"))
-            }
-            LiveEvent::Updated { title, .. } => Some(format!("{title} was updated")),
-            LiveEvent::ReplyAdded { .. }
-            | LiveEvent::DeliveryChanged { .. }
-            | LiveEvent::Heartbeat => None,
         }
     }
 }
@@ -879,7 +844,7 @@ pub struct NewTicket {
 }
 
 /// The form fields a no-JavaScript error redirect may name.
-pub const FORM_FIELDS: [&str; 12] = [
+pub const FORM_FIELDS: [&str; 14] = [
     "title",
     "description",
     "priority",
@@ -892,59 +857,22 @@ pub const FORM_FIELDS: [&str; 12] = [
     "rating",
     "comment",
     "status",
+    "zone",
+    "language",
 ];
 
-/// The words for a code a form's redirect carries (`?error=invalid_title`), or `None` for a
-/// code the portal never sends. Only these sentences can appear: nothing from the URL is shown.
-pub fn form_notice(code: &str, minutes: Option<u64>) -> Option<String> {
-    let text = match code {
-        "invalid_title" => {
-            format!("Give the ticket a title: one line of at most {TITLE_MAX_CHARS} characters.")
-        }
-        "invalid_description" => {
-            format!("Keep the description to {DESCRIPTION_MAX_CHARS} characters or fewer.")
-        }
-        "invalid_priority" => "Choose Low, Medium, High or Urgent.".to_owned(),
-        "invalid_body" => {
-            format!("Write a message of at most {REPLY_MAX_CHARS} characters.")
-        }
-        "invalid_email" => "Enter an email address such as name@example.com.".to_owned(),
-        "invalid_form" => "The form was incomplete. Please fill it in again.".to_owned(),
-        "invalid_colleague" => "That address is not a colleague in this portal.".to_owned(),
-        "invalid_domain" => {
-            "This portal invites addresses at its allowed email domains only.".to_owned()
-        }
-        "invalid_name" => "A name is at most 100 characters on one line.".to_owned(),
-        "not_permitted" => "Your role in this portal does not allow that.".to_owned(),
-        "invalid_reason" => {
-            format!(
-                "Say in a few words why it needs reopening (at most {REPLY_MAX_CHARS} characters)."
-            )
-        }
-        "invalid_rating" => "Choose Good or Not good.".to_owned(),
-        "invalid_comment" => {
-            format!("Keep the comment to {RATING_COMMENT_MAX_CHARS} characters or fewer.")
-        }
-        "invalid_status" => {
-            "That no longer fits the ticket's status: the page now shows where it stands."
-                .to_owned()
-        }
-        "rate_limited" => match minutes {
-            Some(minutes) => format!(
-                "You have done that a lot recently. Please try again in {minutes} minute(s)."
-            ),
-            None => "You have done that a lot recently. Please try again later.".to_owned(),
-        },
-        "unavailable" => "The support board is not answering right now. Nothing you sent is \
-                          lost; please try again in a few minutes."
-            .to_owned(),
-        "not_found" => "We could not find that.".to_owned(),
-        "forbidden" => "This request came from another site and was refused.".to_owned(),
-        "unauthorized" => "Please sign in to continue.".to_owned(),
-        "internal" => "Something went wrong on our side. Please try again in a moment.".to_owned(),
-        _ => return None,
-    };
-    Some(text)
+/// A member's language and time zone as the preferences page shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguagePrefs {
+    /// The member's choices (`None`: the default).
+    pub language: Option<String>,
+    pub zone: Option<String>,
+    /// What "the default" is: the portal's language (if the agency set one) and the browser's
+    /// zone (if the browser has said).
+    pub portal_language: Option<String>,
+    pub browser_zone: Option<String>,
+    /// The zones one may choose.
+    pub zones: Vec<String>,
 }
 
 /// Which field of a form is wrong and why, in words a client understands.
@@ -1465,19 +1393,6 @@ mod tests {
     fn brand_text_colour_keeps_contrast() {
         assert_eq!(text_colour_on("#4338ca"), "#ffffff");
         assert_eq!(text_colour_on("#fde047"), "#0f172a");
-    }
-
-    #[test]
-    fn announcements_name_the_ticket() {
-        let event = LiveEvent::StatusChanged {
-            ticket_id: "1".into(),
-            title: "Login issue".into(),
-            status: Status::InProgress,
-        };
-        assert_eq!(
-            event.announcement().as_deref(),
-            Some("Login issue is now In Progress")
-        );
     }
 
     fn status_message(row_status: Status) -> LiveMessage {

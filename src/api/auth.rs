@@ -29,7 +29,12 @@ pub async fn request_sign_in_link(email: String) -> Result<String, AppError> {
         Ok(request
             .state
             .auth
-            .request_links(&email, request.address, &request.address_key)
+            .request_links(
+                &email,
+                request.address,
+                &request.address_key,
+                crate::i18n::locale(),
+            )
             .await?)
     }
     .await;

@@ -66,6 +66,7 @@ pub async fn invite_colleague(
                 name.as_deref(),
                 role,
                 signed.address,
+                crate::i18n::locale(),
             )
             .await?)
     }

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod colleagues;
 pub mod notify;
+pub mod preferences;
 pub mod tickets;
 
 #[cfg(feature = "ssr")]

@@ -7,7 +7,9 @@
 
 use leptos::prelude::*;
 
-use crate::model::{ACCEPTED_FILES, Delivery, FileRef, UploadLimits, human_size};
+use crate::i18n::islands::{PickerWords, fill};
+use crate::i18n::{locale, td_string};
+use crate::model::{Delivery, FileRef, UploadLimits, human_size};
 
 /// The files of a message or ticket: thumbnails for images, a download link for every file,
 /// and, for the client's own, where each is on its way to the team.
@@ -16,23 +18,24 @@ pub fn FileList(ticket_id: String, files: Vec<FileRef>) -> impl IntoView {
     if files.is_empty() {
         return None;
     }
+    let l = locale();
     let items = files
         .into_iter()
         .map(|file| {
             let url = file.url(&ticket_id);
-            let size = human_size(file.size);
+            let size = crate::i18n::islands::size(l, file.size);
             let state = match &file.delivery {
                 Delivery::Delivered => None,
                 Delivery::Waiting { .. } => Some((
-                    "Sending to the team…".to_owned(),
+                    td_string!(l, common.delivery.sending).to_owned(),
                     "text-amber-800",
                 )),
                 Delivery::Failed { reason } => Some((
-                    format!("Not delivered: {reason}"),
+                    td_string!(l, common.delivery.failed, reason = reason),
                     "text-red-800",
                 )),
             };
-            let label = format!("Download {} ({size})", file.name);
+            let label = td_string!(l, ticket.download, name = file.name.clone(), size = size.clone());
             view! {
                 <li class="flex items-center gap-3 rounded-md border border-slate-200 bg-white p-2" data-testid="file">
                     {file
@@ -75,7 +78,7 @@ pub fn FileList(ticket_id: String, files: Vec<FileRef>) -> impl IntoView {
             }
         })
         .collect_view();
-    Some(view! { <ul class="mt-3 grid gap-2 sm:grid-cols-2" aria-label="Files">{items}</ul> })
+    Some(view! { <ul class="mt-3 grid gap-2 sm:grid-cols-2" aria-label=td_string!(l, ticket.files)>{items}</ul> })
 }
 
 /// A file chosen in the browser, before it is sent.
@@ -90,7 +93,13 @@ struct Chosen {
 /// The file picker of a form. `stay`: after sending, stay on the page (the dashboard's
 /// dialog) and tell it with a `portal:saved` event; otherwise go where the server says.
 #[island]
-pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl IntoView {
+pub fn FilePicker(
+    limits: UploadLimits,
+    words: PickerWords,
+    id_prefix: String,
+    stay: bool,
+) -> impl IntoView {
+    let words = StoredValue::new(words);
     let input = NodeRef::<leptos::html::Input>::new();
     let chosen = RwSignal::new(Vec::<Chosen>::new());
     // While sending: how much of each file has gone (0.0 to 1.0).
@@ -112,7 +121,13 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
                 problem,
                 dragging,
             };
-            remover.set_value(Some(client::wire(input, signals, limits, stay)));
+            remover.set_value(Some(client::wire(
+                input,
+                signals,
+                limits,
+                words.get_value(),
+                stay,
+            )));
         }
     });
     #[cfg(feature = "hydrate")]
@@ -124,14 +139,14 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
     // On the server the list is empty: there is nothing to remove.
     #[cfg(not(feature = "hydrate"))]
     let remove = move |_: usize| {
-        let _ = stay;
+        let _ = (stay, limits);
     };
-    let hint = format!(
-        "Up to {} files, {} each and {} in all: {ACCEPTED_FILES}. You can also paste a screenshot or drop files here.",
-        limits.max_files,
-        human_size(limits.max_file_bytes),
-        human_size(limits.max_message_bytes),
-    );
+    let PickerWords {
+        attach,
+        hint,
+        files_to_send,
+        ..
+    } = words.get_value();
     view! {
         <div
             class=move || {
@@ -144,7 +159,7 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
             data-testid="file-picker"
         >
             <label for=input_id.clone() class="block text-sm font-medium text-slate-900">
-                "Attach files"
+                {attach}
             </label>
             <input
                 node_ref=input
@@ -173,7 +188,7 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
                         }
                     })
             }}
-            <ul class="space-y-2" aria-label="Files to send" aria-live="polite">
+            <ul class="space-y-2" aria-label=files_to_send aria-live="polite">
                 // Nothing is chosen when the page is rendered: the keyed list exists only in
                 // the browser, once there is something to list.
                 {move || {
@@ -187,8 +202,9 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
                                         let sent = move || {
                                             progress.get().and_then(|p| p.get(index).copied())
                                         };
-                                        let name = file.name.clone();
-                                        let uploading = format!("Uploading {}", file.name);
+                                        let words = words.get_value();
+                                        let uploading = fill(&words.uploading, &[("name", &file.name)]);
+                                        let preview_label = fill(&words.preview_of, &[("name", &file.name)]);
                                         view! {
                                             <li class="flex items-center gap-3 rounded-md bg-white p-2 shadow-sm" data-testid="chosen-file">
                                                 {file
@@ -196,12 +212,12 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
                                                     .clone()
                                                     .map(|src| {
                                                         view! {
-                                                            <img src=src alt=format!("Preview of {name}") class="h-12 w-12 rounded object-cover" data-testid="preview" />
+                                                            <img src=src alt=preview_label.clone() class="h-12 w-12 rounded object-cover" data-testid="preview" />
                                                         }
                                                     })}
                                                 <div class="min-w-0 flex-1">
                                                     <p class="truncate text-sm font-medium">{file.name.clone()}</p>
-                                                    <p class="text-xs text-slate-600">{human_size(file.size)}</p>
+                                                    <p class="text-xs text-slate-600">{human_size(file.size).replace('.', &words.decimal)}</p>
                                                     {move || {
                                                         sent()
                                                             .map(|done| {
@@ -224,7 +240,7 @@ pub fn FilePicker(limits: UploadLimits, id_prefix: String, stay: bool) -> impl I
                                                     disabled=move || progress.get().is_some()
                                                     on:click=move |_| remove(index)
                                                 >
-                                                    "Remove"
+                                                    {words.remove.clone()}
                                                     <span class="sr-only">{format!(" {}", file.name)}</span>
                                                 </button>
                                             </li>
@@ -253,7 +269,8 @@ mod client {
     };
 
     use super::Chosen;
-    use crate::model::{UploadLimits, human_size};
+    use crate::i18n::islands::{PickerWords, fill};
+    use crate::model::UploadLimits;
 
     #[derive(Clone, Copy)]
     pub struct Signals {
@@ -270,6 +287,7 @@ mod client {
         previews: Vec<Option<String>>,
         signals: Signals,
         limits: UploadLimits,
+        words: PickerWords,
     }
 
     impl Picked {
@@ -280,23 +298,15 @@ mod client {
                 let size = file.size() as u64;
                 let total: u64 = self.files.iter().map(|f| f.size() as u64).sum();
                 let name = file.name();
+                let words = &self.words;
                 let refusal = if size > self.limits.max_file_bytes {
-                    Some(format!(
-                        "“{name}” is larger than {}, the most one file can be.",
-                        human_size(self.limits.max_file_bytes)
-                    ))
+                    Some(fill(&words.too_large, &[("name", &name)]))
                 } else if total + size > self.limits.max_message_bytes {
-                    Some(format!(
-                        "“{name}” would bring the files to more than {}, the most one message can carry.",
-                        human_size(self.limits.max_message_bytes)
-                    ))
+                    Some(fill(&words.too_much, &[("name", &name)]))
                 } else if self.files.len() as u32 >= self.limits.max_files {
-                    Some(format!(
-                        "Attach at most {} files to one message.",
-                        self.limits.max_files
-                    ))
+                    Some(words.too_many.clone())
                 } else if size == 0 {
-                    Some(format!("“{name}” is empty."))
+                    Some(fill(&words.empty, &[("name", &name)]))
                 } else {
                     None
                 };
@@ -384,6 +394,7 @@ mod client {
         input: HtmlInputElement,
         signals: Signals,
         limits: UploadLimits,
+        words: PickerWords,
         stay: bool,
     ) -> Rc<dyn Fn(usize)> {
         let picked = Rc::new(RefCell::new(Picked {
@@ -392,6 +403,7 @@ mod client {
             previews: Vec::new(),
             signals,
             limits,
+            words,
         }));
         let remove = {
             let picked = picked.clone();
@@ -526,13 +538,11 @@ mod client {
                     return;
                 }
                 signals.progress.set(None);
+                // The server's refusal comes in the page's language.
                 let message = body["error"]["message"]
                     .as_str()
                     .map(str::to_owned)
-                    .unwrap_or_else(|| {
-                        "Could not reach the portal. Check your connection and try again."
-                            .to_owned()
-                    });
+                    .unwrap_or_else(|| picked.borrow().words.network.clone());
                 signals.problem.set(Some(message));
             }
         };

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{locale, td_string, words};
 use crate::model::{Delivery, Priority, Status};
 
 pub fn status_classes(status: Status) -> &'static str {
@@ -26,6 +27,7 @@ fn status_icon(status: Status) -> &'static str {
 /// The status as text with a shape, never colour alone.
 #[component]
 pub fn StatusBadge(status: Status) -> impl IntoView {
+    let l = locale();
     view! {
         <span
             class=format!(
@@ -35,8 +37,8 @@ pub fn StatusBadge(status: Status) -> impl IntoView {
             data-status=status.as_str()
         >
             <span aria-hidden="true">{status_icon(status)}</span>
-            <span class="sr-only">"Status: "</span>
-            {status.label()}
+            <span class="sr-only">{td_string!(l, common.status.label)}</span>
+            {words::status(l, status)}
         </span>
     }
 }
@@ -61,6 +63,7 @@ fn priority_bars(priority: Priority) -> &'static str {
 
 #[component]
 pub fn PriorityBadge(priority: Priority) -> impl IntoView {
+    let l = locale();
     view! {
         <span
             class=format!(
@@ -70,8 +73,8 @@ pub fn PriorityBadge(priority: Priority) -> impl IntoView {
             data-priority=priority.as_str()
         >
             <span aria-hidden="true" class="tracking-tighter">{priority_bars(priority)}</span>
-            <span class="sr-only">"Priority: "</span>
-            {priority.label()}
+            <span class="sr-only">{td_string!(l, common.priority.label)}</span>
+            {words::priority(l, priority)}
         </span>
     }
 }
@@ -79,13 +82,14 @@ pub fn PriorityBadge(priority: Priority) -> impl IntoView {
 /// Shown while something the client wrote has not reached the team (or never will).
 #[component]
 pub fn DeliveryBadge(delivery: Delivery) -> impl IntoView {
+    let l = locale();
     match delivery {
         Delivery::Delivered => ().into_any(),
         Delivery::Waiting { attempts, .. } => {
             let text = if attempts == 0 {
-                "Sending to the team…".to_owned()
+                td_string!(l, common.delivery.sending)
             } else {
-                "Waiting to reach the team (retrying)".to_owned()
+                td_string!(l, common.delivery.retrying)
             };
             view! {
                 <span
@@ -104,7 +108,7 @@ pub fn DeliveryBadge(delivery: Delivery) -> impl IntoView {
                 data-delivery="failed"
             >
                 <span aria-hidden="true">"!"</span>
-                {format!("Not delivered: {reason}")}
+                {td_string!(l, common.delivery.failed, reason = reason)}
             </span>
         }
         .into_any(),

@@ -5,6 +5,8 @@ use leptos::prelude::*;
 
 use crate::api::auth::{SignOut, SwitchPortal};
 use crate::live::LiveUpdates;
+use crate::i18n::islands::LiveWords;
+use crate::i18n::{prefs, td_string};
 use crate::model::{Freshness, Role, Viewer, text_colour_on};
 
 use super::time::When;
@@ -12,6 +14,8 @@ use super::time::When;
 /// The signed-in frame: the portal's brand, navigation, who is signed in and sign-out.
 #[component]
 pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
+    let prefs = prefs();
+    let l = prefs.locale;
     let sign_out = ServerAction::<SignOut>::new();
     let switch_portal = ServerAction::<SwitchPortal>::new();
     // People in several portals (the same email) move between them here; a plain form, so it
@@ -25,7 +29,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
         view! {
             <ActionForm action=switch_portal attr:class="flex items-center gap-2">
                 <label for="switch-portal" class="sr-only">
-                    "Switch to another portal"
+                    {td_string!(l, common.switch_portal_label)}
                 </label>
                 <select
                     id="switch-portal"
@@ -38,7 +42,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                     type="submit"
                     class="rounded-md border border-current px-3 py-1 font-medium hover:opacity-80 focus:outline-none focus-visible:ring-2 focus-visible:ring-current focus-visible:ring-offset-2"
                 >
-                    "Switch"
+                    {td_string!(l, common.switch)}
                 </button>
             </ActionForm>
         }
@@ -54,7 +58,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
             href="#main"
             class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900 focus:ring-2 focus:ring-slate-900"
         >
-            "Skip to content"
+            {td_string!(l, common.skip_to_content)}
         </a>
         <header style=format!("background-color:{brand};color:{ink}")>
             <div class="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
@@ -68,26 +72,26 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                         .clone()
                         .map(|src| view! { <img src=src alt="" class="h-7 w-7 rounded bg-white object-contain" /> })}
                     <span>{viewer.portal.name.clone()}</span>
-                    <span class="sr-only">" support portal, your tickets"</span>
+                    <span class="sr-only">{td_string!(l, common.brand_suffix)}</span>
                 </a>
-                <nav aria-label="Main" class="flex gap-4 text-sm">
+                <nav aria-label=td_string!(l, common.nav_label) class="flex gap-4 text-sm">
                     <a
                         href="/dashboard"
                         class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
                     >
-                        "Tickets"
+                        {td_string!(l, common.nav_tickets)}
                     </a>
                     <a
                         href="/tickets/new"
                         class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
                     >
-                        "New ticket"
+                        {td_string!(l, common.nav_new_ticket)}
                     </a>
                     <a
                         href="/settings/notifications"
                         class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
                     >
-                        "Notifications"
+                        {td_string!(l, common.nav_preferences)}
                     </a>
                     {(viewer.role == Role::Admin)
                         .then(|| {
@@ -96,13 +100,13 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                                     href="/colleagues"
                                     class="rounded underline-offset-4 hover:underline focus:outline-none focus-visible:ring-2 focus-visible:ring-current"
                                 >
-                                    "Colleagues"
+                                    {td_string!(l, common.nav_colleagues)}
                                 </a>
                             }
                         })}
                 </nav>
                 <div class="ml-auto flex flex-wrap items-center gap-3 text-sm">
-                    <LiveUpdates />
+                    <LiveUpdates words=LiveWords::new(l) zone=prefs.zone.clone() zone_chosen=prefs.zone_chosen />
                     {switcher}
                     <span class="hidden sm:inline" title=viewer.email.clone()>
                         {who}
@@ -112,7 +116,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                             type="submit"
                             class="rounded-md border border-current px-3 py-1 font-medium hover:opacity-80 focus:outline-none focus-visible:ring-2 focus-visible:ring-current focus-visible:ring-offset-2"
                         >
-                            "Sign out"
+                            {td_string!(l, common.sign_out)}
                         </button>
                     </ActionForm>
                 </div>
@@ -127,6 +131,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
 /// Says when the page shows saved data because monday is not answering.
 #[component]
 pub fn FreshnessNotice(freshness: Freshness) -> impl IntoView {
+    let l = crate::i18n::locale();
     match freshness {
         Freshness::Live => ().into_any(),
         Freshness::Saved { as_of } => view! {
@@ -135,9 +140,9 @@ pub fn FreshnessNotice(freshness: Freshness) -> impl IntoView {
                 class="mb-4 rounded-md border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-900"
                 data-testid="saved-data"
             >
-                "Updated "
+                {td_string!(l, common.saved_data_before)}
                 <When at=as_of />
-                "; monday is not answering, showing saved data. New tickets and replies are kept and sent as soon as it is back."
+                {td_string!(l, common.saved_data_after)}
             </p>
         }
         .into_any(),

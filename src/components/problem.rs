@@ -6,6 +6,7 @@ use leptos_router::components::Redirect;
 
 use super::not_found::NotFound;
 use crate::error::AppError;
+use crate::i18n::{locale, td_string};
 
 /// What a page shows instead of its content when loading it failed.
 #[component]
@@ -18,26 +19,23 @@ pub fn Problem(error: AppError) -> impl IntoView {
     {
         response.set_status(status);
     }
+    let l = locale();
     match error {
         AppError::NotSignedIn => view! { <Redirect path="/login" /> }.into_any(),
         AppError::NotFound => view! { <NotFound /> }.into_any(),
         other => {
             let next = match &other {
-                AppError::Unavailable { .. } => {
-                    "Nothing you sent is lost. This page will work again as soon as the board answers."
-                }
-                AppError::RateLimited { .. } => "Wait a little, then try again.",
-                _ => {
-                    "Reload the page in a moment. If it keeps happening, reply to any email from your support team."
-                }
+                AppError::Unavailable { .. } => td_string!(l, common.problem.unavailable_next),
+                AppError::RateLimited { .. } => td_string!(l, common.problem.rate_limited_next),
+                _ => td_string!(l, common.problem.other_next),
             };
             view! {
                 <section
                     role="alert"
                     class="mx-auto max-w-xl rounded-lg border border-red-200 bg-white p-6 shadow-sm"
                 >
-                    <h1 class="text-lg font-semibold text-red-800">"We could not load this page"</h1>
-                    <p class="mt-2 text-slate-700">{other.to_string()}</p>
+                    <h1 class="text-lg font-semibold text-red-800">{td_string!(l, common.problem.heading)}</h1>
+                    <p class="mt-2 text-slate-700">{other.words(l)}</p>
                     <p class="mt-2 text-sm text-slate-600">{next}</p>
                 </section>
             }

@@ -1,5 +1,5 @@
 //! The ticket page's forms for what a client does once the team has answered: "This is
-//! solved", "How did we do?", reopening within the window, and following a closed ticket up with
+//! solved", {td_string!(l, ticket.resolution.rating_heading)}, reopening within the window, and following a closed ticket up with
 //! a new one. Plain forms, so each works without JavaScript; the server sends the browser back
 //! to the ticket (with `?error=` when something was refused).
 
@@ -9,19 +9,19 @@ use leptos_router::hooks::use_query_map;
 
 use super::ticket_form::{INPUT, PRIMARY_BUTTON, SECONDARY_BUTTON};
 use crate::api::tickets::{FollowUpTicket, RateTicket, ReopenTicket, ResolveTicket};
-use crate::model::{
-    RATING_COMMENT_MAX_CHARS, REPLY_MAX_CHARS, Rating, Resolution, Status, exact_time,
-};
+use crate::i18n::{exact_time, locale, td_string, words};
+use crate::model::{RATING_COMMENT_MAX_CHARS, REPLY_MAX_CHARS, Rating, Resolution, Status};
 
 const CARD: &str = "rounded-lg bg-white p-5 shadow-sm";
 
 /// What the client may do with the ticket now, by its status.
 #[component]
 pub fn ResolutionPanel(ticket_id: String, status: Status, resolution: Resolution) -> impl IntoView {
+    let l = locale();
     if resolution.action_pending {
         return view! {
             <p class="rounded-md bg-amber-50 px-4 py-3 text-sm text-amber-900" data-testid="action-pending">
-                "Your last change to this ticket is on its way to the team. The page updates when it arrives."
+                {td_string!(l, ticket.resolution.pending)}
             </p>
         }
         .into_any();
@@ -33,10 +33,7 @@ pub fn ResolutionPanel(ticket_id: String, status: Status, resolution: Resolution
         Some(until) => view! { <ReopenForm ticket_id=ticket_id.clone() until=until.clone() /> }.into_any(),
         None => view! {
             <p class="text-sm text-slate-700" data-testid="reopen-closed">
-                {format!(
-                    "This ticket was resolved more than {} day(s) ago, so it can no longer be reopened. Start a follow-up ticket below if you need more help.",
-                    resolution.reopen_days,
-                )}
+                {td_string!(l, ticket.resolution.reopen_closed, count = resolution.reopen_days)}
             </p>
         }
         .into_any(),
@@ -52,25 +49,27 @@ pub fn ResolutionPanel(ticket_id: String, status: Status, resolution: Resolution
 
 #[component]
 fn SolvedForm(ticket_id: String, reopen_days: u32) -> impl IntoView {
+    let l = locale();
     view! {
         <section aria-labelledby="solved-heading" class=CARD data-testid="solved">
-            <h2 id="solved-heading" class="text-lg font-semibold">"Is this solved?"</h2>
+            <h2 id="solved-heading" class="text-lg font-semibold">{td_string!(l, ticket.resolution.solved_heading)}</h2>
             <p class="mt-1 text-sm text-slate-700">
-                {format!("Tell the team it can be closed. You can reopen it within {reopen_days} day(s) if it comes back.")}
+                {td_string!(l, ticket.resolution.solved_body, count = reopen_days)}
             </p>
             <form method="post" action=ResolveTicket::PATH class="mt-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
-                <button type="submit" class=SECONDARY_BUTTON>"This is solved"</button>
+                <button type="submit" class=SECONDARY_BUTTON>{td_string!(l, ticket.resolution.solved_button)}</button>
             </form>
         </section>
     }
 }
 
-/// "How did we do?": a choice and an optional comment. A mail's rating link only preselects
+/// {td_string!(l, ticket.resolution.rating_heading)}: a choice and an optional comment. A mail's rating link only preselects
 /// the choice (`?rate=good`); the rating counts when this form is sent.
 #[component]
 fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
     let query = use_query_map().get_untracked();
+    let l = locale();
     let chosen = query
         .get("rate")
         .and_then(|r| Rating::parse(&r))
@@ -78,14 +77,19 @@ fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
     let thanks = query.get("rated").is_some().then(|| {
         view! {
             <p role="status" class="mt-2 rounded-md border border-emerald-300 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">
-                "Thank you. The team sees your rating."
+                {td_string!(l, ticket.resolution.thanks)}
             </p>
         }
     });
     let current = resolution.rating.as_ref().map(|rating| {
         view! {
             <p class="mt-1 text-sm text-slate-700" data-testid="current-rating" data-rating=rating.score.as_str()>
-                {format!("Rated {} by {}.", rating.score.label(), rating.by)}
+                {td_string!(
+                    l,
+                    ticket.resolution.rated_by,
+                    rating = words::rating(l, rating.score),
+                    by = rating.by.clone()
+                )}
             </p>
         }
     });
@@ -96,13 +100,13 @@ fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
         .unwrap_or_default();
     view! {
         <section aria-labelledby="rating-heading" class=CARD data-testid="rating">
-            <h2 id="rating-heading" class="text-lg font-semibold">"How did we do?"</h2>
+            <h2 id="rating-heading" class="text-lg font-semibold">{td_string!(l, ticket.resolution.rating_heading)}</h2>
             {current}
             {thanks}
             <form method="post" action=RateTicket::PATH class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
                 <fieldset>
-                    <legend class="sr-only">"Your rating"</legend>
+                    <legend class="sr-only">{td_string!(l, ticket.resolution.your_rating)}</legend>
                     <div class="flex flex-wrap gap-4">
                         {Rating::ALL
                             .into_iter()
@@ -119,14 +123,14 @@ fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
                                             required
                                             checked=chosen == Some(rating)
                                         />
-                                        {rating.label()}
+                                        {words::rating(l, rating)}
                                     </label>
                                 }
                             })
                             .collect_view()}
                     </div>
                 </fieldset>
-                <label for="rating-comment" class="block text-sm font-medium">"Anything to add? (optional)"</label>
+                <label for="rating-comment" class="block text-sm font-medium">{td_string!(l, ticket.resolution.comment)}</label>
                 <textarea
                     id="rating-comment"
                     name="comment"
@@ -136,7 +140,7 @@ fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
                 >
                     {comment}
                 </textarea>
-                <button type="submit" class=PRIMARY_BUTTON>"Send rating"</button>
+                <button type="submit" class=PRIMARY_BUTTON>{td_string!(l, ticket.resolution.send_rating)}</button>
             </form>
         </section>
     }
@@ -144,15 +148,16 @@ fn RatingForm(ticket_id: String, resolution: Resolution) -> impl IntoView {
 
 #[component]
 fn ReopenForm(ticket_id: String, until: String) -> impl IntoView {
+    let l = locale();
     view! {
         <section aria-labelledby="reopen-heading" class=CARD data-testid="reopen">
-            <h2 id="reopen-heading" class="text-lg font-semibold">"Not solved after all?"</h2>
+            <h2 id="reopen-heading" class="text-lg font-semibold">{td_string!(l, ticket.resolution.reopen_heading)}</h2>
             <p class="mt-1 text-sm text-slate-700">
-                {format!("You can reopen this ticket until {}.", exact_time(&until))}
+                {td_string!(l, ticket.resolution.reopen_until, until = exact_time(&until))}
             </p>
             <form method="post" action=ReopenTicket::PATH class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
-                <label for="reopen-reason" class="block text-sm font-medium">"What is still wrong?"</label>
+                <label for="reopen-reason" class="block text-sm font-medium">{td_string!(l, ticket.resolution.reopen_reason)}</label>
                 <textarea
                     id="reopen-reason"
                     name="reason"
@@ -161,7 +166,7 @@ fn ReopenForm(ticket_id: String, until: String) -> impl IntoView {
                     maxlength=REPLY_MAX_CHARS.to_string()
                     class=INPUT
                 ></textarea>
-                <button type="submit" class=SECONDARY_BUTTON>"Reopen ticket"</button>
+                <button type="submit" class=SECONDARY_BUTTON>{td_string!(l, ticket.resolution.reopen_button)}</button>
             </form>
         </section>
     }
@@ -171,15 +176,16 @@ fn ReopenForm(ticket_id: String, until: String) -> impl IntoView {
 /// chose follow-ups): a new ticket that links back to this one.
 #[component]
 pub fn FollowUpForm(ticket_id: String) -> impl IntoView {
+    let l = locale();
     view! {
         <section aria-labelledby="follow-up-heading" class=CARD data-testid="follow-up">
-            <h2 id="follow-up-heading" class="text-lg font-semibold">"Start a follow-up ticket"</h2>
+            <h2 id="follow-up-heading" class="text-lg font-semibold">{td_string!(l, ticket.resolution.follow_up_heading)}</h2>
             <p class="mt-1 text-sm text-slate-700">
-                "This ticket is closed. Your message starts a new ticket that links back to it."
+                {td_string!(l, ticket.resolution.follow_up_body)}
             </p>
             <form method="post" action=FollowUpTicket::PATH class="mt-3 space-y-3">
                 <input type="hidden" name="ticket_id" value=ticket_id />
-                <label for="follow-up-body" class="block text-sm font-medium">"Your message"</label>
+                <label for="follow-up-body" class="block text-sm font-medium">{td_string!(l, ticket.your_message)}</label>
                 <textarea
                     id="follow-up-body"
                     name="body"
@@ -188,7 +194,7 @@ pub fn FollowUpForm(ticket_id: String) -> impl IntoView {
                     maxlength=REPLY_MAX_CHARS.to_string()
                     class=INPUT
                 ></textarea>
-                <button type="submit" class=PRIMARY_BUTTON>"Start follow-up ticket"</button>
+                <button type="submit" class=PRIMARY_BUTTON>{td_string!(l, ticket.resolution.follow_up_button)}</button>
             </form>
         </section>
     }

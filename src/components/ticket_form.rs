@@ -5,9 +5,8 @@
 use leptos::prelude::*;
 
 use crate::components::attachments::FilePicker;
-use crate::model::{
-    DESCRIPTION_MAX_CHARS, NEW_TICKET_PATH, Priority, TITLE_MAX_CHARS, UploadLimits,
-};
+use crate::i18n::islands::TicketFormWords;
+use crate::model::{DESCRIPTION_MAX_CHARS, NEW_TICKET_PATH, Priority, TITLE_MAX_CHARS, UploadLimits};
 
 pub const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900";
 pub const PRIMARY_BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-slate-700 disabled:opacity-60 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2";
@@ -22,6 +21,8 @@ pub const SECONDARY_BUTTON: &str = "inline-flex items-center justify-center roun
 #[component]
 pub fn NewTicketForm(
     limits: UploadLimits,
+    /// Its words, in the page's language (it also renders inside the dialog island).
+    words: TicketFormWords,
     /// An error from a form posted without JavaScript (shown once).
     #[prop(optional)]
     url_error: Option<String>,
@@ -34,6 +35,16 @@ pub fn NewTicketForm(
     let title_id = id("title");
     let description_id = id("description");
     let priority_id = id("priority");
+    let TicketFormWords {
+        title,
+        description,
+        description_hint,
+        priority,
+        priorities,
+        create,
+        picker,
+        ..
+    } = words;
     view! {
         <form
             method="post"
@@ -54,7 +65,7 @@ pub fn NewTicketForm(
                 })}
             <div class="space-y-1">
                 <label for=title_id.clone() class="block text-sm font-medium text-slate-900">
-                    "Title"
+                    {title}
                 </label>
                 <input
                     id=title_id
@@ -68,7 +79,7 @@ pub fn NewTicketForm(
             </div>
             <div class="space-y-1">
                 <label for=description_id.clone() class="block text-sm font-medium text-slate-900">
-                    "Description"
+                    {description}
                 </label>
                 <textarea
                     id=description_id
@@ -79,29 +90,29 @@ pub fn NewTicketForm(
                     class=INPUT
                 ></textarea>
                 <p id=format!("{}-hint", id("description")) class="text-xs text-slate-600">
-                    "What happened, what you expected, and any links or steps to see it."
+                    {description_hint}
                 </p>
             </div>
             <div class="space-y-1">
                 <label for=priority_id.clone() class="block text-sm font-medium text-slate-900">
-                    "Priority"
+                    {priority}
                 </label>
                 <select id=priority_id name="priority" class=INPUT>
-                    {Priority::ALL
+                    {priorities
                         .into_iter()
-                        .map(|p| {
+                        .map(|(p, label)| {
                             view! {
                                 <option value=p.as_str() selected=p == Priority::Medium>
-                                    {p.label()}
+                                    {label}
                                 </option>
                             }
                         })
                         .collect_view()}
                 </select>
             </div>
-            <FilePicker limits id_prefix=id("") stay />
+            <FilePicker limits words=picker id_prefix=id("") stay />
             <button type="submit" class=PRIMARY_BUTTON>
-                "Create ticket"
+                {create}
             </button>
         </form>
     }
@@ -110,7 +121,8 @@ pub fn NewTicketForm(
 /// The dashboard's "New ticket" button and dialog. Without JavaScript the button is a link to
 /// `/tickets/new`; with it, the form opens in place and the list refreshes once it is saved.
 #[island]
-pub fn NewTicketModal(limits: UploadLimits) -> impl IntoView {
+pub fn NewTicketModal(limits: UploadLimits, words: TicketFormWords) -> impl IntoView {
+    let (new_ticket, close) = (words.new_ticket.clone(), words.close.clone());
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     // Once saved (the file picker says so): close, and let the live island show the ticket.
     let saved = move |_: leptos::ev::Event| {
@@ -133,7 +145,7 @@ pub fn NewTicketModal(limits: UploadLimits) -> impl IntoView {
                 }
             }
         >
-            "New ticket"
+            {new_ticket.clone()}
         </a>
         <dialog
             node_ref=dialog
@@ -144,12 +156,12 @@ pub fn NewTicketModal(limits: UploadLimits) -> impl IntoView {
             <div class="p-6">
                 <div class="mb-4 flex items-start justify-between gap-4">
                     <h2 id="new-ticket-heading" class="text-xl font-semibold">
-                        "New ticket"
+                        {new_ticket}
                     </h2>
                     <button
                         type="button"
                         class="rounded px-2 text-2xl leading-none text-slate-600 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
-                        aria-label="Close"
+                        aria-label=close
                         on:click=move |_| {
                             if let Some(dialog) = dialog.get() {
                                 dialog.close();
@@ -159,7 +171,7 @@ pub fn NewTicketModal(limits: UploadLimits) -> impl IntoView {
                         "×"
                     </button>
                 </div>
-                <NewTicketForm limits id_prefix="modal-" stay=true />
+                <NewTicketForm limits words id_prefix="modal-" stay=true />
             </div>
         </dialog>
     }

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::components::badges::{DeliveryBadge, PriorityBadge, StatusBadge};
 use crate::components::time::When;
+use crate::i18n::{locale, td_string};
 use crate::model::Ticket;
 
 /// One ticket in the list.
@@ -12,6 +13,7 @@ use crate::model::Ticket;
 pub fn TicketRow(ticket: Ticket) -> impl IntoView {
     let excerpt = excerpt(&ticket.description).to_owned();
     let href = format!("/tickets/{}", ticket.id);
+    let l = locale();
     view! {
         <li class="relative p-4 hover:bg-slate-50 focus-within:bg-slate-50" data-ticket-id=ticket.id.clone()>
             <div class="flex flex-col gap-2 sm:flex-row sm:items-start sm:justify-between">
@@ -33,9 +35,12 @@ pub fn TicketRow(ticket: Ticket) -> impl IntoView {
                 </div>
             </div>
             <p class="mt-2 text-xs text-slate-600">
-                "Opened " <When at=ticket.created_at.clone() />
-                {ticket.client_email.clone().map(|email| view! { " by " <span data-raised-by="">{email}</span> })}
-                " · updated " <When at=ticket.updated_at.clone() />
+                <When at=ticket.created_at.clone() sentence=move |when| td_string!(l, tickets.opened, when = when) />
+                {ticket
+                    .client_email
+                    .clone()
+                    .map(|email| view! { {td_string!(l, tickets.by)} <span data-raised-by="">{email}</span> })}
+                <When at=ticket.updated_at.clone() sentence=move |when| td_string!(l, tickets.updated, when = when) />
             </p>
         </li>
     }
@@ -56,17 +61,19 @@ fn excerpt(description: &str) -> &str {
 /// relative times ("3 hours ago"), which is all the row depends on. A dashboard of 25 rows is
 /// then 25 lookups instead of 25 renders; the live socket sends the same markup.
 #[cfg(feature = "ssr")]
-pub fn row_html(ticket: &Ticket) -> std::sync::Arc<str> {
+pub fn row_html(ticket: &Ticket, prefs: &crate::i18n::Prefs) -> std::sync::Arc<str> {
     use std::fmt::Write;
     use std::sync::{Arc, LazyLock};
 
     use crate::components::time::now_seconds;
-    use crate::model::{parse_utc_seconds, relative_time};
+    use crate::i18n::I18nLocaleTrait;
+    use crate::i18n::time::relative;
+    use crate::model::parse_utc_seconds;
     use crate::server::memory::{Memo, TIMELESS};
 
     static RENDERED: LazyLock<Memo<String, Arc<str>>> = LazyLock::new(Memo::default);
     let now = now_seconds();
-    let when = |at: &str| parse_utc_seconds(at).map(|then| relative_time(now, then));
+    let when = |at: &str| parse_utc_seconds(at).map(|then| relative(prefs.locale, now, then));
     // Everything the row shows and nothing else (not the whole description, not the portal),
     // so two tickets that read the same share one rendering, a change to any of it is a new
     // key, and the key costs little to build and hash. Every field is written quoted and
@@ -74,7 +81,9 @@ pub fn row_html(ticket: &Ticket) -> std::sync::Arc<str> {
     let mut key = String::with_capacity(256);
     let _ = write!(
         key,
-        "{:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+        prefs.locale.as_str(),
+        prefs.zone,
         ticket.id,
         ticket.title,
         ticket.client_email,
@@ -90,7 +99,11 @@ pub fn row_html(ticket: &Ticket) -> std::sync::Arc<str> {
     RENDERED.get_or_make(key.as_str(), TIMELESS, || {
         let ticket = ticket.clone();
         Owner::new()
-            .with(|| view! { <TicketRow ticket /> }.to_html())
+            .with(|| {
+                // The row reads its language and zone from here, not from a request.
+                provide_context(prefs.clone());
+                view! { <TicketRow ticket /> }.to_html()
+            })
             .into()
     })
 }
@@ -117,9 +130,10 @@ mod tests {
 
     #[test]
     fn a_row_is_kept_for_exactly_what_it_shows() {
+        let english = crate::i18n::Prefs::default();
         // A title that spells out the next field cannot borrow another ticket's row.
-        let plain = row_html(&ticket("7", "Printer", "jam"));
-        let tricky = row_html(&ticket("7", "Printer\" \"jam", ""));
+        let plain = row_html(&ticket("7", "Printer", "jam"), &english);
+        let tricky = row_html(&ticket("7", "Printer\" \"jam", ""), &english);
         assert_ne!(plain, tricky);
         assert!(
             plain.contains("jam") && plain.contains(">Printer<"),
@@ -128,10 +142,20 @@ mod tests {
         // What the row does not show (the portal, the rest of a long description) shares it.
         let mut elsewhere = ticket("7", "Printer", "jam\nand more below");
         elsewhere.portal_id = "demo".into();
-        assert!(std::sync::Arc::ptr_eq(&plain, &row_html(&elsewhere)));
+        assert!(std::sync::Arc::ptr_eq(&plain, &row_html(&elsewhere, &english)));
         // A change to what it shows is a new row.
         let mut moved = ticket("7", "Printer", "jam");
         moved.status = Status::Resolved;
-        assert_ne!(plain, row_html(&moved));
+        assert_ne!(plain, row_html(&moved, &english));
+        // Another language or zone is another row.
+        let german = crate::i18n::Prefs {
+            locale: crate::i18n::Locale::de,
+            zone: "Europe/Berlin".into(),
+            zone_chosen: true,
+            browser_zone: None,
+        };
+        let in_german = row_html(&ticket("7", "Printer", "jam"), &german);
+        assert!(in_german.contains("Eröffnet"), "{in_german}");
+        assert!(in_german.contains("title=\"01.01.2024, 01:00 CET\""), "{in_german}");
     }
 }

@@ -12,14 +12,16 @@ use crate::api::colleagues::{
 use crate::components::frame::PortalFrame;
 use crate::components::problem::Problem;
 use crate::components::ticket_form::{INPUT, LINK_BUTTON, PRIMARY_BUTTON, SMALL_BUTTON};
-use crate::model::{Colleague, Role, form_notice};
+use crate::i18n::{locale, td_string, words};
+use crate::model::{Colleague, Role};
 
 #[component]
 pub fn ColleaguesPage() -> impl IntoView {
     let data = Resource::new(|| (), |()| load_colleagues());
+    let l = locale();
     view! {
-        <Title text="Colleagues" />
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading…"</p> }>
+        <Title text=td_string!(l, settings.colleagues.title) />
+        <Suspense fallback=move || view! { <p class="p-8 text-slate-600">{td_string!(l, settings.loading)}</p> }>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(view) => view! { <Colleagues view /> }.into_any(),
@@ -33,16 +35,15 @@ pub fn ColleaguesPage() -> impl IntoView {
 /// What the last form did, from the address the server sent the browser to.
 fn outcome() -> Option<Result<&'static str, String>> {
     let query = use_query_map().get_untracked();
+    let l = locale();
     if let Some(code) = query.get("error") {
-        return form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok())).map(Err);
+        return words::form_notice(l, &code, query.get("minutes").and_then(|m| m.parse().ok()))
+            .map(Err);
     }
     [
-        (
-            "invited",
-            "Invitation sent: they have a sign-in link in their mail.",
-        ),
-        ("saved", "Role changed. It counts from their next page."),
-        ("removed", "Removed. Their sessions have ended."),
+        ("invited", td_string!(l, settings.colleagues.invited)),
+        ("saved", td_string!(l, settings.colleagues.role_saved)),
+        ("removed", td_string!(l, settings.colleagues.removed)),
     ]
     .into_iter()
     .find(|(key, _)| query.get(key).is_some())
@@ -57,6 +58,7 @@ fn Colleagues(view: ColleaguesView) -> impl IntoView {
         allowed_domains,
     } = view;
     let me = viewer.email.clone();
+    let l = locale();
     let notice = outcome().map(|outcome| match outcome {
         Ok(text) => view! {
             <p role="status" class="mt-4 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900">
@@ -74,7 +76,7 @@ fn Colleagues(view: ColleaguesView) -> impl IntoView {
     let domains_hint = (!allowed_domains.is_empty()).then(|| {
         view! {
             <p class="mt-1 text-sm text-slate-600" data-testid="allowed-domains">
-                {format!("Addresses at {} only.", allowed_domains.join(", "))}
+                {td_string!(l, settings.colleagues.domains_only, domains = allowed_domains.join(", "))}
             </p>
         }
     });
@@ -83,35 +85,35 @@ fn Colleagues(view: ColleaguesView) -> impl IntoView {
     view! {
         <PortalFrame viewer>
             <div class="mx-auto max-w-3xl">
-                <h1 class="text-2xl font-bold tracking-tight">"Colleagues"</h1>
+                <h1 class="text-2xl font-bold tracking-tight">{td_string!(l, settings.colleagues.title)}</h1>
                 <p class="mt-1 text-slate-700">
-                    "Admins manage colleagues. Members see every ticket of your organisation; requesters see only the tickets they raised or follow."
+                    {td_string!(l, settings.colleagues.intro)}
                 </p>
                 {notice}
                 <section aria-labelledby="invite-heading" class="mt-6 rounded-lg bg-white p-6 shadow-sm">
-                    <h2 id="invite-heading" class="text-lg font-semibold">"Invite a colleague"</h2>
+                    <h2 id="invite-heading" class="text-lg font-semibold">{td_string!(l, settings.colleagues.invite_heading)}</h2>
                     {domains_hint}
                     <ActionForm action=invite attr:class="mt-4 grid gap-4 sm:grid-cols-2">
                         <div>
-                            <label for="invite-email" class="block text-sm font-medium">"Email"</label>
+                            <label for="invite-email" class="block text-sm font-medium">{td_string!(l, settings.colleagues.email)}</label>
                             <input id="invite-email" name="email" type="email" required autocomplete="off" class=format!("{INPUT} mt-1") />
                         </div>
                         <div>
-                            <label for="invite-name" class="block text-sm font-medium">"Name (optional)"</label>
+                            <label for="invite-name" class="block text-sm font-medium">{td_string!(l, settings.colleagues.name)}</label>
                             <input id="invite-name" name="name" type="text" maxlength="100" autocomplete="off" class=format!("{INPUT} mt-1") />
                         </div>
                         <div>
-                            <label for="invite-role" class="block text-sm font-medium">"Role"</label>
+                            <label for="invite-role" class="block text-sm font-medium">{td_string!(l, settings.colleagues.role)}</label>
                             <RoleSelect id="invite-role".into() current=Role::Member />
                         </div>
                         <div class="flex items-end">
-                            <button type="submit" class=PRIMARY_BUTTON>"Send invitation"</button>
+                            <button type="submit" class=PRIMARY_BUTTON>{td_string!(l, settings.colleagues.send_invitation)}</button>
                         </div>
                     </ActionForm>
                 </section>
                 <section aria-labelledby="people-heading" class="mt-6 rounded-lg bg-white p-6 shadow-sm">
                     <h2 id="people-heading" class="text-lg font-semibold">
-                        {format!("People in this portal ({count})")}
+                        {td_string!(l, settings.colleagues.people, count = count)}
                     </h2>
                     <ul class="mt-3 divide-y divide-slate-200" data-testid="colleagues">
                         {colleagues
@@ -130,6 +132,7 @@ fn Colleagues(view: ColleaguesView) -> impl IntoView {
 
 #[component]
 fn RoleSelect(id: String, current: Role) -> impl IntoView {
+    let l = locale();
     view! {
         <select id=id name="role" class=format!("{INPUT} mt-1")>
             {Role::ALL
@@ -137,7 +140,12 @@ fn RoleSelect(id: String, current: Role) -> impl IntoView {
                 .map(|role| {
                     view! {
                         <option value=role.as_str() selected=role == current>
-                            {format!("{} — {}", role.label(), role.explanation())}
+                            {td_string!(
+                                l,
+                                settings.colleagues.role_option,
+                                role = words::role(l, role),
+                                explained = words::role_explained(l, role)
+                            )}
                         </option>
                     }
                 })
@@ -151,13 +159,14 @@ fn RoleSelect(id: String, current: Role) -> impl IntoView {
 #[component]
 fn Person(colleague: Colleague, is_me: bool) -> impl IntoView {
     let name = colleague.shown_name().to_owned();
+    let l = locale();
     let manage = (!is_me).then(|| {
         let change = ServerAction::<ChangeRole>::new();
         let remove = ServerAction::<RemoveColleague>::new();
         let select_id = format!("role-{}", colleague.email);
         let (email, also_email) = (colleague.email.clone(), colleague.email.clone());
-        let role_label = format!("Role of {name}");
-        let change_label = format!(" of {name}");
+        let role_label = td_string!(l, settings.colleagues.role_of, name = name.clone());
+        let change_label = td_string!(l, settings.colleagues.of_name, name = name.clone());
         let remove_label = format!(" {name}");
         let current = colleague.role;
         view! {
@@ -169,14 +178,14 @@ fn Person(colleague: Colleague, is_me: bool) -> impl IntoView {
                         <RoleSelect id=select_id current />
                     </div>
                     <button type="submit" class=SMALL_BUTTON>
-                        "Change role"
+                        {td_string!(l, settings.colleagues.change_role)}
                         <span class="sr-only">{change_label}</span>
                     </button>
                 </ActionForm>
                 <ActionForm action=remove>
                     <input type="hidden" name="email" value=also_email />
                     <button type="submit" class=LINK_BUTTON>
-                        "Remove"
+                        {td_string!(l, settings.colleagues.remove)}
                         <span class="sr-only">{remove_label}</span>
                     </button>
                 </ActionForm>
@@ -188,10 +197,10 @@ fn Person(colleague: Colleague, is_me: bool) -> impl IntoView {
             <div class="min-w-0">
                 <p class="font-medium break-all">
                     {name}
-                    {is_me.then(|| view! { <span class="text-slate-600">" (you)"</span> })}
+                    {is_me.then(|| view! { <span class="text-slate-600">{td_string!(l, settings.colleagues.you)}</span> })}
                 </p>
                 <p class="text-sm text-slate-600 break-all">
-                    {format!("{} · {}", colleague.email, colleague.role.label())}
+                    {format!("{} · {}", colleague.email, words::role(l, colleague.role))}
                 </p>
             </div>
             {manage}

@@ -11,10 +11,10 @@ use crate::components::problem::Problem;
 use crate::components::ticket_form::{INPUT, NewTicketModal, PRIMARY_BUTTON, SECONDARY_BUTTON};
 #[cfg(feature = "ssr")]
 use crate::components::ticket_row::row_html;
+use crate::i18n::islands::TicketFormWords;
+use crate::i18n::{locale, td_string, words};
 use crate::live::LIVE_REGION;
-use crate::model::{
-    Delivery, Priority, Sort, Status, StatusCounts, TicketPage, TicketQuery, tickets_label,
-};
+use crate::model::{Delivery, Priority, Sort, Status, StatusCounts, TicketPage, TicketQuery};
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
@@ -24,9 +24,10 @@ pub fn DashboardPage() -> impl IntoView {
         TicketQuery::from_params(|key| map.get(key))
     });
     let dashboard = Resource::new(move || query.get(), load_dashboard);
+    let l = locale();
     view! {
-        <Title text="Your tickets" />
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading your tickets…"</p> }>
+        <Title text=td_string!(l, tickets.your_tickets) />
+        <Suspense fallback=move || view! { <p class="p-8 text-slate-600">{td_string!(l, tickets.loading)}</p> }>
             {move || Suspend::new(async move {
                 match dashboard.await {
                     Ok(data) => {
@@ -41,8 +42,11 @@ pub fn DashboardPage() -> impl IntoView {
                         view! {
                             <PortalFrame viewer=data.viewer.clone()>
                                 <div class="flex flex-wrap items-center justify-between gap-4">
-                                    <h1 class="text-2xl font-bold tracking-tight">"Your tickets"</h1>
-                                    <NewTicketModal limits=data.viewer.upload_limits />
+                                    <h1 class="text-2xl font-bold tracking-tight">{td_string!(l, tickets.your_tickets)}</h1>
+                                    <NewTicketModal
+                                        limits=data.viewer.upload_limits
+                                        words=TicketFormWords::new(l, data.viewer.upload_limits)
+                                    />
                                 </div>
                                 <div id=LIVE_REGION data-view="dashboard" data-waiting=waiting.to_string()>
                                     <div class="mt-4">
@@ -52,7 +56,7 @@ pub fn DashboardPage() -> impl IntoView {
                                                 role="status"
                                                 class="mb-4 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
                                             >
-                                                "Your ticket is saved and on its way to the team."
+                                                {td_string!(l, tickets.created_banner)}
                                             </p>
                                         </Show>
                                     </div>
@@ -91,14 +95,15 @@ fn Filters(
     portal_name: String,
     sees_all: bool,
 ) -> impl IntoView {
+    let l = locale();
     // Whose tickets: the whole organisation's (a requester's: the ones they raised or follow),
     // or only those this member raised.
     let everything = if sees_all {
-        format!("All of {portal_name}")
+        td_string!(l, tickets.all_of, portal = portal_name)
     } else {
-        "Raised or followed by me".to_owned()
+        td_string!(l, tickets.raised_or_followed).to_owned()
     };
-    let whose = [(false, everything), (true, "Raised by me".to_owned())]
+    let whose = [(false, everything), (true, td_string!(l, tickets.raised_by_me).to_owned())]
         .into_iter()
         .map(|(mine, label)| {
             let href = format!(
@@ -125,8 +130,9 @@ fn Filters(
             }
         })
         .collect_view();
-    let options: Vec<(Option<Status>, &'static str)> = std::iter::once((None, "All"))
-        .chain(Status::ALL.into_iter().map(|s| (Some(s), s.label())))
+    let options: Vec<(Option<Status>, &'static str)> =
+        std::iter::once((None, td_string!(l, tickets.all)))
+            .chain(Status::ALL.into_iter().map(|s| (Some(s), words::status(l, s))))
         .collect();
     let chips = options
         .into_iter()
@@ -156,10 +162,10 @@ fn Filters(
         .collect_view();
     let status_value = query.status.map(|s| s.as_str()).unwrap_or_default();
     view! {
-        <nav aria-label="Whose tickets" class="mt-2">
+        <nav aria-label=td_string!(l, tickets.whose_tickets) class="mt-2">
             <ul class="flex flex-wrap gap-1">{whose}</ul>
         </nav>
-        <nav aria-label="Filter by status" class="mt-2">
+        <nav aria-label=td_string!(l, tickets.filter_by_status) class="mt-2">
             <ul class="flex flex-wrap gap-2">{chips}</ul>
         </nav>
         <form method="get" action="/dashboard" class="mt-4 grid gap-3 rounded-lg bg-white p-4 shadow-sm sm:grid-cols-[1fr_auto_auto_auto] sm:items-end">
@@ -167,24 +173,24 @@ fn Filters(
             {query.mine.then(|| view! { <input type="hidden" name="mine" value="1" /> })}
             <div class="space-y-1">
                 <label for="search" class="block text-sm font-medium">
-                    "Search tickets"
+                    {td_string!(l, tickets.search_label)}
                 </label>
                 <input
                     id="search"
                     name="q"
                     type="search"
                     value=query.search.clone()
-                    placeholder="Title or description"
+                    placeholder=td_string!(l, tickets.search_placeholder)
                     class=INPUT
                 />
             </div>
             <div class="space-y-1">
                 <label for="priority-filter" class="block text-sm font-medium">
-                    "Filter by priority"
+                    {td_string!(l, tickets.filter_by_priority)}
                 </label>
                 <select id="priority-filter" name="priority" class=INPUT>
                     <option value="" selected=query.priority.is_none()>
-                        "Any"
+                        {td_string!(l, tickets.any)}
                     </option>
                     {Priority::ALL
                         .into_iter()
@@ -192,7 +198,7 @@ fn Filters(
                         .map(|p| {
                             view! {
                                 <option value=p.as_str() selected=query.priority == Some(p)>
-                                    {p.label()}
+                                    {words::priority(l, p)}
                                 </option>
                             }
                         })
@@ -201,7 +207,7 @@ fn Filters(
             </div>
             <div class="space-y-1">
                 <label for="sort" class="block text-sm font-medium">
-                    "Sort by"
+                    {td_string!(l, tickets.sort_by)}
                 </label>
                 <select id="sort" name="sort" class=INPUT>
                     {Sort::ALL
@@ -209,7 +215,7 @@ fn Filters(
                         .map(|s| {
                             view! {
                                 <option value=s.as_str() selected=query.sort == s>
-                                    {s.label()}
+                                    {words::sort(l, s)}
                                 </option>
                             }
                         })
@@ -217,7 +223,7 @@ fn Filters(
                 </select>
             </div>
             <button type="submit" class=SECONDARY_BUTTON>
-                "Apply"
+                {td_string!(l, tickets.apply)}
             </button>
         </form>
     }
@@ -227,7 +233,12 @@ fn Filters(
 /// only (no island inside it), so its markup may come as text.
 #[cfg(feature = "ssr")]
 fn rows_html(tickets: &[crate::model::Ticket]) -> String {
-    tickets.iter().map(row_html).collect::<Vec<_>>().concat()
+    let prefs = crate::i18n::prefs();
+    tickets
+        .iter()
+        .map(|ticket| row_html(ticket, &prefs))
+        .collect::<Vec<_>>()
+        .concat()
 }
 
 #[cfg(not(feature = "ssr"))]
@@ -237,6 +248,7 @@ fn rows_html(_tickets: &[crate::model::Ticket]) -> String {
 
 #[component]
 fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
+    let l = locale();
     if page.tickets.is_empty() {
         let nothing_at_all = page.counts.all == 0
             && query.search.is_empty()
@@ -245,12 +257,12 @@ fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
         return if nothing_at_all {
             view! {
                 <section class="mt-8 rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
-                    <h2 class="text-lg font-semibold">"No tickets yet"</h2>
+                    <h2 class="text-lg font-semibold">{td_string!(l, tickets.none_yet)}</h2>
                     <p class="mt-2 text-slate-700">
-                        "Something not working, or an idea? Raise your first ticket and the team will pick it up."
+                        {td_string!(l, tickets.none_yet_body)}
                     </p>
                     <a href="/tickets/new" class=format!("{PRIMARY_BUTTON} mt-6")>
-                        "Raise your first ticket"
+                        {td_string!(l, tickets.raise_first)}
                     </a>
                 </section>
             }
@@ -258,10 +270,10 @@ fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
         } else {
             view! {
                 <section class="mt-8 rounded-lg border border-dashed border-slate-300 bg-white p-10 text-center">
-                    <h2 class="text-lg font-semibold">"No tickets match"</h2>
-                    <p class="mt-2 text-slate-700">"Try another search or filter."</p>
+                    <h2 class="text-lg font-semibold">{td_string!(l, tickets.none_match)}</h2>
+                    <p class="mt-2 text-slate-700">{td_string!(l, tickets.none_match_body)}</p>
                     <a href="/dashboard" class=format!("{SECONDARY_BUTTON} mt-6")>
-                        "Clear filters"
+                        {td_string!(l, tickets.clear_filters)}
                     </a>
                 </section>
             }
@@ -284,7 +296,7 @@ fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
     });
     view! {
         <p class="mt-6 text-sm text-slate-700" aria-live="polite" data-matching-label="">
-            {tickets_label(page.matching)}
+            {td_string!(l, tickets.count, count = page.matching)}
         </p>
         // The list's shape, which the live island reads to put a new ticket in place.
         <ul
@@ -295,21 +307,23 @@ fn TicketList(page: TicketPage, query: TicketQuery) -> impl IntoView {
             data-matching=page.matching
             inner_html=rows_html(&page.tickets)
         ></ul>
-        <nav aria-label="Pages" class="mt-4 flex items-center justify-between text-sm">
+        <nav aria-label=td_string!(l, tickets.pages) class="mt-4 flex items-center justify-between text-sm">
             {previous
                 .map(|href| {
                     view! {
                         <a href=href class=SECONDARY_BUTTON rel="prev">
-                            "Previous"
+                            {td_string!(l, tickets.previous)}
                         </a>
                     }
                 })}
-            <span class="text-slate-700">{format!("Page {} of {}", page.page, page.pages)}</span>
+            <span class="text-slate-700">
+                {td_string!(l, tickets.page_of, page = page.page, pages = page.pages)}
+            </span>
             {next
                 .map(|href| {
                     view! {
                         <a href=href class=SECONDARY_BUTTON rel="next">
-                            "Next"
+                            {td_string!(l, tickets.next)}
                         </a>
                     }
                 })}

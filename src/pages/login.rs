@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 
 use crate::api::auth::{ContinueSignIn, RequestSignInLink, check_link, demo_accounts};
 use crate::components::ticket_form::{INPUT, PRIMARY_BUTTON};
-use crate::model::{LinkStatus, PortalBrand, form_notice, text_colour_on};
+use crate::i18n::{locale, td_string, words};
+use crate::model::{LinkStatus, PortalBrand, text_colour_on};
 
 /// `/login`: the email form for a new link, or the "Continue as …" step of a magic link.
 #[component]
@@ -26,11 +27,12 @@ pub fn LoginPage() -> impl IntoView {
             None => Ok(None),
         }
     });
+    let l = locale();
     view! {
-        <Title text="Sign in" />
+        <Title text=td_string!(l, sign_in.title) />
         <main id="main" class="mx-auto flex min-h-screen max-w-md flex-col justify-center px-4 py-12">
-            <Suspense fallback=|| {
-                view! { <p class="text-slate-600">"Checking your link…"</p> }
+            <Suspense fallback=move || {
+                view! { <p class="text-slate-600">{td_string!(l, sign_in.checking)}</p> }
             }>
                 {move || Suspend::new(async move {
                     match status.await {
@@ -78,35 +80,37 @@ fn ContinueAs(email: String, portal: PortalBrand) -> impl IntoView {
         .get("rate")
         .and_then(|r| crate::model::Rating::parse(&r))
         .map(|r| view! { <input type="hidden" name="rate" value=r.as_str() /> });
+    let l = locale();
     view! {
-        <Title text=format!("Sign in to {}", portal.name) />
+        <Title text=td_string!(l, sign_in.continue_title, portal = portal.name.clone()) />
         <BrandHeading portal=portal.clone() />
-        <h1 class="text-2xl font-bold tracking-tight">"Welcome back"</h1>
+        <h1 class="text-2xl font-bold tracking-tight">{td_string!(l, sign_in.welcome_back)}</h1>
         <p class="mt-2 text-slate-700">
-            "This link signs you in to the " {portal.name.clone()} " support portal."
+            {td_string!(l, sign_in.link_signs_you_in, portal = portal.name.clone())}
         </p>
         <ActionForm action=action attr:class="mt-8">
             <input type="hidden" name="portal_id" value=portal.id.clone() />
             <input type="hidden" name="token" value=token />
             {rate}
             <button type="submit" class=format!("{PRIMARY_BUTTON} w-full")>
-                {format!("Continue as {email}")}
+                {td_string!(l, sign_in.continue_as, email = email)}
             </button>
         </ActionForm>
         <p class="mt-4 text-sm text-slate-600">
-            "Not you? Ignore this page; nothing happens until you continue."
+            {td_string!(l, sign_in.not_you)}
         </p>
     }
 }
 
 #[component]
 fn LinkUnusable() -> impl IntoView {
+    let l = locale();
     view! {
-        <Title text="Link expired" />
+        <Title text=td_string!(l, sign_in.expired_title) />
         <section role="alert" class="mb-8 rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900">
-            <h1 class="text-lg font-semibold">"This link has expired or was already used"</h1>
+            <h1 class="text-lg font-semibold">{td_string!(l, sign_in.expired_heading)}</h1>
             <p class="mt-1 text-sm">
-                "Sign-in links work once and for one hour. Enter your email below and we will send a new one."
+                {td_string!(l, sign_in.expired_body)}
             </p>
         </section>
         <RequestLink />
@@ -119,12 +123,13 @@ fn RequestLink() -> impl IntoView {
     // `error`) in the address, which is what this page shows.
     let action = ServerAction::<RequestSignInLink>::new();
     let query = use_query_map().get_untracked();
+    let l = locale();
     // Only codes travel in the URL; the words come from the portal itself.
     let outcome = match (query.get("sent"), query.get("error")) {
         (Some(_), _) => Some(Ok(())),
         (None, Some(code)) => {
             let minutes = query.get("minutes").and_then(|m| m.parse().ok());
-            form_notice(&code, minutes).map(Err)
+            words::form_notice(l, &code, minutes).map(Err)
         }
         _ => None,
     };
@@ -134,12 +139,12 @@ fn RequestLink() -> impl IntoView {
             .then(|| {
                 view! {
                     <p role="status" class="mb-6 rounded-md bg-slate-100 px-4 py-3 text-sm text-slate-800">
-                        "You are signed out."
+                        {td_string!(l, sign_in.signed_out)}
                     </p>
                 }
             })}
-        <h1 class="text-2xl font-bold tracking-tight">"Sign in to your support portal"</h1>
-        <p class="mt-2 text-slate-700">"We will email you a sign-in link. No password needed."</p>
+        <h1 class="text-2xl font-bold tracking-tight">{td_string!(l, sign_in.heading)}</h1>
+        <p class="mt-2 text-slate-700">{td_string!(l, sign_in.intro)}</p>
         {outcome
             .map(|result| match result {
                 Ok(()) => {
@@ -148,7 +153,7 @@ fn RequestLink() -> impl IntoView {
                             role="status"
                             class="mt-6 rounded-md border border-emerald-300 bg-emerald-50 px-4 py-3 text-sm text-emerald-900"
                         >
-                            "Check your inbox: if that address has access to a support portal, a sign-in link is on its way. It works once, for one hour."
+                            {td_string!(l, sign_in.sent)}
                         </p>
                     }
                         .into_any()
@@ -168,7 +173,7 @@ fn RequestLink() -> impl IntoView {
         <ActionForm action=action attr:class="mt-8 space-y-4">
             <div class="space-y-1">
                 <label for="email" class="block text-sm font-medium">
-                    "Email address"
+                    {td_string!(l, sign_in.email_label)}
                 </label>
                 <input
                     id="email"
@@ -180,17 +185,21 @@ fn RequestLink() -> impl IntoView {
                 />
             </div>
             <button type="submit" class=format!("{PRIMARY_BUTTON} w-full")>
-                "Email me a link"
+                {td_string!(l, sign_in.send_link)}
             </button>
         </ActionForm>
-        <SignInHelp />
+        <SignInHelp
+            question=td_string!(l, sign_in.trouble).to_owned()
+            help=td_string!(l, sign_in.trouble_help).to_owned()
+        />
         <DemoAccounts />
     }
 }
 
-/// "Trouble signing in?": the one interactive piece of the login page.
+/// "Trouble signing in?": the one interactive piece of the login page. Its words come from
+/// the server in the page's language (islands look nothing up).
 #[island]
-fn SignInHelp() -> impl IntoView {
+fn SignInHelp(question: String, help: String) -> impl IntoView {
     let (open, set_open) = signal(false);
     view! {
         <button
@@ -200,14 +209,14 @@ fn SignInHelp() -> impl IntoView {
             class="mt-6 self-start rounded text-sm text-slate-700 underline underline-offset-4 hover:text-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900"
             on:click=move |_| set_open.update(|open| *open = !*open)
         >
-            "Trouble signing in?"
+            {question}
         </button>
         <div
             id="sign-in-help"
             hidden=move || !open.get()
             class="mt-2 rounded-md bg-white p-4 text-sm text-slate-700 shadow-sm"
         >
-            "Links work once and for one hour. If yours has expired, enter your email above for a new one. Still stuck? Reply to any email from your support team."
+            {help}
         </div>
     }
 }
@@ -216,6 +225,7 @@ fn SignInHelp() -> impl IntoView {
 #[component]
 fn DemoAccounts() -> impl IntoView {
     let accounts = Resource::new(|| (), |()| demo_accounts());
+    let l = locale();
     view! {
         <Suspense>
             {move || Suspend::new(async move {
@@ -228,13 +238,14 @@ fn DemoAccounts() -> impl IntoView {
                                 class="mt-10 rounded-lg border border-dashed border-slate-300 bg-white p-4 text-sm text-slate-700"
                             >
                                 <h2 id="demo-heading" class="font-semibold text-slate-900">
-                                    "Demo mode"
+                                    {td_string!(l, sign_in.demo_heading)}
                                 </h2>
                                 <p class="mt-1">
-                                    "No monday token is configured, so the portal runs on a local board. Sign in as one of these clients, then open the "
+                                    {td_string!(l, sign_in.demo_before_link)}
                                     <a class="underline" href="/local-board/mail" rel="external">
-                                        "demo inbox"
-                                    </a> " for the link:"
+                                        {td_string!(l, sign_in.demo_link)}
+                                    </a>
+                                    {td_string!(l, sign_in.demo_after_link)}
                                 </p>
                                 <ul class="mt-2 space-y-1">
                                     {accounts
@@ -243,7 +254,7 @@ fn DemoAccounts() -> impl IntoView {
                                             view! {
                                                 <li>
                                                     <code>{a.email}</code>
-                                                    {format!(" · {} ({}, {})", a.name, a.portal_name, a.role.label().to_lowercase())}
+                                                    {format!(" · {} ({}, {})", a.name, a.portal_name, words::role(l, a.role))}
                                                 </li>
                                             }
                                         })

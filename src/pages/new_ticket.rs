@@ -9,16 +9,18 @@ use crate::api::tickets::load_viewer;
 use crate::components::frame::PortalFrame;
 use crate::components::problem::Problem;
 use crate::components::ticket_form::NewTicketForm;
-use crate::model::form_notice;
+use crate::i18n::islands::TicketFormWords;
+use crate::i18n::{locale, td_string, words};
 
 /// `/tickets/new`: the same form as the dashboard's modal, as a page of its own.
 #[component]
 pub fn NewTicketPage() -> impl IntoView {
     let viewer = Resource::new(|| (), |()| load_viewer());
     let query = use_query_map();
+    let l = locale();
     view! {
-        <Title text="New ticket" />
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading…"</p> }>
+        <Title text=td_string!(l, tickets.new_ticket) />
+        <Suspense fallback=move || view! { <p class="p-8 text-slate-600">{td_string!(l, common.loading)}</p> }>
             {move || Suspend::new(async move {
                 match viewer.await {
                     Ok(viewer) => {
@@ -26,26 +28,27 @@ pub fn NewTicketPage() -> impl IntoView {
                         let url_error = query
                             .get("error")
                             .and_then(|code| {
-                                form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok()))
+                                words::form_notice(l, &code, query.get("minutes").and_then(|m| m.parse().ok()))
                             })
                             .or_else(|| viewer.flash.clone());
                         let limits = viewer.upload_limits;
+                        let words = TicketFormWords::new(l, limits);
                         view! {
                             <PortalFrame viewer>
                                 <div class="mx-auto max-w-2xl">
                                     <p>
                                         <a href="/dashboard" class="text-sm text-slate-700 underline underline-offset-4">
-                                            "← All tickets"
+                                            {td_string!(l, tickets.all_tickets)}
                                         </a>
                                     </p>
-                                    <h1 class="mt-2 text-2xl font-bold tracking-tight">"New ticket"</h1>
+                                    <h1 class="mt-2 text-2xl font-bold tracking-tight">{td_string!(l, tickets.new_ticket)}</h1>
                                     <p class="mt-1 text-slate-700">
-                                        "The team sees it on their board right away and replies here."
+                                        {td_string!(l, tickets.new_ticket_intro)}
                                     </p>
                                     <div class="mt-6 rounded-lg bg-white p-6 shadow-sm">
                                         {match url_error {
-                                            Some(error) => view! { <NewTicketForm limits url_error=error /> }.into_any(),
-                                            None => view! { <NewTicketForm limits /> }.into_any(),
+                                            Some(error) => view! { <NewTicketForm limits words url_error=error /> }.into_any(),
+                                            None => view! { <NewTicketForm limits words /> }.into_any(),
                                         }}
                                     </div>
                                 </div>

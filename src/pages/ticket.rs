@@ -15,9 +15,11 @@ use crate::components::resolution::{FollowUpForm, ResolutionPanel};
 use crate::components::ticket_form::{INPUT, LINK_BUTTON, PRIMARY_BUTTON, SMALL_BUTTON};
 use crate::components::time::When;
 use crate::live::LIVE_REGION;
+use crate::i18n::islands::PickerWords;
+use crate::i18n::{exact_time, locale, td_string, words};
 use crate::model::{
     ClosedReplies, Colleague, Delivery, REPLY_MAX_CHARS, Reply, TicketView, UploadLimits,
-    exact_time, form_notice, message_path,
+    message_path,
 };
 
 /// `/tickets/{id}`: every field, the status timeline and the public conversation.
@@ -28,8 +30,9 @@ pub fn TicketPage() -> impl IntoView {
         move || params.get().get("id").unwrap_or_default(),
         load_ticket,
     );
+    let l = locale();
     view! {
-        <Suspense fallback=|| view! { <p class="p-8 text-slate-600">"Loading the ticket…"</p> }>
+        <Suspense fallback=move || view! { <p class="p-8 text-slate-600">{td_string!(l, ticket.loading)}</p> }>
             {move || Suspend::new(async move {
                 match ticket.await {
                     Ok(view) => view! { <TicketBody view /> }.into_any(),
@@ -64,8 +67,9 @@ fn TicketBody(view: TicketView) -> impl IntoView {
             .replies
             .iter()
             .any(|r| matches!(r.delivery, Delivery::Waiting { .. }));
+    let l = locale();
     let description = if ticket.description.trim().is_empty() {
-        "No description.".to_owned()
+        td_string!(l, ticket.no_description).to_owned()
     } else {
         ticket.description.clone()
     };
@@ -74,7 +78,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
         <PortalFrame viewer>
             <p>
                 <a href="/dashboard" class="text-sm text-slate-700 underline underline-offset-4">
-                    "← All tickets"
+                    {td_string!(l, ticket.all_tickets)}
                 </a>
             </p>
             // What the team changes refreshes here; the reply box below keeps what is typed.
@@ -94,7 +98,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                     <div class="min-w-0 space-y-6">
                         <section aria-labelledby="description-heading" class="rounded-lg bg-white p-5 shadow-sm">
                             <h2 id="description-heading" class="text-sm font-semibold text-slate-700">
-                                "Description"
+                                {td_string!(l, ticket.description)}
                             </h2>
                             <p class="mt-2 whitespace-pre-wrap break-words text-slate-900">{description}</p>
                             <FileList ticket_id=ticket.id.clone() files=detail.files.clone() />
@@ -114,24 +118,24 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                     <aside class="space-y-6">
                         <section aria-labelledby="details-heading" class="rounded-lg bg-white p-5 shadow-sm">
                             <h2 id="details-heading" class="text-sm font-semibold text-slate-700">
-                                "Details"
+                                {td_string!(l, ticket.details)}
                             </h2>
                             <dl class="mt-3 grid grid-cols-[max-content_1fr] gap-x-3 gap-y-2 text-sm">
-                                <dt class="text-slate-600">"Status"</dt>
-                                <dd data-testid="ticket-status">{ticket.status.label()}</dd>
-                                <dt class="text-slate-600">"Priority"</dt>
-                                <dd>{ticket.priority.label()}</dd>
-                                <dt class="text-slate-600">"Opened"</dt>
+                                <dt class="text-slate-600">{td_string!(l, ticket.status)}</dt>
+                                <dd data-testid="ticket-status">{words::status(l, ticket.status)}</dd>
+                                <dt class="text-slate-600">{td_string!(l, ticket.priority)}</dt>
+                                <dd>{words::priority(l, ticket.priority)}</dd>
+                                <dt class="text-slate-600">{td_string!(l, ticket.opened)}</dt>
                                 <dd>{exact_time(&ticket.created_at)}</dd>
-                                <dt class="text-slate-600">"Updated"</dt>
+                                <dt class="text-slate-600">{td_string!(l, ticket.updated)}</dt>
                                 <dd>
                                     <When at=ticket.updated_at.clone() />
                                 </dd>
-                                <dt class="text-slate-600">"Raised by"</dt>
+                                <dt class="text-slate-600">{td_string!(l, ticket.raised_by)}</dt>
                                 <dd class="break-all">
-                                    {ticket.client_email.clone().unwrap_or_else(|| "The team".into())}
+                                    {ticket.client_email.clone().unwrap_or_else(|| td_string!(l, ticket.the_team).into())}
                                 </dd>
-                                <dt class="text-slate-600">"Reference"</dt>
+                                <dt class="text-slate-600">{td_string!(l, ticket.reference)}</dt>
                                 <dd class="break-all">{ticket.id.clone()}</dd>
                             </dl>
                         </section>
@@ -149,7 +153,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                             })}
                         <section aria-labelledby="timeline-heading" class="rounded-lg bg-white p-5 shadow-sm">
                             <h2 id="timeline-heading" class="text-sm font-semibold text-slate-700">
-                                "Timeline"
+                                {td_string!(l, ticket.timeline)}
                             </h2>
                             <ol class="mt-3 space-y-3 border-l border-slate-200 pl-4" data-testid="timeline">
                                 {detail
@@ -173,7 +177,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                 {if pending {
                     view! {
                         <p class="rounded-md bg-amber-50 px-4 py-3 text-sm text-amber-900">
-                            "This ticket is on its way to the team. You can reply once it has arrived."
+                            {td_string!(l, ticket.on_its_way)}
                         </p>
                     }
                         .into_any()
@@ -207,6 +211,7 @@ fn Followers(
     can_add: Vec<Colleague>,
 ) -> impl IntoView {
     let following = followers.iter().any(|f| f.email == viewer_email);
+    let l = locale();
     let form =
         |ticket_id: String, email: String, stop: bool, label: String, class: &'static str| {
             view! {
@@ -225,9 +230,9 @@ fn Followers(
         .map(|f| {
             let remove = (may_manage || f.email == viewer_email).then(|| {
                 let label = if f.email == viewer_email {
-                    "Stop following".to_owned()
+                    td_string!(l, ticket.stop_following).to_owned()
                 } else {
-                    format!("Remove {}", f.shown_name())
+                    td_string!(l, ticket.remove_follower, name = f.shown_name())
                 };
                 form(ticket_id.clone(), f.email.clone(), true, label, LINK_BUTTON)
             });
@@ -244,7 +249,7 @@ fn Followers(
             ticket_id.clone(),
             viewer_email.clone(),
             false,
-            "Follow this ticket".into(),
+            td_string!(l, ticket.follow).into(),
             SMALL_BUTTON,
         )
     });
@@ -253,7 +258,7 @@ fn Followers(
             <form method="post" action=SetFollowing::PATH class="mt-3 flex flex-wrap items-end gap-2">
                 <input type="hidden" name="ticket_id" value=ticket_id.clone() />
                 <label class="block text-xs font-medium text-slate-700">
-                    "Add a colleague"
+                    {td_string!(l, ticket.add_colleague)}
                     <select name="email" class=format!("{INPUT} mt-1")>
                         {can_add
                             .iter()
@@ -262,7 +267,7 @@ fn Followers(
                     </select>
                 </label>
                 <button type="submit" class=SMALL_BUTTON>
-                    "Add"
+                    {td_string!(l, ticket.add)}
                 </button>
             </form>
         }
@@ -270,11 +275,11 @@ fn Followers(
     view! {
         <section aria-labelledby="followers-heading" class="rounded-lg bg-white p-5 shadow-sm" data-testid="followers">
             <h2 id="followers-heading" class="text-sm font-semibold text-slate-700">
-                "Followers"
+                {td_string!(l, ticket.followers)}
             </h2>
-            <p class="mt-1 text-xs text-slate-600">"Followers see this ticket and get its mails."</p>
+            <p class="mt-1 text-xs text-slate-600">{td_string!(l, ticket.followers_explained)}</p>
             {if followers.is_empty() {
-                view! { <p class="mt-2 text-sm text-slate-600">"Nobody follows it yet."</p> }.into_any()
+                view! { <p class="mt-2 text-sm text-slate-600">{td_string!(l, ticket.no_followers)}</p> }.into_any()
             } else {
                 view! { <ul class="mt-2 space-y-2 text-sm">{list}</ul> }.into_any()
             }}
@@ -299,15 +304,16 @@ fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
         .iter()
         .map(|r| (r.id.clone(), r.author.clone()))
         .collect();
+    let l = locale();
     view! {
         <section aria-labelledby="conversation-heading">
             <h2 id="conversation-heading" class="text-lg font-semibold">
-                "Conversation"
+                {td_string!(l, ticket.conversation)}
             </h2>
             {if replies.is_empty() {
                 view! {
                     <p class="mt-2 text-sm text-slate-600">
-                        "No messages yet. The team's replies appear here."
+                        {td_string!(l, ticket.no_messages)}
                     </p>
                 }
                     .into_any()
@@ -323,15 +329,22 @@ fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
                                     (false, false) => "rounded-lg bg-white p-4 shadow-sm sm:mr-12",
                                     (false, true) => "rounded-lg bg-white p-4 shadow-sm ml-6 sm:mr-12 border-l-4 border-slate-200",
                                 };
-                                let who = if reply.from_client { "You or your team" } else { "Support team" };
+                                let who = if reply.from_client {
+                                    td_string!(l, ticket.from_client)
+                                } else {
+                                    td_string!(l, ticket.from_team)
+                                };
                                 let answering = reply.in_reply_to.as_ref().map(|root| {
                                     let author = authors
                                         .iter()
                                         .find(|(id, _)| id == root)
-                                        .map_or_else(|| "a message".to_owned(), |(_, a)| format!("{a}'s message"));
+                                        .map_or_else(
+                                            || td_string!(l, ticket.a_message).to_owned(),
+                                            |(_, a)| td_string!(l, ticket.someones_message, author = a),
+                                        );
                                     view! {
                                         <p class="text-xs text-slate-600" data-testid="in-reply-to">
-                                            {format!("↳ In reply to {author}")}
+                                            {td_string!(l, ticket.in_reply_to, message = author)}
                                         </p>
                                     }
                                 });
@@ -346,12 +359,12 @@ fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
                                                 href=format!("?reply_to={thread}#reply-heading")
                                                 data-testid="reply-in-thread"
                                             >
-                                                "Reply"
-                                                <span class="sr-only">{format!(" to {}", reply.author)}</span>
+                                                {td_string!(l, ticket.reply_link)}
+                                                <span class="sr-only">{td_string!(l, ticket.reply_to_author, author = reply.author.clone())}</span>
                                             </a>
                                         }
                                     });
-                                let edited = reply.edited.then(|| view! { <span>"· edited"</span> });
+                                let edited = reply.edited.then(|| view! { <span>{td_string!(l, ticket.edited)}</span> });
                                 view! {
                                     <li class=card data-reply-id=reply.id.clone() data-in-reply-to=reply.in_reply_to.clone().unwrap_or_default()>
                                         {answering}
@@ -389,10 +402,13 @@ fn ReplyForm(
     flash: Option<String>,
 ) -> impl IntoView {
     let query = use_query_map().get_untracked();
+    let l = locale();
     // Only a code travels in the URL; the words come from the portal itself.
     let error = query
         .get("error")
-        .and_then(|code| form_notice(&code, query.get("minutes").and_then(|m| m.parse().ok())))
+        .and_then(|code| {
+            words::form_notice(l, &code, query.get("minutes").and_then(|m| m.parse().ok()))
+        })
         .or(flash);
     // Answering a team message: in that message's thread (`?reply_to=` from its "Reply" link).
     let thread = query.get("reply_to").filter(|t| {
@@ -401,12 +417,15 @@ fn ReplyForm(
             .any(|r| !r.from_client && r.thread.as_deref() == Some(t.as_str()))
     });
     let replying = thread.as_ref().map(|thread| {
-        let author = thread_author(&replies, thread).unwrap_or_else(|| "the team".into());
+        let message = thread_author(&replies, thread).map_or_else(
+            || td_string!(l, ticket.a_message).to_owned(),
+            |author| td_string!(l, ticket.someones_message, author = author),
+        );
         view! {
             <p class="mt-2 rounded-md bg-slate-50 px-3 py-2 text-sm text-slate-700" data-testid="replying-to">
-                {format!("Replying in the thread of {author}'s message. ")}
+                {td_string!(l, ticket.replying_in_thread, message = message)}
                 <a href="?" class="underline underline-offset-4">
-                    "Write a new message instead"
+                    {td_string!(l, ticket.write_new_instead)}
                 </a>
             </p>
         }
@@ -414,7 +433,7 @@ fn ReplyForm(
     view! {
         <section aria-labelledby="reply-heading" class="rounded-lg bg-white p-5 shadow-sm">
             <h2 id="reply-heading" class="text-lg font-semibold">
-                "Reply"
+                {td_string!(l, ticket.reply_heading)}
             </h2>
             {error
                 .map(|message| {
@@ -432,7 +451,7 @@ fn ReplyForm(
                 .then(|| {
                     view! {
                         <p class="mt-2 text-sm text-slate-700" data-testid="reply-reopens">
-                            "This ticket is resolved: sending a message reopens it."
+                            {td_string!(l, ticket.reply_reopens)}
                         </p>
                     }
                 })}
@@ -444,7 +463,7 @@ fn ReplyForm(
             >
                 {thread.map(|thread| view! { <input type="hidden" name="reply_to" value=thread /> })}
                 <label for="reply-body" class="block text-sm font-medium">
-                    "Your message"
+                    {td_string!(l, ticket.your_message)}
                 </label>
                 <textarea
                     id="reply-body"
@@ -453,9 +472,14 @@ fn ReplyForm(
                     maxlength=REPLY_MAX_CHARS.to_string()
                     class=INPUT
                 ></textarea>
-                <FilePicker limits id_prefix="reply-".to_owned() stay=false />
+                <FilePicker
+                    limits
+                    words=PickerWords::new(l, limits)
+                    id_prefix="reply-".to_owned()
+                    stay=false
+                />
                 <button type="submit" class=PRIMARY_BUTTON>
-                    "Send reply"
+                    {td_string!(l, ticket.send_reply)}
                 </button>
             </form>
         </section>

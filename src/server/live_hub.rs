@@ -14,29 +14,35 @@ use crate::model::LiveEvent;
 /// How many events a slow socket may fall behind before it is dropped.
 pub const SOCKET_BUFFER: usize = 64;
 
-/// An event as the sockets send it: made into its message once, by the first socket that sends
-/// it, however many sockets of the portal are open.
+/// An event as the sockets send it: made into its message once per way of reading it (the
+/// dashboard row it carries is in a language and a time zone), by the first socket that reads
+/// it so, however many sockets of the portal are open.
 #[derive(Debug)]
 pub struct Published {
     pub event: LiveEvent,
-    wire: tokio::sync::OnceCell<String>,
+    wire: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<String>>>>,
 }
 
 impl Published {
     pub fn new(event: LiveEvent) -> Self {
         Self {
             event,
-            wire: tokio::sync::OnceCell::new(),
+            wire: Mutex::default(),
         }
     }
 
-    /// The message text, made by `make` the first time it is asked for.
-    pub async fn wire_with<F, Fut>(&self, make: F) -> &str
+    /// The message text for readers of `reading` (a language and zone), made by `make` the
+    /// first time it is asked for.
+    pub async fn wire_with<F, Fut>(&self, reading: &str, make: F) -> String
     where
         F: FnOnce(&LiveEvent) -> Fut,
         Fut: std::future::Future<Output = String>,
     {
-        self.wire.get_or_init(|| make(&self.event)).await
+        let cell = {
+            let mut wire = self.wire.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            wire.entry(reading.to_owned()).or_default().clone()
+        };
+        cell.get_or_init(|| make(&self.event)).await.clone()
     }
 }
 
@@ -117,9 +123,9 @@ mod tests {
         let received = a.recv().await.unwrap();
         assert_eq!(received.event, LiveEvent::Heartbeat);
         let made = std::sync::atomic::AtomicUsize::new(0);
-        for _ in 0..3 {
+        for reading in ["en UTC", "en UTC", "en UTC", "de Europe/Berlin"] {
             let text = received
-                .wire_with(|event| {
+                .wire_with(reading, |event| {
                     made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let text = serde_json::to_string(event).unwrap_or_default();
                     async move { text }
@@ -129,8 +135,8 @@ mod tests {
         }
         assert_eq!(
             made.into_inner(),
-            1,
-            "made once, however many sockets send it"
+            2,
+            "made once per language and zone, however many sockets send it"
         );
         assert!(b.try_recv().is_err());
         drop(a);

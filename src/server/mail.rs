@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::MailConfig;
 use super::html::escape;
+use crate::i18n::{I18nLocaleTrait, Locale, direction, td_string};
 use crate::model::PortalBrand;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -46,17 +47,19 @@ impl MailHeaders {
 
 impl Mail {
     pub fn sign_in(
+        l: Locale,
         portal: &PortalBrand,
         email: &str,
         name: Option<&str>,
         link: &str,
         minutes: u64,
     ) -> Self {
-        Self::link_mail(portal, email, name, link, minutes, None)
+        Self::link_mail(l, portal, email, name, link, minutes, None)
     }
 
     /// The sign-in link a colleague's invitation sends: it says who invited them.
     pub fn invitation(
+        l: Locale,
         portal: &PortalBrand,
         email: &str,
         name: Option<&str>,
@@ -64,10 +67,11 @@ impl Mail {
         link: &str,
         minutes: u64,
     ) -> Self {
-        Self::link_mail(portal, email, name, link, minutes, Some(invited_by))
+        Self::link_mail(l, portal, email, name, link, minutes, Some(invited_by))
     }
 
     fn link_mail(
+        l: Locale,
         portal: &PortalBrand,
         email: &str,
         name: Option<&str>,
@@ -75,32 +79,38 @@ impl Mail {
         minutes: u64,
         invited_by: Option<&str>,
     ) -> Self {
-        let greeting = name.map_or_else(|| "Hello".to_owned(), |n| format!("Hello {n}"));
+        let greeting = match name {
+            Some(name) => td_string!(l, mail.sign_in.greeting_named, name = name),
+            None => td_string!(l, mail.sign_in.greeting).to_owned(),
+        };
         let invited = invited_by
-            .map(|who| format!("{who} invited you to the {} support portal. ", portal.name))
+            .map(|who| td_string!(l, mail.sign_in.invited, who = who, portal = &portal.name))
             .unwrap_or_default();
+        let validity = td_string!(l, mail.sign_in.validity, minutes = minutes);
         let text = format!(
-            "{greeting},\n\n{invited}Use this link to sign in to the {portal} support portal:\n\n{link}\n\n\
-             It works once and for {minutes} minutes. If you did not ask for it, you can ignore \
-             this email.\n",
-            portal = portal.name,
+            "{greeting}\n\n{invited}{}\n\n{link}\n\n{validity}\n",
+            td_string!(l, mail.sign_in.use_link, portal = &portal.name),
         );
         let html = format!(
-            r#"<!DOCTYPE html><html><body style="font-family:system-ui,sans-serif;color:#0f172a">
-<p>{greeting},</p>
-<p>{invited}Use this button to sign in to the <strong>{portal}</strong> support portal:</p>
-<p><a href="{link}" style="display:inline-block;background:{colour};color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">Sign in to {portal}</a></p>
-<p style="color:#475569;font-size:14px">It works once and for {minutes} minutes. If you did not ask for it, you can ignore this email.</p>
+            r#"<!DOCTYPE html><html lang="{lang}" dir="{dir}"><body style="font-family:system-ui,sans-serif;color:#0f172a">
+<p>{greeting}</p>
+<p>{invited}{use_button}</p>
+<p><a href="{link}" style="display:inline-block;background:{colour};color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none">{button}</a></p>
+<p style="color:#475569;font-size:14px">{validity}</p>
 </body></html>"#,
+            lang = l.as_str(),
+            dir = direction(l),
             greeting = escape(&greeting),
             invited = escape(&invited),
-            portal = escape(&portal.name),
+            use_button = escape(&td_string!(l, mail.sign_in.use_button, portal = &portal.name)),
+            button = escape(&td_string!(l, mail.sign_in.button, portal = &portal.name)),
+            validity = escape(&validity),
             link = escape(link),
             colour = escape(&portal.colour),
         );
         let subject = match invited_by {
-            Some(who) => format!("{who} invited you to {}", portal.name),
-            None => format!("Your sign-in link for {}", portal.name),
+            Some(who) => td_string!(l, mail.sign_in.subject_invited, who = who, portal = &portal.name),
+            None => td_string!(l, mail.sign_in.subject, portal = &portal.name),
         };
         Self {
             to: email.to_owned(),

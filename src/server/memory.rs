@@ -45,6 +45,11 @@ const MAX_ENTRIES: usize = 20_000;
 pub struct Membership {
     pub display_name: Option<String>,
     pub role: crate::model::Role,
+    /// The member's chosen language and time zone (`None`: not chosen).
+    pub locale: Option<crate::i18n::Locale>,
+    pub time_zone: Option<String>,
+    /// The language the agency set for the member's portal.
+    pub portal_language: Option<crate::i18n::Locale>,
 }
 
 /// The generations and the caches they govern. One per process, shared by the session store,

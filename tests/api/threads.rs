@@ -138,13 +138,13 @@ async fn a_reply_in_the_clients_thread_answers_the_client_and_an_internal_one_ne
             assert!(!shown.from_client);
             assert!(shown.in_reply_to.is_some(), "shown in the client's thread");
             assert!(
-                LiveEvent::ReplyAdded {
-                    ticket_id: String::new(),
-                    title: "T".into(),
-                    reply: shown
-                }
-                .announcement()
-                .is_some(),
+                client_portal::i18n::islands::LiveWords::new(client_portal::i18n::Locale::en)
+                    .announce(&LiveEvent::ReplyAdded {
+                        ticket_id: String::new(),
+                        title: "T".into(),
+                        reply: shown
+                    })
+                    .is_some(),
                 "with a toast"
             );
         }

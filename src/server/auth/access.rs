@@ -19,6 +19,10 @@ pub struct Access {
     pub member: Member,
     pub role: Role,
     pub display_name: Option<String>,
+    /// The member's language and zone, as chosen, and their portal's language.
+    pub locale: Option<crate::i18n::Locale>,
+    pub time_zone: Option<String>,
+    pub portal_language: Option<crate::i18n::Locale>,
     following: Arc<HashSet<String>>,
 }
 
@@ -97,6 +101,9 @@ impl Auth {
             member,
             role: membership.role,
             display_name: membership.display_name,
+            locale: membership.locale,
+            time_zone: membership.time_zone,
+            portal_language: membership.portal_language,
             following,
         }))
     }
@@ -315,6 +322,7 @@ impl Auth {
         name: Option<&str>,
         role: Role,
         address: Option<IpAddr>,
+        language: crate::i18n::Locale,
     ) -> Result<String, AuthError> {
         require_admin(admin)?;
         let email = normalize_email(raw_email)?;
@@ -352,7 +360,7 @@ impl Auth {
             .ok_or_else(|| AuthError::Invalid("the portal no longer exists".into()))?;
         let shown_name = name.or(existing.as_ref().and_then(|m| m.display_name.as_deref()));
         let inviter = admin.display_name.as_deref().unwrap_or(&admin.member.email);
-        self.send_link_from(&portal, &email, shown_name, Some(inviter))
+        self.send_link_from(&portal, &email, shown_name, Some(inviter), language)
             .await?;
         self.audit(
             AuditEvent::ColleagueInvited,
@@ -366,6 +374,33 @@ impl Auth {
         )
         .await;
         Ok(email)
+    }
+
+    /// A member chooses their language and time zone (`None`: the portal's language, the
+    /// browser's zone). The zone must be one the server knows.
+    pub async fn set_preferences(
+        &self,
+        member: &Member,
+        locale: Option<crate::i18n::Locale>,
+        time_zone: Option<&str>,
+    ) -> Result<(), AuthError> {
+        if let Some(zone) = time_zone
+            && crate::i18n::time::zone(zone).is_none()
+        {
+            return Err(AuthError::Invalid(format!("unknown time zone {zone:?}")));
+        }
+        crate::on_db!(&self.db, pool => sqlx::query(
+            "UPDATE members SET locale = $1, time_zone = $2 WHERE portal_id = $3 AND email = $4",
+        )
+        .bind(locale.map(|l| crate::i18n::I18nLocaleTrait::as_str(l)))
+        .bind(time_zone)
+        .bind(&member.portal_id)
+        .bind(&member.email)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        self.memory.changed_here();
+        Ok(())
     }
 
     /// An admin changes a colleague's role. Admins cannot change their own (another admin
@@ -481,6 +516,9 @@ mod tests {
             },
             role,
             display_name: None,
+            locale: None,
+            time_zone: None,
+            portal_language: None,
             following: Arc::new(following.iter().map(|s| s.to_string()).collect()),
         }
     }

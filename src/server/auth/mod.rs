@@ -450,25 +450,37 @@ impl Auth {
         if let Some(membership) = self.memory.members.get(&key, generation) {
             return Ok(Some(membership));
         }
-        let row: Option<(Option<String>, String)> = crate::on_db!(&self.db, pool => sqlx::query_as("SELECT display_name, role FROM members WHERE portal_id = $1 AND email = $2")
-                .bind(&member.portal_id)
-                .bind(&member.email)
-                .fetch_optional(pool)
-                .await)?;
-        let membership = row.map(|(display_name, role)| Membership {
-            display_name,
-            // The column's CHECK allows only known roles; anything else sees least.
-            role: Role::parse(&role).unwrap_or(Role::Requester),
+        type Row = (
+            Option<String>,
+            String,
+            Option<String>,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = crate::on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT m.display_name, m.role, m.locale, m.time_zone, p.language \
+             FROM members m JOIN portals p ON p.id = m.portal_id \
+             WHERE m.portal_id = $1 AND m.email = $2",
+        )
+        .bind(&member.portal_id)
+        .bind(&member.email)
+        .fetch_optional(pool)
+        .await)?;
+        let membership = row.map(|(display_name, role, locale, time_zone, portal_language)| {
+            Membership {
+                display_name,
+                // The column's CHECK allows only known roles; anything else sees least.
+                role: Role::parse(&role).unwrap_or(Role::Requester),
+                // A language or zone this build no longer knows counts as not chosen.
+                locale: locale.as_deref().and_then(crate::i18n::locale_named),
+                time_zone: time_zone.filter(|zone| crate::i18n::time::zone(zone).is_some()),
+                portal_language: portal_language.as_deref().and_then(crate::i18n::locale_named),
+            }
         });
         if let Some(membership) = &membership {
             self.memory.members.put(key, membership.clone(), generation);
         }
         Ok(membership)
-    }
-
-    /// The member's display name, or `None` when the email is not (or no longer) a member.
-    pub async fn member_name(&self, member: &Member) -> Result<Option<Option<String>>, AuthError> {
-        Ok(self.membership(member).await?.map(|m| m.display_name))
     }
 
     pub async fn is_member(&self, member: &Member) -> Result<bool, AuthError> {
@@ -645,6 +657,7 @@ impl Auth {
         raw_email: &str,
         address: Option<IpAddr>,
         address_key: &str,
+        language: crate::i18n::Locale,
     ) -> Result<String, AuthError> {
         let email = normalize_email(raw_email)?;
         // Every request counts against its address, refused ones included: an address that
@@ -669,14 +682,19 @@ impl Auth {
         let auth = self.clone();
         let recipient = email.clone();
         tokio::spawn(async move {
-            if let Err(error) = auth.send_links(&recipient, address).await {
+            if let Err(error) = auth.send_links(&recipient, address, language).await {
                 tracing::error!(%error, "could not send sign-in links");
             }
         });
         Ok(email)
     }
 
-    async fn send_links(&self, email: &str, address: Option<IpAddr>) -> Result<(), AuthError> {
+    async fn send_links(
+        &self,
+        email: &str,
+        address: Option<IpAddr>,
+        language: crate::i18n::Locale,
+    ) -> Result<(), AuthError> {
         let portals: Vec<(String, Option<String>)> = crate::on_db!(&self.db, pool => sqlx::query_as(
             "SELECT portal_id, display_name FROM members WHERE email = $1 ORDER BY portal_id",
         )
@@ -699,19 +717,23 @@ impl Auth {
             let Some(portal) = self.portal(&portal_id).await? else {
                 continue;
             };
-            self.send_link(&portal, email, name.as_deref()).await?;
+            self.send_link(&portal, email, name.as_deref(), language)
+                .await?;
         }
         Ok(())
     }
 
-    /// Creates a link and mails it; returns the link.
+    /// Creates a link and mails it; returns the link. The mail is in the member's language,
+    /// else their portal's, else `language` (the browser's that asked, or the inviter's).
     pub async fn send_link(
         &self,
         portal: &PortalBrand,
         email: &str,
         name: Option<&str>,
+        language: crate::i18n::Locale,
     ) -> Result<String, AuthError> {
-        self.send_link_from(portal, email, name, None).await
+        self.send_link_from(portal, email, name, None, language)
+            .await
     }
 
     /// [`Auth::send_link`]; with `invited_by`, the mail says who invited them.
@@ -721,12 +743,24 @@ impl Auth {
         email: &str,
         name: Option<&str>,
         invited_by: Option<&str>,
+        language: crate::i18n::Locale,
     ) -> Result<String, AuthError> {
         let link = self.create_link(&portal.id, email).await?;
         let minutes = self.link_ttl.as_secs() / 60;
+        let member = Member {
+            portal_id: portal.id.clone(),
+            email: email.to_owned(),
+        };
+        let l = match self.membership(&member).await? {
+            Some(membership) => membership
+                .locale
+                .or(membership.portal_language)
+                .unwrap_or(language),
+            None => language,
+        };
         let mail = match invited_by {
-            Some(who) => Mail::invitation(portal, email, name, who, &link, minutes),
-            None => Mail::sign_in(portal, email, name, &link, minutes),
+            Some(who) => Mail::invitation(l, portal, email, name, who, &link, minutes),
+            None => Mail::sign_in(l, portal, email, name, &link, minutes),
         };
         if let Err(error) = self.mailer.send(mail).await {
             tracing::error!(%error, portal = %portal.id, "could not send a sign-in link");

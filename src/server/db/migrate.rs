@@ -44,6 +44,7 @@ pub const SQLITE: &[Migration] = &[
     migration!("sqlite", 20261125000010, "roles_and_followers"),
     migration!("sqlite", 20261125000011, "resolution"),
     migration!("sqlite", 20261125000012, "attachments"),
+    migration!("sqlite", 20261125000013, "languages"),
 ];
 
 /// Every PostgreSQL migration.
@@ -56,6 +57,7 @@ pub const POSTGRES: &[Migration] = &[
     migration!("postgres", 20261125000006, "roles_and_followers"),
     migration!("postgres", 20261125000007, "resolution"),
     migration!("postgres", 20261125000008, "attachments"),
+    migration!("postgres", 20261125000009, "languages"),
 ];
 
 /// An arbitrary, fixed key for PostgreSQL's advisory lock around migrations.

@@ -98,9 +98,14 @@ const MAX_ERROR_BODY: usize = 16 * 1024;
 
 /// Gives a failed server function the status its error names. server_fn answers every error
 /// with 500; it marks those answers with a header and an encoded [`AppError`] body, so the
-/// status is fixed here for every server function at once. Plain form posts keep the redirect
-/// they were given.
+/// status is fixed here for every server function at once, and the error's sentence put in the
+/// request's language. Plain form posts keep the redirect they were given.
 pub async fn server_fn_status(request: Request<Body>, next: Next) -> Response {
+    let locale = request
+        .extensions()
+        .get::<crate::i18n::Prefs>()
+        .map(|prefs| prefs.locale)
+        .unwrap_or_default();
     let response = next.run(request).await;
     if !response.headers().contains_key(SERVER_FN_ERROR_HEADER)
         || response.status().is_redirection()
@@ -112,12 +117,16 @@ pub async fn server_fn_status(request: Request<Body>, next: Next) -> Response {
         parts.status = StatusCode::INTERNAL_SERVER_ERROR;
         return Response::from_parts(parts, Body::empty());
     };
-    if let Ok(error) = serde_json::from_slice::<AppError>(&bytes)
-        && let Ok(status) = StatusCode::from_u16(error.status())
-    {
+    let Ok(error) = serde_json::from_slice::<AppError>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    if let Ok(status) = StatusCode::from_u16(error.status()) {
         parts.status = status;
     }
-    Response::from_parts(parts, Body::from(bytes))
+    // The island shows the error's sentence: in the request's language.
+    let body = serde_json::to_vec(&error.localized(locale)).map_or(bytes, Into::into);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(body))
 }
 
 #[cfg(test)]

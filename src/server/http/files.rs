@@ -5,6 +5,7 @@
 //! progress) and a redirect to a form posted without JavaScript, whose errors are left in the
 //! session for the page to show (they name the file, which no code in a URL may).
 
+use crate::i18n::Locale;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::multipart::Field;
@@ -57,9 +58,19 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|accept| accept.contains("application/json") && !accept.contains("text/html"))
 }
 
+/// The language the request is answered in (`server::http::prefs`).
+fn request_locale(parts: &axum::http::request::Parts) -> Locale {
+    parts
+        .extensions
+        .get::<crate::i18n::Prefs>()
+        .map(|prefs| prefs.locale)
+        .unwrap_or_default()
+}
+
 /// The answer to a form: JSON for the script, a redirect for a plain form (with the error left
 /// for the page it goes back to).
 async fn answer(
+    locale: Locale,
     headers: &HeaderMap,
     session: Option<&Session>,
     result: Result<Saved, AppError>,
@@ -69,7 +80,8 @@ async fn answer(
     if wants_json(headers) {
         return match result {
             Ok(saved) => Json(saved).into_response(),
-            Err(error) => error.into_response(),
+            // The script shows the message: in the page's language.
+            Err(error) => error.localized(locale).into_response(),
         };
     }
     match result {
@@ -133,8 +145,12 @@ impl Posted {
 /// whole in memory). At the first file that breaks a limit, the rest of the form is read and
 /// dropped (within the body limit), so a browser still sending it gets the answer rather than
 /// a reset connection.
-async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<Posted, AppError> {
-    let result = read_fields(state, &mut multipart).await;
+async fn read_form(
+    state: &AppState,
+    mut multipart: Multipart,
+    locale: Locale,
+) -> Result<Posted, AppError> {
+    let result = read_fields(state, &mut multipart, locale).await;
     if result.is_err() {
         while let Ok(Some(mut field)) = multipart.next_field().await {
             while let Ok(Some(_)) = field.chunk().await {}
@@ -143,7 +159,11 @@ async fn read_form(state: &AppState, mut multipart: Multipart) -> Result<Posted,
     result
 }
 
-async fn read_fields(state: &AppState, multipart: &mut Multipart) -> Result<Posted, AppError> {
+async fn read_fields(
+    state: &AppState,
+    multipart: &mut Multipart,
+    locale: Locale,
+) -> Result<Posted, AppError> {
     let mut posted = Posted {
         fields: Vec::new(),
         spool: state.tickets.spool(),
@@ -163,7 +183,7 @@ async fn read_fields(state: &AppState, multipart: &mut Multipart) -> Result<Post
                     .spool
                     .receive(&file_name, field)
                     .await
-                    .map_err(|problem| AppError::invalid("files", problem.message()))?;
+                    .map_err(|problem| AppError::invalid("files", problem.message(locale)))?;
             }
             _ => {
                 let value = text_field(field).await?;
@@ -187,13 +207,14 @@ impl Accepted {
         signed: Result<SignedIn, AppError>,
         multipart: Multipart,
         write: Write,
+        locale: Locale,
     ) -> Result<Self, AppError> {
         let SignedIn(access, _) = signed?;
         state
             .write_limits
             .check(&access.member, address, write)
             .await?;
-        let posted = read_form(state, multipart).await?;
+        let posted = read_form(state, multipart, locale).await?;
         Ok(Self { access, posted })
     }
 }
@@ -215,8 +236,10 @@ pub async fn create_ticket(
 ) -> Response {
     let address = client_address(&parts, &state.config.trusted_proxies);
     let session = session_of(&signed);
+    let locale = request_locale(&parts);
     let result = async {
-        let form = Accepted::read(&state, address, signed, multipart, Write::Ticket).await?;
+        let form =
+            Accepted::read(&state, address, signed, multipart, Write::Ticket, locale).await?;
         let field = |name| form.posted.get(name).unwrap_or_default();
         // A form without a priority (a script of the agency's own) gets the default.
         let priority = form.posted.get("priority").unwrap_or("medium");
@@ -249,6 +272,7 @@ pub async fn create_ticket(
     }
     .await;
     answer(
+        locale,
         &parts.headers,
         session.as_ref(),
         result,
@@ -269,8 +293,10 @@ pub async fn post_message(
     let address = client_address(&parts, &state.config.trusted_proxies);
     let session = session_of(&signed);
     let page = format!("/tickets/{}", query_value(&ticket_id));
+    let locale = request_locale(&parts);
     let result = async {
-        let form = Accepted::read(&state, address, signed, multipart, Write::Reply).await?;
+        let form =
+            Accepted::read(&state, address, signed, multipart, Write::Reply, locale).await?;
         let reply_to = form
             .posted
             .get("reply_to")
@@ -299,7 +325,7 @@ pub async fn post_message(
         })
     }
     .await;
-    answer(&parts.headers, session.as_ref(), result, &page, &page).await
+    answer(locale, &parts.headers, session.as_ref(), result, &page, &page).await
 }
 
 /// `GET /tickets/{id}/files/{key}`: a file of a ticket the member may see. Everyone else, signed

@@ -24,6 +24,7 @@ use crate::components::ticket_row::row_html;
 use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts, Ticket, is_newest};
 use crate::server::auth::Access;
 use crate::server::auth::session::member_of_record;
+use crate::i18n::{I18nLocaleTrait, Prefs};
 use crate::server::live_hub::Published;
 
 /// A socket that cannot take a message within this long is dropped.
@@ -50,6 +51,8 @@ pub async fn socket(
     let Ok(SignedIn(access, session)) = signed_in else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
+    // The socket's rows are in the language and zone its page was in.
+    let prefs = parts.extensions.get::<Prefs>().cloned().unwrap_or_default();
     let Some(session_id) = session.id() else {
         return StatusCode::UNAUTHORIZED.into_response();
     };
@@ -77,7 +80,7 @@ pub async fn socket(
         .max_message_size(16 * 1024)
         .max_frame_size(16 * 1024)
         .on_upgrade(move |socket| async move {
-            run_socket(state, socket, events, session_id, access).await;
+            run_socket(state, socket, events, session_id, access, prefs).await;
             drop(slot);
         })
         .into_response()
@@ -93,6 +96,7 @@ async fn message_text(
     portal_id: &str,
     event: &LiveEvent,
     only: Option<&Access>,
+    prefs: &Prefs,
 ) -> String {
     let changed = changed_ticket(event);
     let removed = matches!(event, LiveEvent::Removed { .. });
@@ -113,7 +117,7 @@ async fn message_text(
     };
     let row = changed
         .zip(tickets.as_deref())
-        .and_then(|(ticket_id, tickets)| dashboard_row(tickets, ticket_id));
+        .and_then(|(ticket_id, tickets)| dashboard_row(tickets, ticket_id, prefs));
     let remaining = tickets.as_deref().filter(|_| removed).map(StatusCounts::of);
     let message = LiveMessage {
         event: event.clone(),
@@ -182,11 +186,11 @@ fn changed_ticket(event: &LiveEvent) -> Option<&str> {
 
 /// The ticket's row as the portal's dashboards show it, with the counts of the default view
 /// (every ticket of the portal).
-fn dashboard_row(tickets: &[Ticket], ticket_id: &str) -> Option<RowUpdate> {
+fn dashboard_row(tickets: &[Ticket], ticket_id: &str, prefs: &Prefs) -> Option<RowUpdate> {
     let ticket = tickets.iter().find(|t| t.id == ticket_id)?;
     Some(RowUpdate {
         ticket_id: ticket_id.to_owned(),
-        html: row_html(ticket).to_string(),
+        html: row_html(ticket, prefs).to_string(),
         status: ticket.status,
         counts: StatusCounts::of(tickets),
         newest: is_newest(ticket, tickets),
@@ -230,7 +234,9 @@ async fn run_socket(
     mut events: broadcast::Receiver<Arc<Published>>,
     session_id: tower_sessions::session::Id,
     mut access: Access,
+    prefs: Prefs,
 ) {
+    let reading = format!("{} {}", prefs.locale.as_str(), prefs.zone);
     let portal_id = access.member.portal_id.clone();
     // What a requester's dashboard shows now; members and admins see the whole portal.
     let mut shown: HashSet<String> = if access.role.sees_all_tickets() {
@@ -299,15 +305,14 @@ async fn run_socket(
         };
         let text: String = if access.role.sees_all_tickets() {
             outgoing
-                .wire_with(|event| {
+                .wire_with(&reading, |event| {
                     let event = event.clone();
-                    let (state, portal_id) = (&state, &portal_id);
-                    async move { message_text(state, portal_id, &event, None).await }
+                    let (state, portal_id, prefs) = (&state, &portal_id, &prefs);
+                    async move { message_text(state, portal_id, &event, None, prefs).await }
                 })
                 .await
-                .to_owned()
         } else if requester_hears(&state, &access, &outgoing.event, &mut shown).await {
-            message_text(&state, &portal_id, &outgoing.event, Some(&access)).await
+            message_text(&state, &portal_id, &outgoing.event, Some(&access), &prefs).await
         } else {
             continue;
         };

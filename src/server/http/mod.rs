@@ -10,6 +10,7 @@ pub mod health;
 pub mod limits;
 pub mod live;
 pub mod notify;
+pub mod prefs;
 pub mod probe;
 pub mod request;
 pub mod rest;
@@ -67,7 +68,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Wraps the whole application (pages, server functions, routes, dev tools) in the checks every
-/// request passes, innermost first: server-function statuses, signed-in pages, same-origin
+/// request passes, innermost first: server-function statuses, signed-in pages, the request's language and zone, same-origin
 /// writes, the session, a known Host, the body limit, security headers and the request log.
 pub fn layered(
     router: Router<AppState>,
@@ -100,6 +101,10 @@ pub fn layered(
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::require_member_for_pages,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            prefs::resolve,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

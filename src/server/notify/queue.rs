@@ -247,11 +247,12 @@ impl Notifier {
             email: mail.email.clone(),
             portal_id: mail.portal_id.clone(),
         };
-        let name = match self.auth.member_name(&member).await {
-            Ok(Some(name)) => name,
+        let membership = match self.auth.membership(&member).await {
+            Ok(Some(membership)) => membership,
             Ok(None) => return Ok(Err("no longer a member")),
             Err(error) => return Err(database(error)),
         };
+        let name = membership.display_name.clone();
         if self.prefs(&member).await?.mode == NotifyMode::None {
             return Ok(Err("unsubscribed"));
         }
@@ -334,6 +335,11 @@ impl Notifier {
         .await
         .map(|done| done.rows_affected()))?;
         let context = MailContext {
+            prefs: crate::i18n::Prefs::of_member(
+                membership.locale,
+                membership.portal_language,
+                membership.time_zone,
+            ),
             portal: &portal,
             public_url: &self.public_url,
             name: name.as_deref(),

@@ -1,16 +1,20 @@
-//! Every sentence of every notification mail, in one place per mail type, so the languages
-//! issue translates this file and nothing else. Each mail has a plain-text and an HTML part
+//! Every notification mail, in the recipient's language and time zone (the sentences are in
+//! `locales/<language>/mail.json`). Each mail has a plain-text and an HTML part
 //! built from the same sentences; the HTML is a single-column table-free layout with the
 //! portal's name and colour as real text (readable with images off), text colour picked for
 //! contrast against the brand colour, and the client's own words escaped. The team's HTML
 //! goes through the portal's sanitiser ([`crate::server::html::sanitize`]) again.
 
 use super::Change;
+use crate::i18n::time::exact;
+use crate::i18n::{I18nLocaleTrait, Locale, Prefs, direction, td_string, words};
 use crate::model::{PortalBrand, Rating, Status, text_colour_on};
 use crate::server::html::{escape, html_to_text, sanitize};
 
 /// Who the mail is for and the links every mail carries.
 pub struct MailContext<'a> {
+    /// The recipient's language and zone.
+    pub prefs: Prefs,
     pub portal: &'a PortalBrand,
     pub public_url: &'a str,
     pub name: Option<&'a str>,
@@ -40,132 +44,94 @@ pub struct Written {
 
 // ---- The sentences -------------------------------------------------------------------------
 
-fn greeting(name: Option<&str>) -> String {
+fn greeting(l: Locale, name: Option<&str>) -> String {
     match name {
-        Some(name) => format!("Hello {name},"),
-        None => "Hello,".to_owned(),
+        Some(name) => td_string!(l, mail.greeting_named, name = name),
+        None => td_string!(l, mail.greeting).to_owned(),
     }
 }
 
-fn subject_one(change: &Change, title: &str) -> String {
+fn subject_one(l: Locale, change: &Change, title: &str) -> String {
     match change {
-        Change::TeamReply { author, .. } => format!("{author} replied: {title}"),
-        Change::StatusChanged { status } => format!("{title} is now {}", status.label()),
-        Change::Received { .. } => format!("We received your ticket: {title}"),
-        Change::Refused { reply: false, .. } => format!("Your ticket could not be sent: {title}"),
-        Change::Refused { reply: true, .. } => format!("Your message could not be sent: {title}"),
+        Change::TeamReply { author, .. } => {
+            td_string!(l, mail.subject_reply, author = author, title = title)
+        }
+        Change::StatusChanged { status } => {
+            td_string!(l, mail.subject_status, title = title, status = words::status(l, *status))
+        }
+        Change::Received { .. } => td_string!(l, mail.subject_received, title = title),
+        Change::Refused { reply: false, .. } => {
+            td_string!(l, mail.subject_refused_ticket, title = title)
+        }
+        Change::Refused { reply: true, .. } => {
+            td_string!(l, mail.subject_refused_reply, title = title)
+        }
     }
 }
 
-fn subject_many(count: usize, title: &str) -> String {
-    format!("{count} updates on {title}")
+fn subject_many(l: Locale, count: usize, title: &str) -> String {
+    td_string!(l, mail.subject_many, count = count, title = title)
 }
 
-fn subject_digest(portal: &str, count: usize) -> String {
-    match count {
-        1 => format!("Your daily summary from {portal}: 1 update"),
-        n => format!("Your daily summary from {portal}: {n} updates"),
-    }
+fn subject_digest(l: Locale, portal: &str, count: usize) -> String {
+    td_string!(l, mail.subject_digest, count = count, portal = portal)
 }
 
-fn intro_one(title: &str) -> String {
-    format!("There is news on your ticket \u{201c}{title}\u{201d}.")
+fn intro_one(l: Locale, title: &str) -> String {
+    td_string!(l, mail.intro_one, title = title)
 }
 
-fn intro_digest(portal: &str) -> String {
-    format!("Here is what happened on your tickets at {portal} since the last summary.")
+fn intro_digest(l: Locale, portal: &str) -> String {
+    td_string!(l, mail.intro_digest, portal = portal)
 }
 
 /// A change's heading line (plain text; escaped for HTML by the caller).
-fn headline(change: &Change) -> String {
+fn headline(l: Locale, change: &Change) -> String {
     match change {
-        Change::TeamReply { author, .. } => format!("{author} from the support team replied:"),
-        Change::StatusChanged { status } => format!("The status is now {}.", status.label()),
+        Change::TeamReply { author, .. } => td_string!(l, mail.headline_reply, author = author),
+        Change::StatusChanged { status } => {
+            td_string!(l, mail.headline_status, status = words::status(l, *status))
+        }
         Change::Received { reference, .. } => {
-            format!("Your ticket reached the support team. Its reference is {reference}.")
+            td_string!(l, mail.headline_received, reference = reference)
         }
         Change::Refused { reply: false, .. } => {
-            "The support board refused your ticket, and it was not created.".to_owned()
+            td_string!(l, mail.headline_refused_ticket).to_owned()
         }
-        Change::Refused { reply: true, .. } => {
-            "The support board refused your message, and it was not delivered.".to_owned()
-        }
+        Change::Refused { reply: true, .. } => td_string!(l, mail.headline_refused_reply).to_owned(),
     }
 }
 
 /// What happens next, or what to do (plain text).
-fn next_steps(change: &Change) -> Option<String> {
+fn next_steps(context: &MailContext<'_>, change: &Change) -> Option<String> {
+    let l = context.prefs.locale;
     match change {
         Change::StatusChanged {
             status: Status::Resolved,
-        } => Some(
-            "The team considers this solved. If it is not, reply on the ticket page and the team \
-             will pick it up again."
-                .to_owned(),
-        ),
+        } => Some(td_string!(l, mail.next_resolved).to_owned()),
         Change::StatusChanged {
             status: Status::Closed,
-        } => Some(
-            "This ticket is closed. If the problem comes back, reply on the ticket page to ask \
-             the team to reopen it, or open a new ticket."
-                .to_owned(),
-        ),
+        } => Some(td_string!(l, mail.next_closed).to_owned()),
         Change::Received {
             arrived_at,
             waited_seconds,
             ..
-        } if *waited_seconds >= 60 => Some(format!(
-            "The support board could not be reached when you sent it, so the portal kept it \
-             and delivered it at {} (UTC).",
-            clock(*arrived_at)
+        } if *waited_seconds >= 60 => Some(td_string!(
+            l,
+            mail.next_delayed,
+            when = exact(&context.prefs, *arrived_at).unwrap_or_default()
         )),
-        Change::Refused { reason, .. } => Some(format!(
-            "The board said: {reason}. Your text is kept on the ticket page: copy it from there \
-             and try again, shorter or without attachments, or contact your support team \
-             directly."
-        )),
+        Change::Refused { reason, .. } => {
+            Some(td_string!(l, mail.next_refused, reason = reason))
+        }
         _ => None,
     }
 }
 
-const OPEN_TICKET: &str = "Open the ticket";
-
-fn link_note(hours: u64) -> String {
-    format!(
-        "The button signs you in once and works for {hours} hours; after that, sign in on the \
-         portal as usual."
-    )
-}
-
-const HOW_DID_WE_DO: &str = "How did we do?";
-
-fn rating_note() -> &'static str {
-    "Your choice opens the ticket page, where one more click sends it."
-}
-
-fn footer_why(portal: &str) -> String {
-    format!("You get this mail because you are a member of the {portal} support portal.")
-}
-
-const CHANGE_PREFERENCES: &str = "Choose which mails you get";
-const UNSUBSCRIBE: &str = "Unsubscribe from these mails";
-
 // ---- Layout ---------------------------------------------------------------------------------
 
-fn clock(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute]"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
-}
-
-fn change_text(change: &Change) -> String {
-    let mut out = headline(change);
+fn change_text(context: &MailContext<'_>, change: &Change) -> String {
+    let mut out = headline(context.prefs.locale, change);
     if let Change::TeamReply { body_html, .. } = change {
         let text = html_to_text(&sanitize(body_html));
         for line in text.lines() {
@@ -173,17 +139,17 @@ fn change_text(change: &Change) -> String {
             out.push_str(line);
         }
     }
-    if let Some(next) = next_steps(change) {
+    if let Some(next) = next_steps(context, change) {
         out.push('\n');
         out.push_str(&next);
     }
     out
 }
 
-fn change_html(change: &Change) -> String {
+fn change_html(context: &MailContext<'_>, change: &Change) -> String {
     let mut out = format!(
         r#"<p style="margin:16px 0 4px;font-weight:600">{}</p>"#,
-        escape(&headline(change))
+        escape(&headline(context.prefs.locale, change))
     );
     if let Change::TeamReply { body_html, .. } = change {
         out.push_str(&format!(
@@ -191,7 +157,7 @@ fn change_html(change: &Change) -> String {
             sanitize(body_html)
         ));
     }
-    if let Some(next) = next_steps(change) {
+    if let Some(next) = next_steps(context, change) {
         out.push_str(&format!(
             r#"<p style="margin:4px 0;color:#334155">{}</p>"#,
             escape(&next)
@@ -206,12 +172,13 @@ fn button(context: &MailContext<'_>, link: &str) -> String {
         r#"<p style="margin:20px 0 8px"><a href="{link}" style="display:inline-block;background:{colour};color:{ink};padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">{label}</a></p>"#,
         link = escape(link),
         colour = escape(&context.portal.colour),
-        label = OPEN_TICKET,
+        label = escape(td_string!(context.prefs.locale, mail.open_ticket)),
     )
 }
 
 fn page(context: &MailContext<'_>, body: &str) -> String {
     let portal = &context.portal;
+    let l = context.prefs.locale;
     let ink = text_colour_on(&portal.colour);
     let logo = portal.logo_url.as_ref().map_or_else(String::new, |url| {
         let src = if url.starts_with('/') {
@@ -220,12 +187,12 @@ fn page(context: &MailContext<'_>, body: &str) -> String {
             url.clone()
         };
         format!(
-            r#"<img src="{}" alt="" width="28" height="28" style="vertical-align:middle;margin-right:8px;background:#fff;border-radius:4px">"#,
+            r#"<img src="{}" alt="" width="28" height="28" style="vertical-align:middle;margin-inline-end:8px;background:#fff;border-radius:4px">"#,
             escape(&src)
         )
     });
     format!(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{name}</title></head>
+        r#"<!DOCTYPE html><html lang="{lang}" dir="{dir}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>{name}</title></head>
 <body style="margin:0;padding:0;background:#f8fafc;font-family:system-ui,-apple-system,Segoe UI,sans-serif;color:#0f172a;font-size:16px;line-height:1.5">
 <div style="max-width:600px;margin:0 auto;padding:16px">
 <div style="background:{colour};color:{ink};padding:12px 16px;border-radius:8px 8px 0 0;font-weight:700">{logo}{name}</div>
@@ -236,89 +203,100 @@ fn page(context: &MailContext<'_>, body: &str) -> String {
 </div></body></html>"#,
         name = escape(&portal.name),
         colour = escape(&portal.colour),
-        why = escape(&footer_why(&portal.name)),
+        why = escape(&td_string!(l, mail.footer_why, portal = &portal.name)),
         preferences = escape(&context.preferences_url),
-        change = CHANGE_PREFERENCES,
+        change = escape(td_string!(l, mail.change_preferences)),
         unsubscribe = escape(&context.unsubscribe_url),
-        unsubscribe_label = UNSUBSCRIBE,
+        unsubscribe_label = escape(td_string!(l, mail.unsubscribe)),
+        lang = l.as_str(),
+        dir = direction(l),
     )
 }
 
 fn text_footer(context: &MailContext<'_>) -> String {
+    let l = context.prefs.locale;
     format!(
-        "\n--\n{}\n{CHANGE_PREFERENCES}: {}\n{UNSUBSCRIBE}: {}\n",
-        footer_why(&context.portal.name),
+        "\n--\n{}\n{}: {}\n{}: {}\n",
+        td_string!(l, mail.footer_why, portal = &context.portal.name),
+        td_string!(l, mail.change_preferences),
         context.preferences_url,
+        td_string!(l, mail.unsubscribe),
         context.unsubscribe_url
     )
 }
 
 fn ticket_text(context: &MailContext<'_>, news: &TicketNews) -> String {
+    let l = context.prefs.locale;
     let mut text = String::new();
     for (change, _) in &news.changes {
-        text.push_str(&change_text(change));
+        text.push_str(&change_text(context, change));
         text.push_str("\n\n");
     }
     if let Some((good, bad)) = &news.rating_links {
         text.push_str(&format!(
-            "{HOW_DID_WE_DO}\n{}: {good}\n{}: {bad}\n{}\n\n",
-            Rating::Good.label(),
-            Rating::NotGood.label(),
-            rating_note()
+            "{}\n{}: {good}\n{}: {bad}\n{}\n\n",
+            td_string!(l, mail.how_did_we_do),
+            words::rating(l, Rating::Good),
+            words::rating(l, Rating::NotGood),
+            td_string!(l, mail.rating_note)
         ));
     }
     text.push_str(&format!(
-        "{OPEN_TICKET}: {}\n{}\n",
+        "{}: {}\n{}\n",
+        td_string!(l, mail.open_ticket),
         news.link,
-        link_note(context.link_hours)
+        td_string!(l, mail.link_note, hours = context.link_hours)
     ));
     text
 }
 
 fn ticket_html(context: &MailContext<'_>, news: &TicketNews) -> String {
+    let l = context.prefs.locale;
     let mut html = String::new();
     for (change, _) in &news.changes {
-        html.push_str(&change_html(change));
+        html.push_str(&change_html(context, change));
     }
     if let Some((good, bad)) = &news.rating_links {
         let choice = |link: &str, label: &str| {
             format!(
-                r#"<a href="{}" style="display:inline-block;margin-right:8px;padding:8px 14px;border:1px solid #94a3b8;border-radius:6px;color:#0f172a;text-decoration:none;font-weight:600">{}</a>"#,
+                r#"<a href="{}" style="display:inline-block;margin-inline-end:8px;padding:8px 14px;border:1px solid #94a3b8;border-radius:6px;color:#0f172a;text-decoration:none;font-weight:600">{}</a>"#,
                 escape(link),
                 escape(label)
             )
         };
         html.push_str(&format!(
-            r#"<p style="margin:16px 0 6px;font-weight:600">{HOW_DID_WE_DO}</p><p style="margin:0 0 6px">{}{}</p><p style="margin:0;color:#475569;font-size:14px">{}</p>"#,
-            choice(good, Rating::Good.label()),
-            choice(bad, Rating::NotGood.label()),
-            escape(rating_note())
+            r#"<p style="margin:16px 0 6px;font-weight:600">{}</p><p style="margin:0 0 6px">{}{}</p><p style="margin:0;color:#475569;font-size:14px">{}</p>"#,
+            escape(td_string!(l, mail.how_did_we_do)),
+            choice(good, words::rating(l, Rating::Good)),
+            choice(bad, words::rating(l, Rating::NotGood)),
+            escape(td_string!(l, mail.rating_note))
         ));
     }
     html.push_str(&button(context, &news.link));
     html.push_str(&format!(
         r#"<p style="color:#475569;font-size:14px;margin:0">{}</p>"#,
-        escape(&link_note(context.link_hours))
+        escape(&td_string!(l, mail.link_note, hours = context.link_hours))
     ));
     html
 }
 
 /// The mail about one ticket (one change, or several coalesced).
 pub fn ticket(context: &MailContext<'_>, news: &TicketNews) -> Written {
+    let l = context.prefs.locale;
     let subject = match news.changes.as_slice() {
-        [(only, _)] => subject_one(only, &news.title),
-        many => subject_many(many.len(), &news.title),
+        [(only, _)] => subject_one(l, only, &news.title),
+        many => subject_many(l, many.len(), &news.title),
     };
-    let intro = intro_one(&news.title);
+    let intro = intro_one(l, &news.title);
     let text = format!(
         "{}\n\n{intro}\n\n{}{}",
-        greeting(context.name),
+        greeting(l, context.name),
         ticket_text(context, news),
         text_footer(context)
     );
     let body = format!(
         r#"<p>{}</p><p>{}</p>{}"#,
-        escape(&greeting(context.name)),
+        escape(&greeting(l, context.name)),
         escape(&intro),
         ticket_html(context, news)
     );
@@ -331,12 +309,13 @@ pub fn ticket(context: &MailContext<'_>, news: &TicketNews) -> Written {
 
 /// The daily digest: every ticket with news, each with its changes and link.
 pub fn digest(context: &MailContext<'_>, news: &[TicketNews]) -> Written {
+    let l = context.prefs.locale;
     let count: usize = news.iter().map(|n| n.changes.len()).sum();
-    let intro = intro_digest(&context.portal.name);
-    let mut text = format!("{}\n\n{intro}\n\n", greeting(context.name));
+    let intro = intro_digest(l, &context.portal.name);
+    let mut text = format!("{}\n\n{intro}\n\n", greeting(l, context.name));
     let mut body = format!(
         "<p>{}</p><p>{}</p>",
-        escape(&greeting(context.name)),
+        escape(&greeting(l, context.name)),
         escape(&intro)
     );
     for ticket in news {
@@ -351,7 +330,7 @@ pub fn digest(context: &MailContext<'_>, news: &[TicketNews]) -> Written {
     }
     text.push_str(&text_footer(context));
     Written {
-        subject: subject_digest(&context.portal.name, count),
+        subject: subject_digest(l, &context.portal.name, count),
         text,
         html: page(context, &body),
     }
@@ -361,8 +340,18 @@ pub fn digest(context: &MailContext<'_>, news: &[TicketNews]) -> Written {
 mod tests {
     use super::*;
 
+    fn portal() -> PortalBrand {
+        PortalBrand {
+            id: "acme".into(),
+            name: "Acme & Co".into(),
+            colour: "#1d4ed8".into(),
+            logo_url: None,
+        }
+    }
+
     fn context(portal: &PortalBrand) -> MailContext<'_> {
         MailContext {
+            prefs: Prefs::default(),
             portal,
             public_url: "https://portal.example.com",
             name: Some("Kim <script>"),
@@ -439,13 +428,16 @@ mod tests {
     #[test]
     fn resolved_and_closed_say_what_happens_next() {
         for status in [Status::Resolved, Status::Closed] {
-            let text = change_text(&Change::StatusChanged { status });
+            let text = change_text(&context(&portal()), &Change::StatusChanged { status });
             assert!(text.contains("reply on the ticket page"), "{text}");
         }
         assert!(
-            !change_text(&Change::StatusChanged {
-                status: Status::InProgress
-            })
+            !change_text(
+                &context(&portal()),
+                &Change::StatusChanged {
+                    status: Status::InProgress
+                }
+            )
             .contains('\n')
         );
     }

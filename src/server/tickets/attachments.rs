@@ -18,7 +18,8 @@ use monday::{AssetNode, FileUpload, MondayError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{OutboxRow, TicketError, TicketService};
-use crate::model::{Delivery, FieldError, FileRef, UploadLimits, human_size};
+use crate::i18n::{Locale, td_string};
+use crate::model::{Delivery, FieldError, FileRef, UploadLimits};
 use crate::server::db::{Db, now_unix};
 
 /// The size of a stored chunk: small enough that a download or a delivery holds one at a time.
@@ -214,34 +215,32 @@ pub enum FileProblem {
 }
 
 impl FileProblem {
-    pub fn message(&self) -> String {
+    /// What went wrong, naming the file and the limit, in a language.
+    pub fn message(&self, l: Locale) -> String {
+        let size = |bytes: u64| crate::i18n::islands::size(l, bytes);
         match self {
-            FileProblem::TooLarge { name, limit } => format!(
-                "“{name}” is larger than {}, the most one file can be. Nothing was sent.",
-                human_size(*limit)
-            ),
-            FileProblem::MessageTooLarge { limit } => format!(
-                "These files come to more than {}, the most one message can carry. Nothing was \
-                 sent: send some of them in another message.",
-                human_size(*limit)
-            ),
+            FileProblem::TooLarge { name, limit } => {
+                td_string!(l, ticket.file_problem.too_large, name = name, max = size(*limit))
+            }
+            FileProblem::MessageTooLarge { limit } => {
+                td_string!(l, ticket.file_problem.message_too_large, max = size(*limit))
+            }
             FileProblem::TooMany { limit } => {
-                format!("Attach at most {limit} files to one message. Nothing was sent.")
+                td_string!(l, ticket.file_problem.too_many, count = *limit)
             }
-            FileProblem::NotAccepted { name } => format!(
-                "“{name}” is not a kind of file the portal takes ({}). Nothing was sent.",
-                crate::model::ACCEPTED_FILES
+            FileProblem::NotAccepted { name } => td_string!(
+                l,
+                ticket.file_problem.not_accepted,
+                name = name,
+                types = if l == Locale::en {
+                    crate::model::ACCEPTED_FILES
+                } else {
+                    td_string!(l, ticket.picker.types)
+                }
             ),
-            FileProblem::Empty { name } => format!("“{name}” is empty. Nothing was sent."),
-            FileProblem::Interrupted => {
-                "The upload stopped before it finished. Nothing was sent; please try again."
-                    .to_owned()
-            }
-            FileProblem::Storage => {
-                "The portal could not store the files just now. Nothing was sent; please try \
-                 again in a moment."
-                    .to_owned()
-            }
+            FileProblem::Empty { name } => td_string!(l, ticket.file_problem.empty, name = name),
+            FileProblem::Interrupted => td_string!(l, ticket.file_problem.interrupted).to_owned(),
+            FileProblem::Storage => td_string!(l, ticket.file_problem.storage).to_owned(),
         }
     }
 }
@@ -250,7 +249,7 @@ impl From<FileProblem> for TicketError {
     fn from(problem: FileProblem) -> Self {
         TicketError::Invalid(FieldError {
             field: "files",
-            message: problem.message(),
+            message: problem.message(Locale::default()),
         })
     }
 }
