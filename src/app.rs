@@ -45,9 +45,11 @@ pub fn shell(options: LeptosOptions, stylesheet: std::sync::Arc<str>) -> impl In
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Read here, in the request's context: the formatter runs later, outside it.
+    let l = crate::i18n::locale();
     view! {
         <Title formatter=move |page: String| {
-            crate::i18n::td_string!(crate::i18n::locale(), common.site_title, page = page)
+            crate::i18n::td_string!(l, common.site_title, page = page)
         } />
         <Router>
             <Routes fallback=NotFound>

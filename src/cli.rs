@@ -69,6 +69,10 @@ enum Command {
         /// (e.g. "example.com example.org"); "" lets them invite any address.
         #[arg(long, value_name = "DOMAINS")]
         allowed_domains: Option<String>,
+        /// The portal's language: what its members read until they choose their own, and what
+        /// their mails are in (en, de, fr, es, ar; "" for each browser's own).
+        #[arg(long, value_parser = ["", "en", "de", "fr", "es", "ar"])]
+        language: Option<String>,
     },
     /// List portals and their members.
     Portals,
@@ -130,8 +134,10 @@ pub fn main() -> ExitCode {
                 logo_url,
                 role,
                 allowed_domains,
+                language,
             } => {
                 let invite = Invite {
+                    language,
                     portal,
                     email,
                     name,
@@ -270,6 +276,7 @@ struct Invite {
     logo_url: Option<String>,
     role: Option<Role>,
     allowed_domains: Option<String>,
+    language: Option<String>,
 }
 
 async fn open_auth(config: &Config) -> Result<Auth, String> {
@@ -305,6 +312,11 @@ async fn run_invite(config: Config, invite: Invite) -> ExitCode {
         )
         .await
         .map_err(|e| e.to_string())?;
+        if let Some(code) = &invite.language {
+            auth.set_portal_language(&portal.id, crate::i18n::locale_named(code))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
         if let Some(raw) = &invite.allowed_domains {
             let domains = parse_domains(raw).map_err(|e| e.to_string())?;
             auth.set_allowed_domains(&portal.id, &domains)

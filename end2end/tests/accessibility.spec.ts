@@ -61,7 +61,7 @@ test("every page passes axe-core and fits from 360 px up", async ({ page }) => {
   await check(page, "new-ticket");
 
   await page.goto("/settings/notifications");
-  await expect(page.getByRole("heading", { name: "Notification settings" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Preferences" })).toBeVisible();
   await check(page, "notification-settings");
 
   await page.goto("/dashboard");

@@ -41,8 +41,9 @@ test("a team reply is mailed, and the mail's link signs in and opens the ticket"
   await expect(kim.getByTestId("conversation")).toContainText("it works again");
 
   // The notification settings page, from the portal's navigation.
-  await kim.getByRole("link", { name: "Notifications" }).click();
-  await expect(kim.getByRole("heading", { name: "Notification settings" })).toBeVisible();
+  await kim.getByRole("link", { name: "Preferences" }).click();
+  await expect(kim.getByRole("heading", { name: "Preferences" })).toBeVisible();
+  await expect(kim.getByRole("heading", { name: "Notifications" })).toBeVisible();
   await kim.getByLabel("Replies and resolutions only").check();
   await kim.getByRole("button", { name: "Save" }).click();
   await expect(kim.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();

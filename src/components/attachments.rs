@@ -168,7 +168,7 @@ pub fn FilePicker(
                 type="file"
                 multiple
                 aria-describedby=hint_id.clone()
-                class="block w-full text-sm text-slate-700 file:mr-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm file:font-medium file:text-slate-900 hover:file:bg-slate-50"
+                class="block w-full text-sm text-slate-700 file:me-3 file:rounded-md file:border file:border-slate-300 file:bg-white file:px-3 file:py-1.5 file:text-sm file:font-medium file:text-slate-900 hover:file:bg-slate-50"
             />
             <p id=hint_id class="text-xs text-slate-600">
                 {hint}

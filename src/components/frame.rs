@@ -56,7 +56,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
     view! {
         <a
             href="#main"
-            class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900 focus:ring-2 focus:ring-slate-900"
+            class="sr-only focus:not-sr-only focus:absolute focus:start-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-3 focus:py-2 focus:text-slate-900 focus:ring-2 focus:ring-slate-900"
         >
             {td_string!(l, common.skip_to_content)}
         </a>
@@ -105,7 +105,7 @@ pub fn PortalFrame(viewer: Viewer, children: Children) -> impl IntoView {
                             }
                         })}
                 </nav>
-                <div class="ml-auto flex flex-wrap items-center gap-3 text-sm">
+                <div class="ms-auto flex flex-wrap items-center gap-3 text-sm">
                     <LiveUpdates words=LiveWords::new(l) zone=prefs.zone.clone() zone_chosen=prefs.zone_chosen />
                     {switcher}
                     <span class="hidden sm:inline" title=viewer.email.clone()>

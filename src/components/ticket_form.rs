@@ -151,7 +151,7 @@ pub fn NewTicketModal(limits: UploadLimits, words: TicketFormWords) -> impl Into
             node_ref=dialog
             on:portal:saved=saved
             aria-labelledby="new-ticket-heading"
-            class="m-auto w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 text-left shadow-xl backdrop:bg-slate-900/50"
+            class="m-auto w-[min(36rem,calc(100vw-2rem))] rounded-lg p-0 text-start shadow-xl backdrop:bg-slate-900/50"
         >
             <div class="p-6">
                 <div class="mb-4 flex items-start justify-between gap-4">

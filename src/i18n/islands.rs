@@ -169,7 +169,7 @@ impl LiveWords {
 /// the pages are, but only islands run there, and they only read words.)
 mod build {
     use super::*;
-    use crate::i18n::{I18nLocaleTrait, Locale, td_string, words};
+    use crate::i18n::{Locale, td_string, words};
     use crate::model::{ACCEPTED_FILES, UploadLimits, human_size};
 
     /// A template slot as a translation's argument: the sentence comes back with `{slot}` in
@@ -188,6 +188,8 @@ mod build {
     #[cfg(feature = "ssr")]
     pub fn plural_words(l: Locale, say: impl Fn(u64) -> String) -> PluralWords {
         use icu_plurals::{PluralCategory, PluralRules};
+
+        use crate::i18n::I18nLocaleTrait;
 
         let Ok(rules) = PluralRules::try_new_cardinal(l.as_icu_locale().into()) else {
             return PluralWords::default();

@@ -133,7 +133,7 @@ fn LanguageForm(prefs: LanguagePrefs) -> impl IntoView {
                     <p id="zone-hint" class="mt-1 text-xs text-slate-600">{td_string!(l, settings.zone_hint)}</p>
                 </div>
                 <div>
-                    <button type="submit" class=PRIMARY_BUTTON>{td_string!(l, settings.save)}</button>
+                    <button type="submit" class=PRIMARY_BUTTON>{td_string!(l, settings.save_language)}</button>
                 </div>
             </form>
         </section>

@@ -155,7 +155,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                             <h2 id="timeline-heading" class="text-sm font-semibold text-slate-700">
                                 {td_string!(l, ticket.timeline)}
                             </h2>
-                            <ol class="mt-3 space-y-3 border-l border-slate-200 pl-4" data-testid="timeline">
+                            <ol class="mt-3 space-y-3 border-s border-slate-200 ps-4" data-testid="timeline">
                                 {detail
                                     .timeline
                                     .into_iter()
@@ -173,7 +173,7 @@ fn TicketBody(view: TicketView) -> impl IntoView {
                     </aside>
                 </div>
             </div>
-            <div class="mt-6 lg:mr-[19.5rem]">
+            <div class="mt-6 lg:me-[19.5rem]">
                 {if pending {
                     view! {
                         <p class="rounded-md bg-amber-50 px-4 py-3 text-sm text-amber-900">
@@ -324,10 +324,10 @@ fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
                             .into_iter()
                             .map(|reply| {
                                 let card = match (reply.from_client, reply.in_reply_to.is_some()) {
-                                    (true, false) => "rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-100 sm:ml-12",
-                                    (true, true) => "rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-100 ml-6 sm:ml-12 border-l-4 border-indigo-200",
-                                    (false, false) => "rounded-lg bg-white p-4 shadow-sm sm:mr-12",
-                                    (false, true) => "rounded-lg bg-white p-4 shadow-sm ml-6 sm:mr-12 border-l-4 border-slate-200",
+                                    (true, false) => "rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-100 sm:ms-12",
+                                    (true, true) => "rounded-lg bg-indigo-50 p-4 ring-1 ring-indigo-100 ms-6 sm:ms-12 border-s-4 border-indigo-200",
+                                    (false, false) => "rounded-lg bg-white p-4 shadow-sm sm:me-12",
+                                    (false, true) => "rounded-lg bg-white p-4 shadow-sm ms-6 sm:me-12 border-s-4 border-slate-200",
                                 };
                                 let who = if reply.from_client {
                                     td_string!(l, ticket.from_client)

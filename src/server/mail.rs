@@ -295,3 +295,39 @@ impl Mailer {
         mails
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sign-in and invitation mails in each language: every sentence filled in, the
+    /// client's words escaped, the language and direction set.
+    #[test]
+    fn sign_in_mails_read_in_every_language() {
+        let portal = PortalBrand {
+            id: "acme".into(),
+            name: "Acme <&> Co".into(),
+            colour: "#1d4ed8".into(),
+            logo_url: None,
+        };
+        let english = Mail::sign_in(Locale::en, &portal, "a@b.test", None, "https://x/l", 60);
+        for &l in Locale::get_all() {
+            let sign_in = Mail::sign_in(l, &portal, "a@b.test", Some("Ana"), "https://x/l?a=1&b=2", 60);
+            let invited = Mail::invitation(l, &portal, "a@b.test", None, "Ben", "https://x/l", 60);
+            for mail in [&sign_in, &invited] {
+                for part in [&mail.subject, &mail.text, &mail.html] {
+                    assert!(!part.contains("{{") && !part.trim().is_empty(), "{l}: {part}");
+                }
+                assert!(mail.html.contains(&format!("lang=\"{}\" dir=\"{}\"", l.as_str(), direction(l))));
+                assert!(mail.html.contains("Acme &lt;&amp;&gt; Co") && !mail.html.contains("<&>"));
+                assert!(mail.text.contains("60"), "{l}: {}", mail.text);
+            }
+            assert!(sign_in.html.contains("https://x/l?a=1&amp;b=2"));
+            assert!(invited.subject.contains("Ben"));
+            if l != Locale::en {
+                assert_ne!(sign_in.subject, english.subject, "{l}");
+                assert!(!sign_in.text.contains("It works once"), "{l}");
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod foundation;
 mod fuzz;
 mod helpers;
 mod isolation;
+mod languages;
 mod limits;
 mod live;
 mod local_board;

@@ -717,7 +717,7 @@ async fn a_new_ticket_is_confirmed_once_it_reached_the_team() {
         "We received your ticket: Written while down"
     );
     assert!(mail.text.contains("could not be reached"), "{}", mail.text);
-    assert!(mail.text.contains("(UTC)"));
+    assert!(mail.text.contains(" UTC."), "the time, in the member's zone (UTC until chosen): {}", mail.text);
 }
 
 #[tokio::test]
@@ -812,7 +812,7 @@ async fn the_settings_page_saves_a_choice_and_the_portal_default_applies_until_t
     let prefs = notifier.prefs(&member).await.unwrap();
     assert_eq!((prefs.mode, prefs.is_default), (NotifyMode::Replies, true));
     let page = app.page_text(&client, "/settings/notifications").await;
-    assert!(page.contains("Notification settings"));
+    assert!(page.contains("Preferences") && page.contains(">Notifications<"));
     assert!(page.contains("your portal&#x27;s default") || page.contains("portal's default"));
 
     // The member's choice, as the plain form posts it.

@@ -392,7 +392,7 @@ impl Auth {
         crate::on_db!(&self.db, pool => sqlx::query(
             "UPDATE members SET locale = $1, time_zone = $2 WHERE portal_id = $3 AND email = $4",
         )
-        .bind(locale.map(|l| crate::i18n::I18nLocaleTrait::as_str(l)))
+        .bind(locale.map(crate::i18n::I18nLocaleTrait::as_str))
         .bind(time_zone)
         .bind(&member.portal_id)
         .bind(&member.email)

@@ -257,6 +257,22 @@ impl Auth {
 
     /// Creates the portal when missing; an existing portal keeps its settings unless a name is
     /// given.
+    /// The language the portal's members read until they choose (`None`: each browser's).
+    pub async fn set_portal_language(
+        &self,
+        portal_id: &str,
+        language: Option<crate::i18n::Locale>,
+    ) -> Result<(), AuthError> {
+        crate::on_db!(&self.db, pool => sqlx::query("UPDATE portals SET language = $1 WHERE id = $2")
+            .bind(language.map(crate::i18n::I18nLocaleTrait::as_str))
+            .bind(portal_id)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
+        self.memory.changed_here();
+        Ok(())
+    }
+
     pub async fn upsert_portal(
         &self,
         id: &str,

@@ -23,8 +23,9 @@ pub const ZONE_COOKIE: &str = "tz";
 /// and the REST API (machine clients, English) skip it and never load the session for it.
 pub async fn resolve(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
     let path = request.uri().path();
+    // Server functions live under `/api/` too and answer in words: only the REST API skips.
     let renders_words = !(path.starts_with("/pkg/")
-        || path.starts_with("/api/")
+        || path.starts_with("/api/v1/")
         || path.starts_with("/webhooks")
         || path.starts_with("/healthz")
         || path.starts_with("/readyz")

@@ -78,7 +78,7 @@ fn subject_digest(l: Locale, portal: &str, count: usize) -> String {
 }
 
 fn intro_one(l: Locale, title: &str) -> String {
-    td_string!(l, mail.intro_one, title = title)
+    td_string!(l, mail.intro_ticket, title = title)
 }
 
 fn intro_digest(l: Locale, portal: &str) -> String {
@@ -440,5 +440,69 @@ mod tests {
             )
             .contains('\n')
         );
+    }
+
+    /// A notification mail in each language: both parts, every sentence filled in, the page's
+    /// language and direction set, dates in the member's zone.
+    #[test]
+    fn every_mail_reads_in_every_language() {
+        let portal = portal();
+        let news = TicketNews {
+            ticket_id: "1".into(),
+            title: "Printer".into(),
+            link: "https://p.example/login?portal_id=acme&token=a".into(),
+            rating_links: Some(("https://p.example/good".into(), "https://p.example/bad".into())),
+            changes: vec![
+                (
+                    Change::Received {
+                        reference: "4711".into(),
+                        // 2026-11-25 13:05 UTC, after an hour in the outbox.
+                        arrived_at: 1_795_611_900,
+                        waited_seconds: 3600,
+                    },
+                    0,
+                ),
+                (
+                    Change::TeamReply {
+                        author: "Ana".into(),
+                        body_html: "<p>Fixed</p>".into(),
+                    },
+                    0,
+                ),
+                (
+                    Change::StatusChanged {
+                        status: Status::Resolved,
+                    },
+                    0,
+                ),
+            ],
+        };
+        let english = ticket(&context(&portal), &news);
+        for &locale in Locale::get_all() {
+            let mut context = context(&portal);
+            context.prefs = Prefs::of_member(Some(locale), None, Some("Europe/Berlin".into()));
+            let mails = [ticket(&context, &news), digest(&context, std::slice::from_ref(&news))];
+            for mail in mails {
+                let language = locale.as_str();
+                for part in [&mail.subject, &mail.text, &mail.html] {
+                    assert!(!part.contains("{{") && !part.trim().is_empty(), "{language}: {part}");
+                }
+                assert!(
+                    mail.html.contains(&format!("lang=\"{language}\" dir=\"{}\"", direction(locale))),
+                    "{language}"
+                );
+                let open = td_string!(locale, mail.open_ticket);
+                assert!(mail.text.contains(open) && mail.html.contains(&escape(open)), "{language}");
+                assert!(mail.text.contains("Fixed") && mail.text.contains("Printer"), "{language}");
+                // Delivered at 14:05 in Berlin, written the language's way.
+                assert!(mail.text.contains("14:05") || mail.text.contains("2:05"), "{language}: {}", mail.text);
+                assert!(mail.text.contains("CET"), "{language}: {}", mail.text);
+                if locale != Locale::en {
+                    assert_ne!(mail.subject, english.subject, "{language}");
+                    assert!(!mail.text.contains("Open the ticket"), "{language}");
+                    assert!(!mail.text.contains("How did we do?"), "{language}");
+                }
+            }
+        }
     }
 }
