@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect, hydrated } from "./fixtures";
-import { freshPortal, signIn } from "./helpers";
+import { freshPortal, invite, signIn } from "./helpers";
 
 /** A sentence of `locales/<language>/<area>.json`, by its dotted key. */
 function say(language: string, key: string, slots: Record<string, string> = {}): string {
@@ -14,6 +14,8 @@ function say(language: string, key: string, slots: Record<string, string> = {}):
   if (typeof value !== "string") throw new Error(`no sentence ${language} ${key}`);
   return Object.entries(slots).reduce((text, [name, v]) => text.replace(`{{ ${name} }}`, v), value);
 }
+
+const shots = path.join(__dirname, "..", "screenshots");
 
 async function noSeriousAxeViolations(page: Page, name: string) {
   const results = await new AxeBuilder({ page }).analyze();
@@ -141,8 +143,12 @@ test("Arabic reads right to left, fits 360 px without sideways scroll and passes
   await noSidewaysScroll(page, "login");
   await noSeriousAxeViolations(page, "login in Arabic");
 
+  // Signing in from a link, in the browser's language.
   const portal = freshPortal("ar");
-  await signIn(page, portal, "omar@example.com");
+  await page.goto(invite(portal, "omar@example.com"));
+  await page.getByRole("button", { name: say("ar", "sign_in.continue_as", { email: "omar@example.com" }) }).click();
+  await expect(page).toHaveURL(/\/dashboard$/);
+  await expect(page.getByRole("heading", { name: say("ar", "tickets.your_tickets") })).toBeVisible();
   await choose(page, "ar", "Asia/Riyadh");
   await expect(page.locator("html")).toHaveAttribute("dir", "rtl");
   for (const target of ["/dashboard", "/tickets/new", "/settings/notifications"]) {
@@ -151,6 +157,7 @@ test("Arabic reads right to left, fits 360 px without sideways scroll and passes
     await expect(page.locator("html")).toHaveAttribute("lang", "ar");
     await noSidewaysScroll(page, target);
     await noSeriousAxeViolations(page, `${target} in Arabic`);
+    await page.screenshot({ path: path.join(shots, `ar${target.replace(/\//g, "-")}-360.png`), fullPage: true });
   }
   // Right to left for real: the header's navigation starts at the right edge.
   await page.goto("/dashboard");
@@ -172,5 +179,6 @@ test("Arabic reads right to left, fits 360 px without sideways scroll and passes
   await hydrated(page);
   await noSidewaysScroll(page, "ticket");
   await noSeriousAxeViolations(page, "ticket page in Arabic");
+  await page.screenshot({ path: path.join(shots, "ar-ticket-360.png"), fullPage: true });
   await context.close();
 });

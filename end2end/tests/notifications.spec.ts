@@ -45,7 +45,7 @@ test("a team reply is mailed, and the mail's link signs in and opens the ticket"
   await expect(kim.getByRole("heading", { name: "Preferences" })).toBeVisible();
   await expect(kim.getByRole("heading", { name: "Notifications" })).toBeVisible();
   await kim.getByLabel("Replies and resolutions only").check();
-  await kim.getByRole("button", { name: "Save" }).click();
+  await kim.getByRole("button", { name: "Save", exact: true }).click();
   await expect(kim.getByRole("status").filter({ hasText: "Saved." })).toBeVisible();
   await kim.reload();
   await expect(kim.getByLabel("Replies and resolutions only")).toBeChecked();
