@@ -8,7 +8,9 @@ use leptos_i18n_build::{Config, ParseOptions, TranslationsInfos};
 const OTHER_LANGUAGES: [&str; 4] = ["de", "fr", "es", "ar"];
 
 /// One file per area of the portal and language: `locales/<language>/<area>.json`.
-const AREAS: [&str; 7] = ["common", "time", "sign_in", "tickets", "ticket", "settings", "mail"];
+const AREAS: [&str; 7] = [
+    "common", "time", "sign_in", "tickets", "ticket", "settings", "mail",
+];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo::rerun-if-changed=build.rs");

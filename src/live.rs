@@ -343,17 +343,19 @@ mod client {
                 &js_sys::Object::new(),
             );
             let category: String = rules.select(count as f64).into();
-            plural
-                .form(&category)
-                .map_or_else(|| count.to_string(), |form| fill(form, &[("count", &count.to_string())]))
+            plural.form(&category).map_or_else(
+                || count.to_string(),
+                |form| fill(form, &[("count", &count.to_string())]),
+            )
         })
     }
 
     /// Tells the server the browser's time zone (the `tz` cookie), so dates show in it until the
     /// member chooses one; when the page was rendered in another zone, its times are loaded again.
     pub fn share_browser_zone(rendered_zone: &str, zone_chosen: bool) {
-        let options = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
-            .resolved_options();
+        let options =
+            js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new())
+                .resolved_options();
         let Some(zone) = js_sys::Reflect::get(&options, &"timeZone".into())
             .ok()
             .and_then(|zone| zone.as_string())
@@ -369,7 +371,10 @@ mod client {
         // A year, for every page of this site; zone names hold only letters, digits, `/_+-`.
         let _ = document.set_cookie(&format!(
             "tz={}; path=/; max-age=31536000; samesite=lax",
-            zone.replace(|c: char| !(c.is_ascii_alphanumeric() || "/_+-".contains(c)), "")
+            zone.replace(
+                |c: char| !(c.is_ascii_alphanumeric() || "/_+-".contains(c)),
+                ""
+            )
         ));
         if !zone_chosen && zone != rendered_zone {
             refresh();

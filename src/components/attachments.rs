@@ -78,7 +78,9 @@ pub fn FileList(ticket_id: String, files: Vec<FileRef>) -> impl IntoView {
             }
         })
         .collect_view();
-    Some(view! { <ul class="mt-3 grid gap-2 sm:grid-cols-2" aria-label=td_string!(l, ticket.files)>{items}</ul> })
+    Some(
+        view! { <ul class="mt-3 grid gap-2 sm:grid-cols-2" aria-label=td_string!(l, ticket.files)>{items}</ul> },
+    )
 }
 
 /// A file chosen in the browser, before it is sent.

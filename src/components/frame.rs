@@ -4,9 +4,9 @@
 use leptos::prelude::*;
 
 use crate::api::auth::{SignOut, SwitchPortal};
-use crate::live::LiveUpdates;
 use crate::i18n::islands::LiveWords;
 use crate::i18n::{prefs, td_string};
+use crate::live::LiveUpdates;
 use crate::model::{Freshness, Role, Viewer, text_colour_on};
 
 use super::time::When;

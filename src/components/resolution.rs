@@ -30,7 +30,9 @@ pub fn ResolutionPanel(ticket_id: String, status: Status, resolution: Resolution
         return view! { <SolvedForm ticket_id reopen_days=resolution.reopen_days /> }.into_any();
     }
     let reopen = match &resolution.reopen_until {
-        Some(until) => view! { <ReopenForm ticket_id=ticket_id.clone() until=until.clone() /> }.into_any(),
+        Some(until) => {
+            view! { <ReopenForm ticket_id=ticket_id.clone() until=until.clone() /> }.into_any()
+        }
         None => view! {
             <p class="text-sm text-slate-700" data-testid="reopen-closed">
                 {td_string!(l, ticket.resolution.reopen_closed, count = resolution.reopen_days)}

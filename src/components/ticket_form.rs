@@ -6,7 +6,9 @@ use leptos::prelude::*;
 
 use crate::components::attachments::FilePicker;
 use crate::i18n::islands::TicketFormWords;
-use crate::model::{DESCRIPTION_MAX_CHARS, NEW_TICKET_PATH, Priority, TITLE_MAX_CHARS, UploadLimits};
+use crate::model::{
+    DESCRIPTION_MAX_CHARS, NEW_TICKET_PATH, Priority, TITLE_MAX_CHARS, UploadLimits,
+};
 
 pub const INPUT: &str = "block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-slate-900 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900";
 pub const PRIMARY_BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-slate-900 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-slate-700 disabled:opacity-60 focus:outline-none focus-visible:ring-2 focus-visible:ring-slate-900 focus-visible:ring-offset-2";

@@ -142,7 +142,10 @@ mod tests {
         // What the row does not show (the portal, the rest of a long description) shares it.
         let mut elsewhere = ticket("7", "Printer", "jam\nand more below");
         elsewhere.portal_id = "demo".into();
-        assert!(std::sync::Arc::ptr_eq(&plain, &row_html(&elsewhere, &english)));
+        assert!(std::sync::Arc::ptr_eq(
+            &plain,
+            &row_html(&elsewhere, &english)
+        ));
         // A change to what it shows is a new row.
         let mut moved = ticket("7", "Printer", "jam");
         moved.status = Status::Resolved;
@@ -156,6 +159,9 @@ mod tests {
         };
         let in_german = row_html(&ticket("7", "Printer", "jam"), &german);
         assert!(in_german.contains("Eröffnet"), "{in_german}");
-        assert!(in_german.contains("title=\"01.01.2024, 01:00 CET\""), "{in_german}");
+        assert!(
+            in_german.contains("title=\"01.01.2024, 01:00 CET\""),
+            "{in_german}"
+        );
     }
 }

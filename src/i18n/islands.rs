@@ -246,7 +246,12 @@ mod build {
                 remove: td_string!(l, ticket.picker.remove).to_owned(),
                 preview_of: td_string!(l, ticket.picker.preview_of, name = slot("name")),
                 uploading: td_string!(l, ticket.picker.uploading, name = slot("name")),
-                too_large: td_string!(l, ticket.picker.too_large, name = slot("name"), max = max_file),
+                too_large: td_string!(
+                    l,
+                    ticket.picker.too_large,
+                    name = slot("name"),
+                    max = max_file
+                ),
                 too_much: td_string!(
                     l,
                     ticket.picker.too_much,
@@ -350,8 +355,13 @@ mod tests {
             LiveWords::new(Locale::en).announce(&event).as_deref(),
             Some("Login issue is now In Progress")
         );
-        let german = LiveWords::new(Locale::de).announce(&event).unwrap_or_default();
-        assert!(german.contains("Login issue") && german.contains("In Bearbeitung"), "{german}");
+        let german = LiveWords::new(Locale::de)
+            .announce(&event)
+            .unwrap_or_default();
+        assert!(
+            german.contains("Login issue") && german.contains("In Bearbeitung"),
+            "{german}"
+        );
         // A title that looks like a slot stays as written.
         let tricky = LiveEvent::StatusChanged {
             ticket_id: "1".into(),

@@ -12,9 +12,9 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/i18n/mod.rs"));
 }
 
+pub mod islands;
 #[cfg(feature = "ssr")]
 pub mod time;
-pub mod islands;
 pub mod words;
 
 pub use generated::i18n::{I18nLocaleTrait, Locale, td_string};
@@ -171,8 +171,14 @@ mod tests {
     #[test]
     fn accept_language_picks_the_best_language_the_portal_has() {
         assert_eq!(from_accept_language("fr"), Some(Locale::fr));
-        assert_eq!(from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"), Some(Locale::fr));
-        assert_eq!(from_accept_language("ja,de-CH;q=0.7,en;q=0.5"), Some(Locale::de));
+        assert_eq!(
+            from_accept_language("fr-CA,fr;q=0.9,en;q=0.8"),
+            Some(Locale::fr)
+        );
+        assert_eq!(
+            from_accept_language("ja,de-CH;q=0.7,en;q=0.5"),
+            Some(Locale::de)
+        );
         assert_eq!(from_accept_language("en;q=0.4, es;q=0.8"), Some(Locale::es));
         assert_eq!(from_accept_language("ar-EG"), Some(Locale::ar));
         assert_eq!(from_accept_language("ja, zh;q=0.5"), None);

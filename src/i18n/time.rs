@@ -49,7 +49,8 @@ pub fn zone_names() -> Vec<String> {
 pub fn exact(prefs: &Prefs, seconds: i64) -> Option<String> {
     let zone = zone(&prefs.zone).unwrap_or(jiff::tz::TimeZone::UTC);
     let zoned = jiff::Timestamp::from_second(seconds).ok()?.to_zoned(zone);
-    let date = Date::try_new_iso(zoned.year().into(), zoned.month() as u8, zoned.day() as u8).ok()?;
+    let date =
+        Date::try_new_iso(zoned.year().into(), zoned.month() as u8, zoned.day() as u8).ok()?;
     let time = Time::try_new(zoned.hour() as u8, zoned.minute() as u8, 0, 0).ok()?;
     let formatter = FORMATTERS.get(&prefs.locale)?;
     let written = formatter.format(&DateTime { date, time }).to_string();
@@ -108,7 +109,10 @@ mod tests {
         let berlin = exact(&prefs(Locale::de, "Europe/Berlin"), at).unwrap();
         assert_eq!(berlin, "25.11.2026, 14:05 CET");
         let new_york = exact(&prefs(Locale::en, "America/New_York"), at).unwrap();
-        assert!(new_york.contains("8:05") && new_york.contains("EST"), "{new_york}");
+        assert!(
+            new_york.contains("8:05") && new_york.contains("EST"),
+            "{new_york}"
+        );
         let paris = exact(&prefs(Locale::fr, "Europe/Paris"), at).unwrap();
         assert!(paris.contains("nov.") && paris.contains("14:05"), "{paris}");
     }
@@ -119,7 +123,10 @@ mod tests {
         assert_eq!(relative(Locale::en, 160, 100), "1 minute ago");
         assert_eq!(relative(Locale::en, 7300, 100), "2 hours ago");
         assert_eq!(relative(Locale::de, 7300, 100), "vor 2 Stunden");
-        assert_eq!(relative(Locale::fr, 3 * 86_400 + 100, 100), "il y a 3 jours");
+        assert_eq!(
+            relative(Locale::fr, 3 * 86_400 + 100, 100),
+            "il y a 3 jours"
+        );
         assert_eq!(relative(Locale::es, 160, 100), "hace 1 minuto");
         assert_eq!(relative(Locale::en, 0, 1000), "in the future");
     }

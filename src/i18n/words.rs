@@ -4,8 +4,8 @@
 
 use super::{Locale, td_string};
 use crate::model::{
-    DESCRIPTION_MAX_CHARS, NotifyMode, Priority, RATING_COMMENT_MAX_CHARS, REPLY_MAX_CHARS,
-    Rating, Role, Sort, Status, TITLE_MAX_CHARS,
+    DESCRIPTION_MAX_CHARS, NotifyMode, Priority, RATING_COMMENT_MAX_CHARS, REPLY_MAX_CHARS, Rating,
+    Role, Sort, Status, TITLE_MAX_CHARS,
 };
 
 pub fn status(l: Locale, status: Status) -> &'static str {
@@ -73,7 +73,11 @@ pub fn form_notice(l: Locale, code: &str, minutes: Option<u64>) -> Option<String
     let text = match code {
         "invalid_title" => td_string!(l, common.notice.invalid_title, max = TITLE_MAX_CHARS),
         "invalid_description" => {
-            td_string!(l, common.notice.invalid_description, max = DESCRIPTION_MAX_CHARS)
+            td_string!(
+                l,
+                common.notice.invalid_description,
+                max = DESCRIPTION_MAX_CHARS
+            )
         }
         "invalid_priority" => td_string!(l, common.notice.invalid_priority).to_owned(),
         "invalid_body" => td_string!(l, common.notice.invalid_body, max = REPLY_MAX_CHARS),
@@ -86,7 +90,11 @@ pub fn form_notice(l: Locale, code: &str, minutes: Option<u64>) -> Option<String
         "invalid_reason" => td_string!(l, common.notice.invalid_reason, max = REPLY_MAX_CHARS),
         "invalid_rating" => td_string!(l, common.notice.invalid_rating).to_owned(),
         "invalid_comment" => {
-            td_string!(l, common.notice.invalid_comment, max = RATING_COMMENT_MAX_CHARS)
+            td_string!(
+                l,
+                common.notice.invalid_comment,
+                max = RATING_COMMENT_MAX_CHARS
+            )
         }
         "invalid_status" => td_string!(l, common.notice.invalid_status).to_owned(),
         "invalid_zone" => td_string!(l, common.notice.invalid_zone).to_owned(),

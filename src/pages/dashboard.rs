@@ -132,8 +132,12 @@ fn Filters(
         .collect_view();
     let options: Vec<(Option<Status>, &'static str)> =
         std::iter::once((None, td_string!(l, tickets.all)))
-            .chain(Status::ALL.into_iter().map(|s| (Some(s), words::status(l, s))))
-        .collect();
+            .chain(
+                Status::ALL
+                    .into_iter()
+                    .map(|s| (Some(s), words::status(l, s))),
+            )
+            .collect();
     let chips = options
         .into_iter()
         .map(|(status, label)| {

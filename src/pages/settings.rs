@@ -76,7 +76,11 @@ fn LanguageForm(prefs: LanguagePrefs) -> impl IntoView {
         .filter(|code| code == "invalid_zone" || code == "invalid_language")
         .and_then(|code| words::form_notice(l, &code, None));
     let default_language = match prefs.portal_language.as_deref().and_then(locale_named) {
-        Some(portal) => td_string!(l, settings.language_portal_default, language = native_name(portal)),
+        Some(portal) => td_string!(
+            l,
+            settings.language_portal_default,
+            language = native_name(portal)
+        ),
         None => td_string!(l, settings.language_browser_default).to_owned(),
     };
     let default_zone = match &prefs.browser_zone {

@@ -14,9 +14,9 @@ use crate::components::problem::Problem;
 use crate::components::resolution::{FollowUpForm, ResolutionPanel};
 use crate::components::ticket_form::{INPUT, LINK_BUTTON, PRIMARY_BUTTON, SMALL_BUTTON};
 use crate::components::time::When;
-use crate::live::LIVE_REGION;
 use crate::i18n::islands::PickerWords;
 use crate::i18n::{exact_time, locale, td_string, words};
+use crate::live::LIVE_REGION;
 use crate::model::{
     ClosedReplies, Colleague, Delivery, REPLY_MAX_CHARS, Reply, TicketView, UploadLimits,
     message_path,

@@ -39,7 +39,10 @@ impl Published {
         Fut: std::future::Future<Output = String>,
     {
         let cell = {
-            let mut wire = self.wire.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut wire = self
+                .wire
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             wire.entry(reading.to_owned()).or_default().clone()
         };
         cell.get_or_init(|| make(&self.event)).await.clone()

@@ -102,14 +102,23 @@ impl Mail {
             dir = direction(l),
             greeting = escape(&greeting),
             invited = escape(&invited),
-            use_button = escape(&td_string!(l, mail.sign_in.use_button, portal = &portal.name)),
+            use_button = escape(&td_string!(
+                l,
+                mail.sign_in.use_button,
+                portal = &portal.name
+            )),
             button = escape(&td_string!(l, mail.sign_in.button, portal = &portal.name)),
             validity = escape(&validity),
             link = escape(link),
             colour = escape(&portal.colour),
         );
         let subject = match invited_by {
-            Some(who) => td_string!(l, mail.sign_in.subject_invited, who = who, portal = &portal.name),
+            Some(who) => td_string!(
+                l,
+                mail.sign_in.subject_invited,
+                who = who,
+                portal = &portal.name
+            ),
             None => td_string!(l, mail.sign_in.subject, portal = &portal.name),
         };
         Self {
@@ -312,13 +321,27 @@ mod tests {
         };
         let english = Mail::sign_in(Locale::en, &portal, "a@b.test", None, "https://x/l", 60);
         for &l in Locale::get_all() {
-            let sign_in = Mail::sign_in(l, &portal, "a@b.test", Some("Ana"), "https://x/l?a=1&b=2", 60);
+            let sign_in = Mail::sign_in(
+                l,
+                &portal,
+                "a@b.test",
+                Some("Ana"),
+                "https://x/l?a=1&b=2",
+                60,
+            );
             let invited = Mail::invitation(l, &portal, "a@b.test", None, "Ben", "https://x/l", 60);
             for mail in [&sign_in, &invited] {
                 for part in [&mail.subject, &mail.text, &mail.html] {
-                    assert!(!part.contains("{{") && !part.trim().is_empty(), "{l}: {part}");
+                    assert!(
+                        !part.contains("{{") && !part.trim().is_empty(),
+                        "{l}: {part}"
+                    );
                 }
-                assert!(mail.html.contains(&format!("lang=\"{}\" dir=\"{}\"", l.as_str(), direction(l))));
+                assert!(mail.html.contains(&format!(
+                    "lang=\"{}\" dir=\"{}\"",
+                    l.as_str(),
+                    direction(l)
+                )));
                 assert!(mail.html.contains("Acme &lt;&amp;&gt; Co") && !mail.html.contains("<&>"));
                 assert!(mail.text.contains("60"), "{l}: {}", mail.text);
             }

@@ -52,7 +52,10 @@ fn sentences(language: &str) -> BTreeMap<String, String> {
 fn plural_group(key: &str) -> (&str, Option<&str>) {
     PLURAL_SUFFIXES
         .iter()
-        .find_map(|suffix| key.strip_suffix(suffix).map(|group| (group, Some(&suffix[1..]))))
+        .find_map(|suffix| {
+            key.strip_suffix(suffix)
+                .map(|group| (group, Some(&suffix[1..])))
+        })
         .unwrap_or((key, None))
 }
 
@@ -229,6 +232,7 @@ async fn every_page_reads_in_every_language_without_a_raw_key_or_english_left_ov
         "/tickets/no-such-ticket".to_owned(),
         "/settings/notifications".to_owned(),
         "/colleagues".to_owned(),
+        "/notifications/unsubscribe?token=not-a-token".to_owned(),
     ];
     for &locale in Locale::get_all() {
         let language = locale.as_str();
@@ -248,15 +252,23 @@ async fn every_page_reads_in_every_language_without_a_raw_key_or_english_left_ov
             .await
             .unwrap();
         for (path, page) in std::iter::once(("/login".to_owned(), signed_out)).chain(
-            futures::future::join_all(pages.iter().map(|path| async {
-                (path.clone(), app.page_text(&ada, path).await)
-            }))
+            futures::future::join_all(
+                pages
+                    .iter()
+                    .map(|path| async { (path.clone(), app.page_text(&ada, path).await) }),
+            )
             .await,
         ) {
             assert_eq!(html_lang(&page), language, "{path}");
             let dir = if locale == Locale::ar { "rtl" } else { "ltr" };
-            assert!(page.contains(&format!("dir=\"{dir}\"")), "{language} {path}");
-            assert!(!page.contains("{{"), "{language} {path}: an unfilled placeholder");
+            assert!(
+                page.contains(&format!("dir=\"{dir}\"")),
+                "{language} {path}"
+            );
+            assert!(
+                !page.contains("{{"),
+                "{language} {path}: an unfilled placeholder"
+            );
             for key in &keys {
                 assert!(
                     !page.contains(&format!(">{key}<")) && !page.contains(&format!("\"{key}\"")),
@@ -327,7 +339,9 @@ async fn the_language_is_the_members_then_the_portals_then_the_browsers() {
     assert_eq!(refused, "/settings/notifications?error=invalid_zone");
     let refused = choose(&app, &ada, "xx", "").await;
     assert_eq!(refused, "/settings/notifications?error=invalid_language");
-    let settings = app.page_text(&ada, "/settings/notifications?error=invalid_zone").await;
+    let settings = app
+        .page_text(&ada, "/settings/notifications?error=invalid_zone")
+        .await;
     assert_eq!(html_lang(&settings), "de");
     assert!(settings.contains("role=\"alert\""), "the error is shown");
 
@@ -392,6 +406,10 @@ async fn sign_in_mails_are_in_the_browsers_language_and_then_the_members() {
     ask("es").await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mail = app.state.auth.mailer().kept(1).await.remove(0).1;
-    assert!(mail.html.contains("lang=\"de\" dir=\"ltr\""), "{}", mail.html);
+    assert!(
+        mail.html.contains("lang=\"de\" dir=\"ltr\""),
+        "{}",
+        mail.html
+    );
     assert!(mail.text.starts_with("Hallo Bea,"), "{}", mail.text);
 }

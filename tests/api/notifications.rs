@@ -717,7 +717,11 @@ async fn a_new_ticket_is_confirmed_once_it_reached_the_team() {
         "We received your ticket: Written while down"
     );
     assert!(mail.text.contains("could not be reached"), "{}", mail.text);
-    assert!(mail.text.contains(" UTC."), "the time, in the member's zone (UTC until chosen): {}", mail.text);
+    assert!(
+        mail.text.contains(" UTC."),
+        "the time, in the member's zone (UTC until chosen): {}",
+        mail.text
+    );
 }
 
 #[tokio::test]

@@ -33,6 +33,7 @@ mod calls;
 mod cluster;
 mod files;
 mod flood;
+mod languages;
 mod notify;
 mod pages;
 mod yardstick;
@@ -1002,6 +1003,9 @@ async fn main() {
             .map_or(f64::NAN, |(_, stats)| stats.rps())
     };
     let (dashboard_rps, rest_rps) = (rps_of("Dashboard"), rps_of("GET /api/v1"));
+    if let Some(member) = members.first() {
+        rows.extend(languages::rows(&client, &url, member).await);
+    }
     if pages_only {
         print_table(&rows);
         return;

@@ -490,7 +490,9 @@ impl Auth {
                 // A language or zone this build no longer knows counts as not chosen.
                 locale: locale.as_deref().and_then(crate::i18n::locale_named),
                 time_zone: time_zone.filter(|zone| crate::i18n::time::zone(zone).is_some()),
-                portal_language: portal_language.as_deref().and_then(crate::i18n::locale_named),
+                portal_language: portal_language
+                    .as_deref()
+                    .and_then(crate::i18n::locale_named),
             }
         });
         if let Some(membership) = &membership {

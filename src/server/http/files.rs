@@ -295,8 +295,7 @@ pub async fn post_message(
     let page = format!("/tickets/{}", query_value(&ticket_id));
     let locale = request_locale(&parts);
     let result = async {
-        let form =
-            Accepted::read(&state, address, signed, multipart, Write::Reply, locale).await?;
+        let form = Accepted::read(&state, address, signed, multipart, Write::Reply, locale).await?;
         let reply_to = form
             .posted
             .get("reply_to")
@@ -325,7 +324,15 @@ pub async fn post_message(
         })
     }
     .await;
-    answer(locale, &parts.headers, session.as_ref(), result, &page, &page).await
+    answer(
+        locale,
+        &parts.headers,
+        session.as_ref(),
+        result,
+        &page,
+        &page,
+    )
+    .await
 }
 
 /// `GET /tickets/{id}/files/{key}`: a file of a ticket the member may see. Everyone else, signed

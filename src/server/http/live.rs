@@ -21,10 +21,10 @@ use super::limits::address_key;
 use super::request::{SignedIn, client_address};
 use super::state::AppState;
 use crate::components::ticket_row::row_html;
+use crate::i18n::{I18nLocaleTrait, Prefs};
 use crate::model::{LiveEvent, LiveMessage, RowUpdate, StatusCounts, Ticket, is_newest};
 use crate::server::auth::Access;
 use crate::server::auth::session::member_of_record;
-use crate::i18n::{I18nLocaleTrait, Prefs};
 use crate::server::live_hub::Published;
 
 /// A socket that cannot take a message within this long is dropped.

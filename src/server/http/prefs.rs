@@ -21,7 +21,11 @@ pub const ZONE_COOKIE: &str = "tz";
 
 /// Resolves [`Prefs`] for requests that render words; static files, health checks, webhooks
 /// and the REST API (machine clients, English) skip it and never load the session for it.
-pub async fn resolve(State(state): State<AppState>, mut request: Request<Body>, next: Next) -> Response {
+pub async fn resolve(
+    State(state): State<AppState>,
+    mut request: Request<Body>,
+    next: Next,
+) -> Response {
     let path = request.uri().path();
     // Server functions live under `/api/` too and answer in words: only the REST API skips.
     let renders_words = !(path.starts_with("/pkg/")
@@ -33,10 +37,12 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request<Body>, 
         || path == "/favicon.svg");
     if renders_words {
         let access = match request.extensions().get::<tower_sessions::Session>() {
-            Some(session) => match session::current(session, state.config.auth.session_max_age).await {
-                Some(member) => state.auth.access(member).await.ok().flatten(),
-                None => None,
-            },
+            Some(session) => {
+                match session::current(session, state.config.auth.session_max_age).await {
+                    Some(member) => state.auth.access(member).await.ok().flatten(),
+                    None => None,
+                }
+            }
             None => None,
         };
         let headers = request.headers();
@@ -44,9 +50,14 @@ pub async fn resolve(State(state): State<AppState>, mut request: Request<Body>, 
             .get(ACCEPT_LANGUAGE)
             .and_then(|value| value.to_str().ok())
             .and_then(i18n::from_accept_language);
-        let browser_zone = cookie(headers, ZONE_COOKIE).filter(|zone| i18n::time::zone(zone).is_some());
+        let browser_zone =
+            cookie(headers, ZONE_COOKIE).filter(|zone| i18n::time::zone(zone).is_some());
         let (chosen_locale, portal_language, chosen_zone) = match &access {
-            Some(access) => (access.locale, access.portal_language, access.time_zone.clone()),
+            Some(access) => (
+                access.locale,
+                access.portal_language,
+                access.time_zone.clone(),
+            ),
             None => (None, None, None),
         };
         let prefs = Prefs {

@@ -57,7 +57,12 @@ fn subject_one(l: Locale, change: &Change, title: &str) -> String {
             td_string!(l, mail.subject_reply, author = author, title = title)
         }
         Change::StatusChanged { status } => {
-            td_string!(l, mail.subject_status, title = title, status = words::status(l, *status))
+            td_string!(
+                l,
+                mail.subject_status,
+                title = title,
+                status = words::status(l, *status)
+            )
         }
         Change::Received { .. } => td_string!(l, mail.subject_received, title = title),
         Change::Refused { reply: false, .. } => {
@@ -98,7 +103,9 @@ fn headline(l: Locale, change: &Change) -> String {
         Change::Refused { reply: false, .. } => {
             td_string!(l, mail.headline_refused_ticket).to_owned()
         }
-        Change::Refused { reply: true, .. } => td_string!(l, mail.headline_refused_reply).to_owned(),
+        Change::Refused { reply: true, .. } => {
+            td_string!(l, mail.headline_refused_reply).to_owned()
+        }
     }
 }
 
@@ -121,9 +128,7 @@ fn next_steps(context: &MailContext<'_>, change: &Change) -> Option<String> {
             mail.next_delayed,
             when = exact(&context.prefs, *arrived_at).unwrap_or_default()
         )),
-        Change::Refused { reason, .. } => {
-            Some(td_string!(l, mail.next_refused, reason = reason))
-        }
+        Change::Refused { reason, .. } => Some(td_string!(l, mail.next_refused, reason = reason)),
         _ => None,
     }
 }
@@ -451,7 +456,10 @@ mod tests {
             ticket_id: "1".into(),
             title: "Printer".into(),
             link: "https://p.example/login?portal_id=acme&token=a".into(),
-            rating_links: Some(("https://p.example/good".into(), "https://p.example/bad".into())),
+            rating_links: Some((
+                "https://p.example/good".into(),
+                "https://p.example/bad".into(),
+            )),
             changes: vec![
                 (
                     Change::Received {
@@ -481,21 +489,40 @@ mod tests {
         for &locale in Locale::get_all() {
             let mut context = context(&portal);
             context.prefs = Prefs::of_member(Some(locale), None, Some("Europe/Berlin".into()));
-            let mails = [ticket(&context, &news), digest(&context, std::slice::from_ref(&news))];
+            let mails = [
+                ticket(&context, &news),
+                digest(&context, std::slice::from_ref(&news)),
+            ];
             for mail in mails {
                 let language = locale.as_str();
                 for part in [&mail.subject, &mail.text, &mail.html] {
-                    assert!(!part.contains("{{") && !part.trim().is_empty(), "{language}: {part}");
+                    assert!(
+                        !part.contains("{{") && !part.trim().is_empty(),
+                        "{language}: {part}"
+                    );
                 }
                 assert!(
-                    mail.html.contains(&format!("lang=\"{language}\" dir=\"{}\"", direction(locale))),
+                    mail.html.contains(&format!(
+                        "lang=\"{language}\" dir=\"{}\"",
+                        direction(locale)
+                    )),
                     "{language}"
                 );
                 let open = td_string!(locale, mail.open_ticket);
-                assert!(mail.text.contains(open) && mail.html.contains(&escape(open)), "{language}");
-                assert!(mail.text.contains("Fixed") && mail.text.contains("Printer"), "{language}");
+                assert!(
+                    mail.text.contains(open) && mail.html.contains(&escape(open)),
+                    "{language}"
+                );
+                assert!(
+                    mail.text.contains("Fixed") && mail.text.contains("Printer"),
+                    "{language}"
+                );
                 // Delivered at 14:05 in Berlin, written the language's way.
-                assert!(mail.text.contains("14:05") || mail.text.contains("2:05"), "{language}: {}", mail.text);
+                assert!(
+                    mail.text.contains("14:05") || mail.text.contains("2:05"),
+                    "{language}: {}",
+                    mail.text
+                );
                 assert!(mail.text.contains("CET"), "{language}: {}", mail.text);
                 if locale != Locale::en {
                     assert_ne!(mail.subject, english.subject, "{language}");

@@ -220,7 +220,12 @@ impl FileProblem {
         let size = |bytes: u64| crate::i18n::islands::size(l, bytes);
         match self {
             FileProblem::TooLarge { name, limit } => {
-                td_string!(l, ticket.file_problem.too_large, name = name, max = size(*limit))
+                td_string!(
+                    l,
+                    ticket.file_problem.too_large,
+                    name = name,
+                    max = size(*limit)
+                )
             }
             FileProblem::MessageTooLarge { limit } => {
                 td_string!(l, ticket.file_problem.message_too_large, max = size(*limit))
