@@ -16,11 +16,11 @@ use crate::pages::ticket::TicketPage;
 /// The document around every page. `stylesheet` is the stylesheet's address (a content-hashed
 /// name in release builds; see `server::http::assets`).
 pub fn shell(options: LeptosOptions, stylesheet: std::sync::Arc<str>) -> impl IntoView {
-    // The request's language (`server::http::prefs`); Arabic turns the whole page around.
-    #[cfg(feature = "ssr")]
-    let locale = crate::i18n::locale();
-    #[cfg(not(feature = "ssr"))]
-    let locale = crate::i18n::Locale::default();
+    // The request's language and zone (`server::http::prefs`), for the whole page; Arabic
+    // turns it around.
+    let prefs = crate::i18n::prefs();
+    let locale = prefs.locale;
+    crate::i18n::provide(prefs);
     view! {
         <!DOCTYPE html>
         <html lang=crate::i18n::I18nLocaleTrait::as_str(locale) dir=crate::i18n::direction(locale)>

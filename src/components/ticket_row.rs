@@ -101,7 +101,7 @@ pub fn row_html(ticket: &Ticket, prefs: &crate::i18n::Prefs) -> std::sync::Arc<s
         Owner::new()
             .with(|| {
                 // The row reads its language and zone from here, not from a request.
-                provide_context(prefs.clone());
+                crate::i18n::provide(prefs.clone());
                 view! { <TicketRow ticket /> }.to_html()
             })
             .into()

@@ -133,7 +133,15 @@ pub fn prefs() -> Prefs {
 
 /// The request's language.
 pub fn locale() -> Locale {
-    prefs().locale
+    leptos::prelude::use_context::<Locale>().unwrap_or_else(|| prefs().locale)
+}
+
+/// Makes `prefs` what [`prefs`] and [`locale`] answer below this point of the render: done once
+/// per page by the shell (reading the request's copy on every call would clone the whole
+/// request head each time), and for a dashboard row rendered for a live socket.
+pub fn provide(prefs: Prefs) {
+    leptos::prelude::provide_context(prefs.locale);
+    leptos::prelude::provide_context(prefs);
 }
 
 /// An instant (RFC 3339, as monday and the database write them) as this request reads it
