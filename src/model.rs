@@ -288,21 +288,33 @@ pub const ACCEPTED_FILES: &str = "images (PNG, JPEG, GIF, WebP, HEIC), PDF, Word
 
 /// `bytes` as people read sizes: "812 B", "312 KB", "4.2 MB".
 pub fn human_size(bytes: u64) -> String {
+    let (tenths, decimals, unit) = size_parts(bytes);
+    if decimals == 0 {
+        format!("{} {unit}", tenths / 10)
+    } else {
+        format!("{}.{} {unit}", tenths / 10, tenths % 10)
+    }
+}
+
+/// A size as its number in tenths, how many of its decimals to show (0 or 1) and its unit:
+/// what [`human_size`] writes, for a language to write its own way ("4,2 MB").
+pub fn size_parts(bytes: u64) -> (u64, u8, &'static str) {
     const KB: f64 = 1024.0;
     let b = bytes as f64;
+    let tenths = |value: f64| (value * 10.0).round() as u64;
     if b < KB {
-        format!("{bytes} B")
+        (bytes * 10, 0, "B")
     } else if b < KB * KB {
-        format!("{:.0} KB", (b / KB).max(1.0))
+        (tenths((b / KB).max(1.0).round()), 0, "KB")
     } else if b < KB * KB * KB {
         let mb = b / (KB * KB);
         if mb < 10.0 && mb.fract() > 0.05 {
-            format!("{mb:.1} MB")
+            (tenths(mb), 1, "MB")
         } else {
-            format!("{mb:.0} MB")
+            (tenths(mb.round()), 0, "MB")
         }
     } else {
-        format!("{:.1} GB", b / (KB * KB * KB))
+        (tenths(b / (KB * KB * KB)), 1, "GB")
     }
 }
 

@@ -178,9 +178,72 @@ mod build {
         format!("{{{name}}}")
     }
 
-    /// A file size as the language writes it ("4,2 MB").
+    /// A file size as the language writes it ("4,2 MB"), the number by ICU4X.
+    #[cfg(feature = "ssr")]
     pub fn size(l: Locale, bytes: u64) -> String {
-        human_size(bytes).replace('.', td_string!(l, common.decimal_separator))
+        let (tenths, decimals, unit) = crate::model::size_parts(bytes);
+        let mut number = icu_decimal::input::Decimal::from(tenths);
+        number.multiply_pow10(-1);
+        number.trim_end();
+        if decimals == 1 {
+            number.pad_end(-1);
+        }
+        match number_formatter(l) {
+            Some(formatter) => format!("{} {unit}", formatter.format(&number)),
+            None => human_size(bytes),
+        }
+    }
+
+    #[cfg(not(feature = "ssr"))]
+    pub fn size(_: Locale, bytes: u64) -> String {
+        human_size(bytes)
+    }
+
+    /// The language's decimal separator, as ICU4X writes 1.5, for the sizes the browser writes.
+    #[cfg(feature = "ssr")]
+    fn decimal_separator(l: Locale) -> String {
+        let mut one_and_a_half = icu_decimal::input::Decimal::from(15);
+        one_and_a_half.multiply_pow10(-1);
+        number_formatter(l).map_or_else(
+            || ".".to_owned(),
+            |formatter| {
+                formatter
+                    .format(&one_and_a_half)
+                    .to_string()
+                    .chars()
+                    .filter(|c| !c.is_numeric())
+                    .collect()
+            },
+        )
+    }
+
+    #[cfg(not(feature = "ssr"))]
+    fn decimal_separator(_: Locale) -> String {
+        ".".to_owned()
+    }
+
+    /// One number formatter per language, built once.
+    #[cfg(feature = "ssr")]
+    fn number_formatter(l: Locale) -> Option<&'static icu_decimal::DecimalFormatter> {
+        use std::collections::HashMap;
+        use std::sync::LazyLock;
+
+        use crate::i18n::I18nLocaleTrait;
+        static FORMATTERS: LazyLock<HashMap<Locale, icu_decimal::DecimalFormatter>> =
+            LazyLock::new(|| {
+                Locale::get_all()
+                    .iter()
+                    .filter_map(|&l| {
+                        let formatter = icu_decimal::DecimalFormatter::try_new(
+                            l.as_icu_locale().into(),
+                            Default::default(),
+                        )
+                        .ok()?;
+                        Some((l, formatter))
+                    })
+                    .collect()
+            });
+        FORMATTERS.get(&l)
     }
 
     /// Each plural category's sentence: `say(n)` for a number of that category, with the number
@@ -261,7 +324,7 @@ mod build {
                 empty: td_string!(l, ticket.picker.empty, name = slot("name")),
                 too_many: td_string!(l, ticket.picker.too_many, count = limits.max_files),
                 network: td_string!(l, common.notice.network).to_owned(),
-                decimal: td_string!(l, common.decimal_separator).to_owned(),
+                decimal: decimal_separator(l),
             }
         }
     }
@@ -371,6 +434,24 @@ mod tests {
         assert_eq!(
             LiveWords::new(Locale::en).announce(&tricky).as_deref(),
             Some("{status} {x is now Open")
+        );
+    }
+
+    #[test]
+    fn sizes_are_written_the_languages_way() {
+        use crate::i18n::islands::size;
+        assert_eq!(size(Locale::en, 4_404_019), "4.2 MB");
+        assert_eq!(size(Locale::de, 4_404_019), "4,2 MB");
+        assert_eq!(size(Locale::fr, 26 * 1024 * 1024), "26 MB");
+        assert_eq!(size(Locale::es, 1536 * 1024 * 1024), "1,5 GB");
+        assert_eq!(size(Locale::en, 812), "812 B");
+        assert_eq!(
+            PickerWords::new(Locale::de, Default::default()).decimal,
+            ","
+        );
+        assert_eq!(
+            PickerWords::new(Locale::en, Default::default()).decimal,
+            "."
         );
     }
 
