@@ -250,7 +250,7 @@ mod build {
     /// turned back into the `{count}` slot.
     #[cfg(feature = "ssr")]
     pub fn plural_words(l: Locale, say: impl Fn(u64) -> String) -> PluralWords {
-        use icu_plurals::{PluralCategory, PluralRules};
+        use icu_plurals::PluralRules;
 
         use crate::i18n::I18nLocaleTrait;
 
@@ -265,20 +265,30 @@ mod build {
                 let n = SAMPLES
                     .into_iter()
                     .find(|&n| rules.category_for(n) == category)?;
-                let name = match category {
-                    PluralCategory::Zero => "zero",
-                    PluralCategory::One => "one",
-                    PluralCategory::Two => "two",
-                    PluralCategory::Few => "few",
-                    PluralCategory::Many => "many",
-                    PluralCategory::Other => "other",
-                };
-                Some((name.to_owned(), say(n).replace(&n.to_string(), "{count}")))
+                Some((
+                    category_name(category).to_owned(),
+                    say(n).replace(&n.to_string(), "{count}"),
+                ))
             })
             .collect();
         PluralWords {
             lang: l.as_str().to_owned(),
             forms,
+        }
+    }
+
+    /// A CLDR plural category's name, as the translation files' suffixes and the browser's
+    /// `Intl.PluralRules` write it.
+    #[cfg(feature = "ssr")]
+    pub fn category_name(category: icu_plurals::PluralCategory) -> &'static str {
+        use icu_plurals::PluralCategory;
+        match category {
+            PluralCategory::Zero => "zero",
+            PluralCategory::One => "one",
+            PluralCategory::Two => "two",
+            PluralCategory::Few => "few",
+            PluralCategory::Many => "many",
+            PluralCategory::Other => "other",
         }
     }
 
@@ -389,6 +399,8 @@ mod build {
     }
 }
 
+#[cfg(feature = "ssr")]
+pub use build::category_name;
 pub use build::{plural_words, size};
 
 #[cfg(all(test, feature = "ssr"))]

@@ -11,7 +11,8 @@ use client_portal::api::auth::RequestSignInLink;
 use client_portal::api::preferences::SaveLanguagePrefs;
 use client_portal::i18n::{I18nLocaleTrait, Locale};
 use client_portal::model::Role;
-use icu_plurals::{PluralCategory, PluralRules};
+use client_portal::i18n::islands::category_name;
+use icu_plurals::PluralRules;
 use serde_json::Value;
 
 use crate::helpers::{TestApp, browser, client_with_cookie, server_fn, spawn_app};
@@ -66,17 +67,6 @@ fn placeholders(sentence: &str) -> BTreeSet<String> {
         .filter_map(|rest| rest.split_once("}}"))
         .map(|(name, _)| name.trim().split(',').next().unwrap_or_default().to_owned())
         .collect()
-}
-
-fn category_name(category: PluralCategory) -> &'static str {
-    match category {
-        PluralCategory::Zero => "zero",
-        PluralCategory::One => "one",
-        PluralCategory::Two => "two",
-        PluralCategory::Few => "few",
-        PluralCategory::Many => "many",
-        PluralCategory::Other => "other",
-    }
 }
 
 /// What the build only warns about fails here: a key missing in a language (or one English
@@ -208,6 +198,19 @@ async fn choose(app: &TestApp, client: &reqwest::Client, language: &str, zone: &
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
+/// `GET path` as `client` sees it from a browser that asks for `language`.
+async fn page_in(app: &TestApp, client: &reqwest::Client, path: &str, language: &str) -> String {
+    client
+        .get(app.url(path))
+        .header("accept-language", language)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 fn html_lang(page: &str) -> &str {
     page.split("<html lang=\"")
         .nth(1)
@@ -242,15 +245,7 @@ async fn every_page_reads_in_every_language_without_a_raw_key_or_english_left_ov
         } else {
             english_leftovers(language)
         };
-        let signed_out = browser()
-            .get(app.url("/login"))
-            .header("accept-language", language)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let signed_out = page_in(&app, &browser(), "/login", language).await;
         for (path, page) in std::iter::once(("/login".to_owned(), signed_out)).chain(
             futures::future::join_all(
                 pages
@@ -290,18 +285,8 @@ async fn the_language_is_the_members_then_the_portals_then_the_browsers() {
     let Scene { app, ticket_id } = scene().await;
     let ada = app.signed_in("p_lang", "ada@lang.test").await;
     let page = |client: reqwest::Client, language: &'static str| {
-        let url = app.url("/dashboard");
-        async move {
-            client
-                .get(url)
-                .header("accept-language", language)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap()
-        }
+        let app = &app;
+        async move { page_in(app, &client, "/dashboard", language).await }
     };
     // Nothing chosen: the browser's language.
     assert_eq!(html_lang(&page(ada.clone(), "es-MX,es;q=0.9").await), "es");
@@ -322,15 +307,7 @@ async fn the_language_is_the_members_then_the_portals_then_the_browsers() {
     assert_eq!(html_lang(&german), "de");
     assert!(german.contains("Ihre Tickets"), "the dashboard in German");
     // Sign-in pages use the browser's language, whoever the portal's members are.
-    let login = browser()
-        .get(app.url("/login"))
-        .header("accept-language", "fr-CH, fr;q=0.9, en;q=0.8")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let login = page_in(&app, &browser(), "/login", "fr-CH, fr;q=0.9, en;q=0.8").await;
     assert_eq!(html_lang(&login), "fr");
     assert!(login.contains("Connectez-vous à votre portail"), "{login}");
 
