@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use client_portal::api::auth::RequestSignInLink;
 use client_portal::api::preferences::SaveLanguagePrefs;
+use client_portal::i18n::islands::category_name;
 use client_portal::i18n::{I18nLocaleTrait, Locale};
 use client_portal::model::Role;
-use client_portal::i18n::islands::category_name;
 use icu_plurals::PluralRules;
 use serde_json::Value;
 
