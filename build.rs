@@ -1,6 +1,6 @@
 //! Turns the translation files in `locales/` into a typed module (`crate::i18n`): every key is a
 //! method, so a key the code uses but English lacks does not compile. Keys missing from another
-//! language only warn here (they fall back to English); `tests/api/i18n.rs` fails on them.
+//! language only warn here (they fall back to English); `tests/api/languages.rs` fails on them.
 
 use leptos_i18n_build::{Config, ParseOptions, TranslationsInfos};
 

@@ -22,9 +22,11 @@ pub enum AppError {
     RateLimited { minutes: u64 },
     #[error("This request came from another site and was refused.")]
     Forbidden,
-    /// Allowed to sign in, but not to this: an API path naming another portal.
+    /// Allowed to sign in, but not to this. `notice` names what was refused, one of
+    /// [`crate::model::REFUSALS`] (its words are `common.notice.<notice>`); `message` says it in
+    /// English for the REST API.
     #[error("{message}")]
-    NotPermitted { message: String },
+    NotPermitted { notice: String, message: String },
     /// A request a machine sent that cannot be read (a webhook body, a bad JSON document).
     #[error("{message}")]
     BadRequest { message: String },
@@ -42,6 +44,13 @@ impl AppError {
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         AppError::Invalid {
             field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_permitted(notice: &str, message: impl Into<String>) -> Self {
+        AppError::NotPermitted {
+            notice: notice.to_owned(),
             message: message.into(),
         }
     }
@@ -84,19 +93,34 @@ impl AppError {
             }
             AppError::Invalid { .. } => ("invalid_form".to_owned(), None),
             AppError::RateLimited { minutes } => ("rate_limited".to_owned(), Some(*minutes)),
+            AppError::NotPermitted { notice, .. }
+                if crate::model::REFUSALS.contains(&notice.as_str()) =>
+            {
+                (notice.clone(), None)
+            }
             AppError::NotPermitted { .. } => ("not_permitted".to_owned(), None),
             other => (other.code().to_owned(), None),
         }
     }
 
-    /// The error in a language. English keeps the service's own sentence (it may say more, such
-    /// as which address was refused); another language gets the translated sentence for the
-    /// error's code or field, which the translation files hold for every error a client can meet.
+    /// The error in a language: the translated sentence for its code, which the translation
+    /// files hold for every code in every language. English readers get the sentence the error
+    /// was made with where it has one, since it may say more ("at org.test only", "resolved more
+    /// than 14 days ago"); the errors without one (a rate limit, not found) read from the English
+    /// files too.
     pub fn words(&self, l: crate::i18n::Locale) -> String {
         match self {
             // Already in the request's language where it was made (a file's problem names it).
             AppError::Invalid { field, message } if field == "files" => return message.clone(),
-            _ if l == crate::i18n::Locale::en => return self.to_string(),
+            AppError::Invalid { .. }
+            | AppError::NotPermitted { .. }
+            | AppError::Unauthorized { .. }
+            | AppError::BadRequest { .. }
+            | AppError::Unavailable { .. }
+                if l == crate::i18n::Locale::en =>
+            {
+                return self.to_string();
+            }
             _ => {}
         }
         let (code, minutes) = self.form_code();
@@ -109,8 +133,10 @@ impl AppError {
         let message = self.words(l);
         match self {
             AppError::Invalid { field, .. } => AppError::Invalid { field, message },
-            AppError::NotPermitted { .. } => AppError::NotPermitted { message },
+            AppError::NotPermitted { notice, .. } => AppError::NotPermitted { notice, message },
             AppError::Unavailable { .. } => AppError::Unavailable { message },
+            AppError::BadRequest { .. } => AppError::BadRequest { message },
+            AppError::Unauthorized { .. } => AppError::Unauthorized { message },
             other => other,
         }
     }

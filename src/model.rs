@@ -209,6 +209,10 @@ pub struct Ticket {
     pub delivery: Delivery,
 }
 
+/// How a team message is signed when monday does not say who wrote it. Readers see it as
+/// `common.support_team` in their language ([`crate::i18n::words::author`]).
+pub const TEAM_AUTHOR: &str = "Support team";
+
 /// One message in a ticket's public conversation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reply {
@@ -286,35 +290,46 @@ impl Default for UploadLimits {
 pub const ACCEPTED_FILES: &str = "images (PNG, JPEG, GIF, WebP, HEIC), PDF, Word, Excel, \
     PowerPoint and OpenDocument files, plain text and CSV, ZIP archives, MP4 and MOV videos";
 
+/// The units sizes are written in, smallest first, as English writes them; each language has
+/// its own names for them (`common.size_unit`: "Ko", "Mo" in French).
+pub const SIZE_UNITS: [&str; 4] = ["B", "KB", "MB", "GB"];
+
 /// `bytes` as people read sizes: "812 B", "312 KB", "4.2 MB".
 pub fn human_size(bytes: u64) -> String {
+    size_written(bytes, ".", &SIZE_UNITS)
+}
+
+/// `bytes` written with a language's decimal separator and its names for [`SIZE_UNITS`]: how
+/// the browser writes the size of a file just chosen ("4,2 Mo").
+pub fn size_written(bytes: u64, decimal: &str, units: &[impl AsRef<str>; 4]) -> String {
     let (tenths, decimals, unit) = size_parts(bytes);
+    let unit = units[unit].as_ref();
     if decimals == 0 {
         format!("{} {unit}", tenths / 10)
     } else {
-        format!("{}.{} {unit}", tenths / 10, tenths % 10)
+        format!("{}{decimal}{} {unit}", tenths / 10, tenths % 10)
     }
 }
 
-/// A size as its number in tenths, how many of its decimals to show (0 or 1) and its unit:
-/// what [`human_size`] writes, for a language to write its own way ("4,2 MB").
-pub fn size_parts(bytes: u64) -> (u64, u8, &'static str) {
+/// A size as its number in tenths, how many of its decimals to show (0 or 1) and its unit (an
+/// index into [`SIZE_UNITS`]): what [`human_size`] writes, for a language to write its own way.
+pub fn size_parts(bytes: u64) -> (u64, u8, usize) {
     const KB: f64 = 1024.0;
     let b = bytes as f64;
     let tenths = |value: f64| (value * 10.0).round() as u64;
     if b < KB {
-        (bytes * 10, 0, "B")
+        (bytes * 10, 0, 0)
     } else if b < KB * KB {
-        (tenths((b / KB).max(1.0).round()), 0, "KB")
+        (tenths((b / KB).max(1.0).round()), 0, 1)
     } else if b < KB * KB * KB {
         let mb = b / (KB * KB);
         if mb < 10.0 && mb.fract() > 0.05 {
-            (tenths(mb), 1, "MB")
+            (tenths(mb), 1, 2)
         } else {
-            (tenths(mb.round()), 0, "MB")
+            (tenths(mb.round()), 0, 2)
         }
     } else {
-        (tenths(b / (KB * KB * KB)), 1, "GB")
+        (tenths(b / (KB * KB * KB)), 1, 3)
     }
 }
 
@@ -855,8 +870,10 @@ pub struct NewTicket {
     pub priority: Priority,
 }
 
-/// The form fields a no-JavaScript error redirect may name.
-pub const FORM_FIELDS: [&str; 14] = [
+/// What an invalid form can be wrong about: its fields, and a few states of the ticket a form
+/// acts on. Each has its sentence as `common.notice.invalid_<name>` in every language, and is
+/// the code (`invalid_<name>`) a no-JavaScript error redirect carries.
+pub const FORM_FIELDS: &[&str] = &[
     "title",
     "description",
     "priority",
@@ -871,6 +888,28 @@ pub const FORM_FIELDS: [&str; 14] = [
     "status",
     "zone",
     "language",
+    "mode",
+    "digest_hour",
+    "utc_offset_minutes",
+    "role",
+    // A reply or a follow on a ticket still on its way to the team.
+    "pending_reply",
+    "pending_follow",
+    // A reply to a team message that is no longer on the ticket.
+    "reply_to",
+    // A ticket's or message's files could not be kept (the portal's disk).
+    "files_storage",
+];
+
+/// What a signed-in person may be refused (403), each with its sentence as
+/// `common.notice.<name>` in every language.
+pub const REFUSALS: &[&str] = &[
+    "not_permitted",
+    "admins_only",
+    "own_role",
+    "remove_self",
+    "followers_by_members",
+    "other_portal",
 ];
 
 /// A member's language and time zone as the preferences page shows them.

@@ -151,6 +151,31 @@ test("files go with a ticket and a message without JavaScript, and limits are to
   await expect(plain.getByTestId("conversation")).toContainText("The log is attached.");
   await expect(plain.getByTestId("conversation").getByTestId("file")).toContainText("steps.txt");
 
+  // The team answers with a file: without JavaScript it is there on the next load, and its
+  // download has the team's exact bytes.
+  const answering = await browser.newPage();
+  await consoleItem(answering, title);
+  const answer = pdf(12_000);
+  await answering.getByLabel("Message", { exact: true }).fill("Here is what we changed.");
+  await answering.getByLabel(/Attach a file/).setInputFiles({
+    name: "changes.pdf",
+    mimeType: "application/pdf",
+    buffer: answer,
+  });
+  await answering.getByRole("button", { name: "Reply to client" }).click();
+  await expect(answering.getByText("Message posted with changes.pdf")).toBeVisible();
+  await answering.close();
+  const teamLink = plain
+    .getByTestId("conversation")
+    .getByRole("link", { name: /Download changes\.pdf/ });
+  await expect(async () => {
+    await plain.reload();
+    await expect(teamLink).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  const teamFile = await plain.request.get((await teamLink.getAttribute("href"))!);
+  expect(teamFile.headers()["content-disposition"]).toMatch(/^attachment/);
+  expect(Buffer.from(await teamFile.body()).equals(answer)).toBe(true);
+
   // Too large, without JavaScript: the page says which file and the limit; nothing is kept.
   const huge = Buffer.alloc(26 * 1024 * 1024, 1);
   await plain.goto("/tickets/new");

@@ -23,9 +23,10 @@ async fn signed_in_admin() -> Result<super::support::SignedIn, AppError> {
     if signed.access.is_admin() {
         Ok(signed)
     } else {
-        Err(AppError::NotPermitted {
-            message: "Only the portal's admins manage colleagues.".into(),
-        })
+        Err(AppError::not_permitted(
+            "admins_only",
+            "Only the portal's admins manage colleagues.",
+        ))
     }
 }
 
@@ -54,7 +55,7 @@ pub async fn invite_colleague(
     let result = async {
         let signed = signed_in_admin().await?;
         let role = crate::model::Role::parse(&role)
-            .ok_or_else(|| AppError::invalid("form", "Choose admin, member or requester."))?;
+            .ok_or_else(|| AppError::invalid("role", "Choose admin, member or requester."))?;
         // Each invitation sends a mail: limited like tickets are.
         signed.check_write_limit(Write::Ticket).await?;
         Ok(signed
@@ -85,7 +86,7 @@ pub async fn change_role(email: String, role: String) -> Result<(), AppError> {
     let result = async {
         let signed = signed_in_admin().await?;
         let role = crate::model::Role::parse(&role)
-            .ok_or_else(|| AppError::invalid("form", "Choose admin, member or requester."))?;
+            .ok_or_else(|| AppError::invalid("role", "Choose admin, member or requester."))?;
         Ok(signed
             .state
             .auth

@@ -49,6 +49,16 @@ async fn with_flash(mut viewer: Viewer) -> Viewer {
     viewer
 }
 
+/// The member writing, as the ticket service signs their message: `name` (their display name,
+/// if they gave one) and the language of this request.
+#[cfg(feature = "ssr")]
+fn writer(name: &Option<String>) -> crate::server::tickets::Writer<'_> {
+    crate::server::tickets::Writer {
+        name: name.as_deref(),
+        locale: crate::i18n::locale(),
+    }
+}
+
 #[cfg(feature = "ssr")]
 fn freshness(saved_at: Option<String>) -> crate::model::Freshness {
     match saved_at {
@@ -129,7 +139,7 @@ pub async fn set_following(
         let ticket_id = &detail.value.ticket.id;
         if ticket_id.starts_with("pending-") {
             return Err(AppError::invalid(
-                "email",
+                "pending_follow",
                 "This ticket has not reached the team yet. Follow it once it has.",
             ));
         }
@@ -227,7 +237,7 @@ pub async fn post_reply(
             .tickets
             .reply(
                 &signed.access,
-                name.as_deref(),
+                writer(&name),
                 &ticket_id,
                 &body,
                 reply_to.as_deref(),
@@ -256,7 +266,7 @@ pub async fn resolve_ticket(ticket_id: String) -> Result<Reply, AppError> {
         let reply = signed
             .state
             .tickets
-            .resolve(&signed.access, signed.display_name().as_deref(), &ticket_id)
+            .resolve(&signed.access, writer(&signed.display_name()), &ticket_id)
             .await?;
         signed.audit(AuditEvent::TicketResolved, &ticket_id).await;
         Ok(reply)
@@ -282,7 +292,7 @@ pub async fn reopen_ticket(ticket_id: String, reason: String) -> Result<Reply, A
             .tickets
             .reopen(
                 &signed.access,
-                signed.display_name().as_deref(),
+                writer(&signed.display_name()),
                 &ticket_id,
                 &reason,
             )
@@ -317,7 +327,7 @@ pub async fn rate_ticket(
             .tickets
             .rate(
                 &signed.access,
-                signed.display_name().as_deref(),
+                writer(&signed.display_name()),
                 &ticket_id,
                 score,
                 comment.as_deref().unwrap_or_default(),
@@ -351,7 +361,7 @@ pub async fn follow_up_ticket(ticket_id: String, body: String) -> Result<Ticket,
             .tickets
             .follow_up(
                 &signed.access,
-                signed.display_name().as_deref(),
+                writer(&signed.display_name()),
                 &ticket_id,
                 &body,
             )

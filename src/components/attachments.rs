@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::i18n::islands::{PickerWords, fill};
 use crate::i18n::{locale, td_string};
-use crate::model::{Delivery, FileRef, UploadLimits, human_size};
+use crate::model::{Delivery, FileRef, UploadLimits, size_written};
 
 /// The files of a message or ticket: thumbnails for images, a download link for every file,
 /// and, for the client's own, where each is on its way to the team.
@@ -24,15 +24,18 @@ pub fn FileList(ticket_id: String, files: Vec<FileRef>) -> impl IntoView {
         .map(|file| {
             let url = file.url(&ticket_id);
             let size = crate::i18n::islands::size(l, file.size);
+            // monday's own words for a refusal on hover: they are not the portal's to translate.
             let state = match &file.delivery {
                 Delivery::Delivered => None,
                 Delivery::Waiting { .. } => Some((
-                    td_string!(l, common.delivery.sending).to_owned(),
+                    td_string!(l, common.delivery.sending),
                     "text-amber-800",
+                    None,
                 )),
                 Delivery::Failed { reason } => Some((
-                    td_string!(l, common.delivery.failed, reason = reason),
+                    td_string!(l, common.delivery.failed),
                     "text-red-800",
+                    Some(reason.clone()),
                 )),
             };
             let label = td_string!(l, ticket.download, name = file.name.clone(), size = size.clone());
@@ -64,10 +67,10 @@ pub fn FileList(ticket_id: String, files: Vec<FileRef>) -> impl IntoView {
                         <p class="text-xs text-slate-600">
                             {size}
                             {state
-                                .map(|(text, class)| {
+                                .map(|(text, class, reason)| {
                                     view! {
                                         " · "
-                                        <span class=class data-testid="file-state">
+                                        <span class=class title=reason data-testid="file-state">
                                             {text}
                                         </span>
                                     }
@@ -219,7 +222,7 @@ pub fn FilePicker(
                                                     })}
                                                 <div class="min-w-0 flex-1">
                                                     <p class="truncate text-sm font-medium">{file.name.clone()}</p>
-                                                    <p class="text-xs text-slate-600">{human_size(file.size).replace('.', &words.decimal)}</p>
+                                                    <p class="text-xs text-slate-600">{size_written(file.size, &words.decimal, &words.units)}</p>
                                                     {move || {
                                                         sent()
                                                             .map(|done| {

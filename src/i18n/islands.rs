@@ -79,8 +79,9 @@ pub struct PickerWords {
     /// Already filled in (the number of files).
     pub too_many: String,
     pub network: String,
-    /// The language's decimal separator, for file sizes ("4,2 MB").
+    /// The language's decimal separator and names of the units, for file sizes ("4,2 Mo").
     pub decimal: String,
+    pub units: [String; 4],
 }
 
 /// The new-ticket form's words (the form is rendered inside the dashboard's dialog island).
@@ -170,7 +171,7 @@ impl LiveWords {
 mod build {
     use super::*;
     use crate::i18n::{Locale, td_string, words};
-    use crate::model::{ACCEPTED_FILES, UploadLimits, human_size};
+    use crate::model::{ACCEPTED_FILES, UploadLimits};
 
     /// A template slot as a translation's argument: the sentence comes back with `{slot}` in
     /// place, for the browser to fill.
@@ -188,15 +189,16 @@ mod build {
         if decimals == 1 {
             number.pad_end(-1);
         }
+        let units = words::size_units(l);
         match number_formatter(l) {
-            Some(formatter) => format!("{} {unit}", formatter.format(&number)),
-            None => human_size(bytes),
+            Some(formatter) => format!("{} {}", formatter.format(&number), units[unit]),
+            None => crate::model::size_written(bytes, ".", &units),
         }
     }
 
     #[cfg(not(feature = "ssr"))]
     pub fn size(_: Locale, bytes: u64) -> String {
-        human_size(bytes)
+        crate::model::human_size(bytes)
     }
 
     /// The language's decimal separator, as ICU4X writes 1.5, for the sizes the browser writes.
@@ -335,6 +337,7 @@ mod build {
                 too_many: td_string!(l, ticket.picker.too_many, count = limits.max_files),
                 network: td_string!(l, common.notice.network).to_owned(),
                 decimal: decimal_separator(l),
+                units: words::size_units(l).map(str::to_owned),
             }
         }
     }
@@ -454,7 +457,7 @@ mod tests {
         use crate::i18n::islands::size;
         assert_eq!(size(Locale::en, 4_404_019), "4.2 MB");
         assert_eq!(size(Locale::de, 4_404_019), "4,2 MB");
-        assert_eq!(size(Locale::fr, 26 * 1024 * 1024), "26 MB");
+        assert_eq!(size(Locale::fr, 26 * 1024 * 1024), "26 Mo", "French units");
         assert_eq!(size(Locale::es, 1536 * 1024 * 1024), "1,5 GB");
         assert_eq!(size(Locale::en, 812), "812 B");
         assert_eq!(
@@ -464,6 +467,12 @@ mod tests {
         assert_eq!(
             PickerWords::new(Locale::en, Default::default()).decimal,
             "."
+        );
+        // The browser writes a chosen file's size the same way.
+        let french = PickerWords::new(Locale::fr, Default::default());
+        assert_eq!(
+            crate::model::size_written(4_404_019, &french.decimal, &french.units),
+            size(Locale::fr, 4_404_019)
         );
     }
 

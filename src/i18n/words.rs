@@ -8,6 +8,26 @@ use crate::model::{
     Role, Sort, Status, TITLE_MAX_CHARS,
 };
 
+/// A message's author as a reader sees it: a name as written, the unnamed team in their
+/// language.
+pub fn author(l: Locale, author: &str) -> &str {
+    if author == crate::model::TEAM_AUTHOR {
+        td_string!(l, common.support_team)
+    } else {
+        author
+    }
+}
+
+/// The language's names for [`crate::model::SIZE_UNITS`].
+pub fn size_units(l: Locale) -> [&'static str; 4] {
+    [
+        td_string!(l, common.size_unit.b),
+        td_string!(l, common.size_unit.kb),
+        td_string!(l, common.size_unit.mb),
+        td_string!(l, common.size_unit.gb),
+    ]
+}
+
 pub fn status(l: Locale, status: Status) -> &'static str {
     match status {
         Status::Open => td_string!(l, common.status.open),
@@ -99,6 +119,24 @@ pub fn form_notice(l: Locale, code: &str, minutes: Option<u64>) -> Option<String
         "invalid_status" => td_string!(l, common.notice.invalid_status).to_owned(),
         "invalid_zone" => td_string!(l, common.notice.invalid_zone).to_owned(),
         "invalid_language" => td_string!(l, common.notice.invalid_language).to_owned(),
+        "invalid_mode" => td_string!(l, common.notice.invalid_mode).to_owned(),
+        "invalid_digest_hour" => td_string!(l, common.notice.invalid_digest_hour).to_owned(),
+        "invalid_utc_offset_minutes" => {
+            td_string!(l, common.notice.invalid_utc_offset_minutes).to_owned()
+        }
+        "invalid_role" => td_string!(l, common.notice.invalid_role).to_owned(),
+        "invalid_pending_reply" => td_string!(l, common.notice.invalid_pending_reply).to_owned(),
+        "invalid_pending_follow" => td_string!(l, common.notice.invalid_pending_follow).to_owned(),
+        "invalid_reply_to" => td_string!(l, common.notice.invalid_reply_to).to_owned(),
+        "invalid_files_storage" => td_string!(l, common.notice.invalid_files_storage).to_owned(),
+        "admins_only" => td_string!(l, common.notice.admins_only).to_owned(),
+        "own_role" => td_string!(l, common.notice.own_role).to_owned(),
+        "remove_self" => td_string!(l, common.notice.remove_self).to_owned(),
+        "followers_by_members" => td_string!(l, common.notice.followers_by_members).to_owned(),
+        "other_portal" => td_string!(l, common.notice.other_portal).to_owned(),
+        "bad_request" => td_string!(l, common.notice.bad_request).to_owned(),
+        "too_large" => td_string!(l, common.notice.too_large).to_owned(),
+        "slow" => td_string!(l, common.notice.slow).to_owned(),
         "rate_limited" => match minutes {
             Some(count) => td_string!(l, common.notice.rate_limited_minutes, count = count),
             None => td_string!(l, common.notice.rate_limited).to_owned(),
@@ -112,4 +150,58 @@ pub fn form_notice(l: Locale, code: &str, minutes: Option<u64>) -> Option<String
         _ => return None,
     };
     Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::AppError;
+    use crate::i18n::I18nLocaleTrait;
+    use crate::model::{FORM_FIELDS, REFUSALS};
+
+    /// Every error a client can meet has its sentence in every language: a code without one
+    /// would fall back to the English it was made with.
+    #[test]
+    fn every_code_an_error_can_carry_has_its_words_in_every_language() {
+        let mut errors = vec![
+            AppError::NotSignedIn,
+            AppError::unauthorized("x"),
+            AppError::NotFound,
+            AppError::invalid("something else", "x"),
+            AppError::RateLimited { minutes: 3 },
+            AppError::Forbidden,
+            AppError::bad_request("x"),
+            AppError::Unavailable {
+                message: "x".into(),
+            },
+            AppError::Internal,
+            AppError::Network("x".into()),
+        ];
+        errors.extend(
+            FORM_FIELDS
+                .iter()
+                .map(|field| AppError::invalid(field, "x")),
+        );
+        errors.extend(
+            REFUSALS
+                .iter()
+                .map(|notice| AppError::not_permitted(notice, "x")),
+        );
+        for l in Locale::get_all() {
+            for error in &errors {
+                let (code, minutes) = error.form_code();
+                assert!(
+                    form_notice(*l, &code, minutes).is_some(),
+                    "{code} has no words in {}",
+                    l.as_str()
+                );
+                if *l != Locale::en {
+                    assert_ne!(error.words(*l), "x", "{code} in {}", l.as_str());
+                }
+            }
+            for code in ["too_large", "slow"] {
+                assert!(form_notice(*l, code, None).is_some(), "{code}");
+            }
+        }
+    }
 }

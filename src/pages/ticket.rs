@@ -295,16 +295,16 @@ fn thread_author(replies: &[Reply], thread: &str) -> Option<String> {
         .iter()
         .find(|r| r.thread.as_deref() == Some(thread) && r.in_reply_to.is_none())
         .or_else(|| replies.iter().find(|r| r.thread.as_deref() == Some(thread)))
-        .map(|r| r.author.clone())
+        .map(|r| words::author(locale(), &r.author).to_owned())
 }
 
 #[component]
 fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
+    let l = locale();
     let authors: Vec<(String, String)> = replies
         .iter()
-        .map(|r| (r.id.clone(), r.author.clone()))
+        .map(|r| (r.id.clone(), words::author(l, &r.author).to_owned()))
         .collect();
-    let l = locale();
     view! {
         <section aria-labelledby="conversation-heading">
             <h2 id="conversation-heading" class="text-lg font-semibold">
@@ -360,7 +360,7 @@ fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
                                                 data-testid="reply-in-thread"
                                             >
                                                 {td_string!(l, ticket.reply_link)}
-                                                <span class="sr-only">{td_string!(l, ticket.reply_to_author, author = reply.author.clone())}</span>
+                                                <span class="sr-only">{td_string!(l, ticket.reply_to_author, author = words::author(l, &reply.author))}</span>
                                             </a>
                                         }
                                     });
@@ -369,7 +369,7 @@ fn Conversation(ticket_id: String, replies: Vec<Reply>) -> impl IntoView {
                                     <li class=card data-reply-id=reply.id.clone() data-in-reply-to=reply.in_reply_to.clone().unwrap_or_default()>
                                         {answering}
                                         <div class="flex flex-wrap items-center gap-2 text-xs text-slate-600">
-                                            <span class="font-semibold text-slate-900">{reply.author.clone()}</span>
+                                            <span class="font-semibold text-slate-900">{words::author(l, &reply.author).to_owned()}</span>
                                             <span>{format!("· {who} ·")}</span>
                                             <When at=reply.created_at.clone() />
                                             {edited}

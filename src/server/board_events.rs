@@ -418,7 +418,7 @@ impl BoardEvents {
                     id: id.clone(),
                     name: tickets
                         .known_user(id)
-                        .unwrap_or_else(|| "Support team".into()),
+                        .unwrap_or_else(|| crate::model::TEAM_AUTHOR.into()),
                 });
                 let at = post.at.as_deref().map(|t| normalize_timestamp(Some(t)));
                 let node = ReplyNode {
@@ -760,7 +760,7 @@ impl BoardEvents {
                 if public {
                     let author = match &post.user_id {
                         Some(user) => tickets.user_name(user).await,
-                        None => "Support team".into(),
+                        None => crate::model::TEAM_AUTHOR.into(),
                     };
                     let at = normalize_timestamp(post.at.as_deref());
                     let reply = conversation::team_post(

@@ -137,6 +137,7 @@ async fn served(response: reqwest::Response, disposition: &str) -> Vec<u8> {
     let given = headers["content-disposition"].to_str().unwrap();
     assert!(given.starts_with(disposition), "{given}");
     assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["cache-control"], "no-store", "kept by no cache");
     response.bytes().await.unwrap().to_vec()
 }
 
@@ -162,7 +163,7 @@ async fn wait_for_item(app: &TestApp, outbox_ticket: &str) -> String {
 #[tokio::test]
 async fn files_reach_monday_once_while_it_is_down_and_loses_answers_and_come_back_with_the_right_bytes()
  {
-    let (app, kim, _) = portal(&[]).await;
+    let (app, kim, eve) = portal(&[]).await;
     let shot = png(300_000, 7);
     let report = pdf(200_000);
 
@@ -198,6 +199,11 @@ async fn files_reach_monday_once_while_it_is_down_and_loses_answers_and_come_bac
     let png_back = download(&app, &kim, &pending, &page.detail.files[0]).await;
     assert_eq!(png_back.headers()["content-type"], "image/png");
     assert_eq!(served(png_back, "inline").await, shot);
+    // Nobody else gets them: another portal's member, a signed-out browser.
+    for (who, client) in [("eve", &eve), ("signed out", &reqwest::Client::new())] {
+        let response = download(&app, client, &pending, &page.detail.files[0]).await;
+        assert_eq!(response.status(), 404, "{who}");
+    }
 
     // monday comes back, but loses its answer to the first write (the item) after doing it:
     // the outbox must look before creating it again.
@@ -324,33 +330,69 @@ async fn team_files_are_listed_and_downloaded_only_by_those_who_may_see_the_tick
         })
         .await
         .unwrap();
-    board
-        .store()
-        .mutate(|txn| txn.add_file_to_update(update.id, "invoice.pdf", team_pdf.clone(), 2))
-        .await
-        .unwrap();
-    // The portal hears of the message at once and of its file a few seconds later.
-    let mut listed = None;
+    // The team's files are whatever the team attached: a web page and an SVG with a script
+    // among them, which the portal must never serve as something a browser runs.
+    let page_html = b"<!doctype html><script>alert(document.cookie)</script>".to_vec();
+    let scripted_svg =
+        b"<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>".to_vec();
+    for (name, bytes) in [
+        ("invoice.pdf", team_pdf.clone()),
+        ("page.html", page_html.clone()),
+        ("logo.svg", scripted_svg.clone()),
+    ] {
+        board
+            .store()
+            .mutate(|txn| txn.add_file_to_update(update.id, name, bytes, 2))
+            .await
+            .unwrap();
+    }
+    // The portal hears of the message at once and of its files a few seconds later.
+    let mut team_files = Vec::new();
     for _ in 0..100 {
         let page = view(&app, &kim, &item.to_string()).await;
-        if let Some(file) = page
+        team_files = page
             .detail
             .replies
             .iter()
             .flat_map(|r| r.files.clone())
-            .next()
-        {
-            listed = Some(file);
+            .collect();
+        if team_files.len() == 3 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let listed = listed.expect("the team's file is listed on the ticket");
-    assert_eq!(listed.name, "invoice.pdf");
+    let named = |name: &str| {
+        team_files
+            .iter()
+            .find(|f| f.name == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} is listed on the ticket: {team_files:?}"))
+    };
+    let listed = named("invoice.pdf");
     assert_eq!(listed.size, team_pdf.len() as u64);
     let ticket = item.to_string();
+    // monday's links last a short while here: the portal reads a fresh one when the one it
+    // kept no longer works.
+    board.set_public_url_lifetime(Duration::from_millis(300));
     let got = download(&app, &kim, &ticket, &listed).await;
     assert_eq!(served(got, "attachment").await, team_pdf);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = download(&app, &kim, &ticket, &listed).await;
+    assert_eq!(
+        served(got, "attachment").await,
+        team_pdf,
+        "through a fresh public_url once the kept one expired"
+    );
+    board.set_public_url_lifetime(Duration::from_secs(3600));
+    for (name, bytes) in [("page.html", &page_html), ("logo.svg", &scripted_svg)] {
+        let got = download(&app, &kim, &ticket, &named(name)).await;
+        assert_eq!(
+            got.headers()["content-type"],
+            "application/octet-stream",
+            "{name} is not served as markup"
+        );
+        assert_eq!(&served(got, "attachment").await, bytes, "{name}");
+    }
 
     // Nobody else: another portal's member, a colleague who is a requester not following it,
     // a signed-out browser, and a guessed asset id on a ticket one may see.
@@ -362,14 +404,31 @@ async fn team_files_are_listed_and_downloaded_only_by_those_who_may_see_the_tick
         let response = download(&app, client, &ticket, &listed).await;
         assert_eq!(response.status(), 404, "{who}");
     }
+    // Nor can Lee put files on it: refused before anything is kept.
+    let before = stored_rows(&app).await;
+    let form = Form::new()
+        .text("body", "Me too")
+        .part("files", file("mine.png", png(10_000, 8), "image/png"));
+    let response = post_form(
+        &app,
+        &lee,
+        &format!("/tickets/{ticket}/messages"),
+        "application/json",
+        form,
+    )
+    .await;
+    assert_eq!(response.status(), 404);
+    assert_eq!(stored_rows(&app).await, before, "nothing kept");
     let other = crate::helpers::item_raised_by(&app, PORTAL, KIM, "Another", "In Progress").await;
     let response = download(&app, &kim, &other.to_string(), &listed).await;
     assert_eq!(response.status(), 404, "a file of another ticket");
+    let last_listed = team_files
+        .iter()
+        .map(|f| f.key.trim_start_matches('m').parse::<u64>().unwrap())
+        .max()
+        .unwrap();
     let guessed = FileRef {
-        key: format!(
-            "m{}",
-            listed.key.trim_start_matches('m').parse::<u64>().unwrap() + 1
-        ),
+        key: format!("m{}", last_listed + 1),
         ..listed.clone()
     };
     assert_eq!(download(&app, &kim, &ticket, &guessed).await.status(), 404);
@@ -436,7 +495,10 @@ async fn limits_and_types_are_checked_on_the_server_and_a_refused_upload_leaves_
         .await,
     )
     .await;
-    assert!(message.contains("2 MB"), "{message}");
+    assert!(
+        message.contains("“c.png”") && message.contains("2 MB"),
+        "the file that went over and the limit: {message}"
+    );
     // HTML, and an SVG with a script (whatever they claim to be), are refused by content.
     for (name, bytes, claimed) in [
         (
@@ -477,6 +539,21 @@ async fn limits_and_types_are_checked_on_the_server_and_a_refused_upload_leaves_
     );
     let again = app.page_text(&kim, &location).await;
     assert!(!again.contains("huge.png"), "the message shows once");
+
+    // A form of more text fields than any form has, or of more text than any form needs, is
+    // refused while it arrives instead of being held in memory.
+    let mut many = Form::new().text("title", "Fields").text("description", "");
+    for n in 0..40 {
+        many = many.text(format!("extra{n}"), "x");
+    }
+    let message = refused(post_form(&app, &kim, "/tickets", "application/json", many).await).await;
+    assert!(message.contains("too many fields"), "{message}");
+    let heavy = Form::new()
+        .text("title", "t".repeat(100_000))
+        .text("description", "d".repeat(100_000))
+        .text("priority", "p".repeat(100_000));
+    let message = refused(post_form(&app, &kim, "/tickets", "application/json", heavy).await).await;
+    assert!(message.contains("too long"), "{message}");
 
     // Nothing of any of it was kept.
     assert_eq!(stored_rows(&app).await, (0, 0));

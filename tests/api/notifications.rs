@@ -291,6 +291,48 @@ async fn a_team_reply_is_mailed_once_with_a_link_that_signs_in_and_opens_the_tic
     let _ = member;
 }
 
+/// A mail the queue sends is written in its reader's language: the member's choice, else their
+/// portal's; never the team's or the server's.
+#[tokio::test]
+async fn a_team_reply_is_mailed_in_the_members_language_then_in_the_portals() {
+    use client_portal::i18n::Locale;
+    let Portal { app, mut inbox, .. } = portal_with("1", &[]).await;
+    let auth = &app.state.auth;
+    let (kim, item) = ticket_of(&app, "notify_lang", "kim@lang.test", "Printer jam").await;
+    auth.set_preferences(&kim, Some(Locale::de), None)
+        .await
+        .unwrap();
+    team_posts(&app, item, "<p>@client We replaced the toner.</p>").await;
+    let mail = next_mail(&mut inbox, Duration::from_secs(10))
+        .await
+        .expect("a mail for the reply");
+    assert!(mail.html.contains("lang=\"de\""), "{}", mail.html);
+    assert!(
+        mail.text.contains("vom Support-Team hat geantwortet:"),
+        "{}",
+        mail.text
+    );
+    assert!(mail.text.contains("Ticket öffnen"), "{}", mail.text);
+    assert!(
+        mail.text.contains("We replaced the toner."),
+        "the team's words as written"
+    );
+
+    // Someone who chose nothing reads their portal's language.
+    auth.set_portal_language("notify_lang", Some(Locale::fr))
+        .await
+        .unwrap();
+    let (_, other) = ticket_of(&app, "notify_lang", "lee@lang.test", "Scanner").await;
+    team_posts(&app, other, "<p>@client Fixed.</p>").await;
+    let mail = next_mail(&mut inbox, Duration::from_secs(10))
+        .await
+        .expect("a mail for the second reply");
+    assert!(mail.header("To").unwrap().contains("lee@lang.test"));
+    assert!(mail.html.contains("lang=\"fr\""), "{}", mail.html);
+    assert!(mail.text.contains("Ouvrir le ticket"), "{}", mail.text);
+    app.shutdown().await;
+}
+
 #[tokio::test]
 async fn changes_within_the_window_are_one_mail_and_internal_notes_and_own_messages_none() {
     let Portal { app, mut inbox, .. } = portal_with("3", &[]).await;

@@ -191,9 +191,10 @@ impl Auth {
         let email = normalize_email(email)?;
         let portal_id = &by.member.portal_id;
         if email != by.member.email && !by.role.sees_all_tickets() {
-            return Err(AuthError::Forbidden(
-                "Only members and admins can add colleagues as followers.".into(),
-            ));
+            return Err(AuthError::Forbidden {
+                notice: "followers_by_members",
+                message: "Only members and admins can add colleagues as followers.".into(),
+            });
         }
         let colleague = Member {
             portal_id: portal_id.clone(),
@@ -239,9 +240,10 @@ impl Auth {
     ) -> Result<bool, AuthError> {
         let email = normalize_email(email)?;
         if email != by.member.email && !by.role.sees_all_tickets() {
-            return Err(AuthError::Forbidden(
-                "Only members and admins can remove other followers.".into(),
-            ));
+            return Err(AuthError::Forbidden {
+                notice: "followers_by_members",
+                message: "Only members and admins can remove other followers.".into(),
+            });
         }
         let portal_id = &by.member.portal_id;
         let removed = crate::on_db!(&self.db, pool => sqlx::query(
@@ -415,9 +417,10 @@ impl Auth {
         require_admin(admin)?;
         let email = normalize_email(raw_email)?;
         if email == admin.member.email {
-            return Err(AuthError::Forbidden(
-                "You cannot change your own role; another admin can.".into(),
-            ));
+            return Err(AuthError::Forbidden {
+                notice: "own_role",
+                message: "You cannot change your own role; another admin can.".into(),
+            });
         }
         let portal_id = &admin.member.portal_id;
         let changed = crate::on_db!(&self.db, pool => sqlx::query(
@@ -464,9 +467,10 @@ impl Auth {
         require_admin(admin)?;
         let email = normalize_email(raw_email)?;
         if email == admin.member.email {
-            return Err(AuthError::Forbidden(
-                "You cannot remove yourself; another admin can.".into(),
-            ));
+            return Err(AuthError::Forbidden {
+                notice: "remove_self",
+                message: "You cannot remove yourself; another admin can.".into(),
+            });
         }
         let portal_id = &admin.member.portal_id;
         match self.remove_member(portal_id, &email).await? {
@@ -497,9 +501,10 @@ fn require_admin(access: &Access) -> Result<(), AuthError> {
     if access.is_admin() {
         Ok(())
     } else {
-        Err(AuthError::Forbidden(
-            "Only the portal's admins manage colleagues.".into(),
-        ))
+        Err(AuthError::Forbidden {
+            notice: "admins_only",
+            message: "Only the portal's admins manage colleagues.".into(),
+        })
     }
 }
 

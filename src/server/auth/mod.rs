@@ -48,9 +48,13 @@ pub enum AuthError {
         field: &'static str,
         message: String,
     },
-    /// Signed in, but the role does not allow it; says what would.
-    #[error("{0}")]
-    Forbidden(String),
+    /// Signed in, but the role does not allow it. `notice` is one of [`crate::model::REFUSALS`];
+    /// `message` says what would be allowed, in English.
+    #[error("{message}")]
+    Forbidden {
+        notice: &'static str,
+        message: String,
+    },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
 }
@@ -255,8 +259,6 @@ impl Auth {
         &self.memory
     }
 
-    /// Creates the portal when missing; an existing portal keeps its settings unless a name is
-    /// given.
     /// The language the portal's members read until they choose (`None`: each browser's).
     pub async fn set_portal_language(
         &self,
@@ -273,6 +275,8 @@ impl Auth {
         Ok(())
     }
 
+    /// Creates the portal when missing; an existing portal keeps its settings unless a name is
+    /// given.
     pub async fn upsert_portal(
         &self,
         id: &str,

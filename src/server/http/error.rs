@@ -5,7 +5,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Request, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
@@ -13,7 +13,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::error::AppError;
+use crate::i18n::{I18nLocaleTrait, Locale};
 use crate::server::auth::{AuthError, minutes};
+use crate::server::html::escape;
 use crate::server::tickets::TicketError;
 
 /// `{"error": {"code", "message"}}`: every error a machine client receives.
@@ -51,6 +53,83 @@ impl IntoResponse for AppError {
     }
 }
 
+impl AppError {
+    /// The error answered to a person, in `locale`: to a page's script (`Accept:
+    /// application/json`) the one JSON body with the sentence in their language; to a browser
+    /// that shows the answer itself (a form posted without JavaScript, a link opened) a short
+    /// page in their language, with the same status. Never the English `message` it was made
+    /// with, which only machine clients (the REST API) read.
+    pub fn answer_in(self, locale: Locale, headers: &HeaderMap) -> Response {
+        let status =
+            StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        told(status, self.code(), &self.words(locale), locale, headers)
+    }
+}
+
+/// A refusal the HTTP layer makes before any service is asked (`code` is one of
+/// `common.notice`'s: `too_large`, `slow`), answered as [`AppError::answer_in`] answers.
+pub fn notice(status: StatusCode, code: &str, headers: &HeaderMap) -> Response {
+    let locale = browser_locale(headers);
+    let message = crate::i18n::words::form_notice(locale, code, None).unwrap_or_default();
+    told(status, code, &message, locale, headers)
+}
+
+fn told(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    locale: Locale,
+    headers: &HeaderMap,
+) -> Response {
+    if wants_page(headers) {
+        return (status, plain_page(locale, message)).into_response();
+    }
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Whether the request comes from a browser showing the answer itself, rather than from a
+/// script that reads JSON.
+fn wants_page(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
+/// The language a request's own headers ask for: for answers given before the member's choice
+/// is known (the body limit, the deadline), which the browser's language then stands in for.
+pub fn browser_locale(headers: &HeaderMap) -> Locale {
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::i18n::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// A page of one sentence and the way back to the tickets, for answers given outside Leptos
+/// (it renders the portal's pages; these come from the HTTP layer before or after it).
+pub fn plain_page(locale: Locale, message: &str) -> axum::response::Html<String> {
+    use crate::i18n::td_string;
+    let l = locale;
+    axum::response::Html(format!(
+        "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>{message}</title></head><body style=\"font-family: system-ui, sans-serif; \
+         max-width: 40rem; margin: 3rem auto; padding: 0 1rem; line-height: 1.5\">\
+         <main><p>{message}</p><p><a href=\"/dashboard\">{home}</a></p></main></body></html>",
+        lang = l.as_str(),
+        dir = crate::i18n::direction(l),
+        message = escape(message),
+        home = escape(td_string!(l, common.not_found.home)),
+    ))
+}
+
 impl From<TicketError> for AppError {
     fn from(error: TicketError) -> Self {
         match error {
@@ -83,7 +162,7 @@ impl From<AuthError> for AppError {
                 minutes: minutes(wait),
             },
             AuthError::LinkUnusable => AppError::NotFound,
-            AuthError::Forbidden(message) => AppError::NotPermitted { message },
+            AuthError::Forbidden { notice, message } => AppError::not_permitted(notice, message),
             AuthError::Field { field, message } => AppError::invalid(field, message),
             AuthError::Database(error) => {
                 tracing::error!(%error, "database error");

@@ -23,6 +23,7 @@ use crate::error::AppError;
 use crate::model::{NewTicket, Ticket};
 use crate::server::auth::{Access, AuditEvent, session};
 use crate::server::html::query_value;
+use crate::server::tickets::Writer;
 use crate::server::tickets::attachments::{Download, Spool, inline_type};
 
 pub use crate::model::NEW_TICKET_PATH;
@@ -42,6 +43,13 @@ pub fn is_download(path: &str) -> bool {
 
 /// The longest text field a form may carry (a description is at most ~40 KB of text).
 const MAX_TEXT_FIELD_BYTES: usize = 128 * 1024;
+
+/// All of a form's text fields together: the body limit leaves room for a message's files, and
+/// without this a form of many text fields would be held in memory up to that limit.
+const MAX_FORM_TEXT_BYTES: usize = 2 * MAX_TEXT_FIELD_BYTES;
+
+/// More text fields than any of the portal's forms has (they have at most four).
+const MAX_TEXT_FIELDS: usize = 16;
 
 /// What the page's script gets back once a form is saved: where to go (or what to refresh).
 #[derive(Serialize)]
@@ -81,7 +89,7 @@ async fn answer(
         return match result {
             Ok(saved) => Json(saved).into_response(),
             // The script shows the message: in the page's language.
-            Err(error) => error.localized(locale).into_response(),
+            Err(error) => error.answer_in(locale, headers),
         };
     }
     match result {
@@ -108,14 +116,16 @@ async fn answer(
     }
 }
 
-/// A text field, refused when longer than any form needs.
-async fn text_field(field: Field<'_>) -> Result<String, AppError> {
+/// A text field, refused when longer than any form needs or than what is `left` of the form's
+/// text allowance.
+async fn text_field(field: Field<'_>, left: usize) -> Result<String, AppError> {
+    let limit = left.min(MAX_TEXT_FIELD_BYTES);
     let mut bytes = Vec::new();
     let mut field = field;
     while let Some(chunk) = field.chunk().await.map_err(|_| {
         AppError::bad_request("The form did not arrive whole. Please send it again.")
     })? {
-        if bytes.len() + chunk.len() > MAX_TEXT_FIELD_BYTES {
+        if bytes.len() + chunk.len() > limit {
             return Err(AppError::invalid(
                 "form",
                 "A field of the form is far too long.",
@@ -152,11 +162,17 @@ async fn read_form(
 ) -> Result<Posted, AppError> {
     let result = read_fields(state, &mut multipart, locale).await;
     if result.is_err() {
-        while let Ok(Some(mut field)) = multipart.next_field().await {
-            while let Ok(Some(_)) = field.chunk().await {}
-        }
+        drain(multipart).await;
     }
     result
+}
+
+/// Reads what is left of a refused form and drops it (within the body limit), so a browser
+/// still sending it gets the answer rather than a reset connection.
+async fn drain(mut multipart: Multipart) {
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
 
 async fn read_fields(
@@ -186,7 +202,12 @@ async fn read_fields(
                     .map_err(|problem| AppError::invalid("files", problem.message(locale)))?;
             }
             _ => {
-                let value = text_field(field).await?;
+                if posted.fields.len() >= MAX_TEXT_FIELDS {
+                    return Err(AppError::invalid("form", "The form has too many fields."));
+                }
+                let used: usize = posted.fields.iter().map(|(n, v)| n.len() + v.len()).sum();
+                let left = MAX_FORM_TEXT_BYTES.saturating_sub(used + name.len());
+                let value = text_field(field, left).await?;
                 posted.fields.push((name, value));
             }
         }
@@ -200,12 +221,15 @@ struct Accepted {
 }
 
 impl Accepted {
-    /// Reads the form of `signed` (the session's member) as a `write`.
+    /// Reads the form of `signed` (the session's member) as a `write`, on ticket `on` if it
+    /// is a message: the ticket is checked first, so nobody's files are taken in for a ticket
+    /// they may not see.
     async fn read(
         state: &AppState,
         address: Option<std::net::IpAddr>,
         signed: Result<SignedIn, AppError>,
         multipart: Multipart,
+        on: Option<&str>,
         write: Write,
         locale: Locale,
     ) -> Result<Self, AppError> {
@@ -214,6 +238,12 @@ impl Accepted {
             .write_limits
             .check(&access.member, address, write)
             .await?;
+        if let Some(ticket_id) = on
+            && let Err(error) = state.tickets.detail(&access, ticket_id).await
+        {
+            drain(multipart).await;
+            return Err(error.into());
+        }
         let posted = read_form(state, multipart, locale).await?;
         Ok(Self { access, posted })
     }
@@ -238,8 +268,16 @@ pub async fn create_ticket(
     let session = session_of(&signed);
     let locale = request_locale(&parts);
     let result = async {
-        let form =
-            Accepted::read(&state, address, signed, multipart, Write::Ticket, locale).await?;
+        let form = Accepted::read(
+            &state,
+            address,
+            signed,
+            multipart,
+            None,
+            Write::Ticket,
+            locale,
+        )
+        .await?;
         let field = |name| form.posted.get(name).unwrap_or_default();
         // A form without a priority (a script of the agency's own) gets the default.
         let priority = form.posted.get("priority").unwrap_or("medium");
@@ -295,7 +333,16 @@ pub async fn post_message(
     let page = format!("/tickets/{}", query_value(&ticket_id));
     let locale = request_locale(&parts);
     let result = async {
-        let form = Accepted::read(&state, address, signed, multipart, Write::Reply, locale).await?;
+        let form = Accepted::read(
+            &state,
+            address,
+            signed,
+            multipart,
+            Some(&ticket_id),
+            Write::Reply,
+            locale,
+        )
+        .await?;
         let reply_to = form
             .posted
             .get("reply_to")
@@ -307,7 +354,10 @@ pub async fn post_message(
             .tickets
             .reply(
                 &access,
-                access.display_name.as_deref(),
+                Writer {
+                    name: access.display_name.as_deref(),
+                    locale,
+                },
                 &ticket_id,
                 &body,
                 reply_to.as_deref(),
@@ -340,14 +390,16 @@ pub async fn post_message(
 pub async fn download(
     State(state): State<AppState>,
     Path((ticket_id, key)): Path<(String, String)>,
+    parts: axum::http::request::Parts,
     session: Session,
 ) -> Response {
+    let locale = request_locale(&parts);
     let Ok(access) = session_access(&state, &session).await else {
-        return AppError::NotFound.into_response();
+        return AppError::NotFound.answer_in(locale, &parts.headers);
     };
     match state.tickets.open_file(&access, &ticket_id, &key).await {
         Ok(download) => file_response(download).await,
-        Err(error) => AppError::from(error).into_response(),
+        Err(error) => AppError::from(error).answer_in(locale, &parts.headers),
     }
 }
 
@@ -412,13 +464,14 @@ async fn file_response(download: Download) -> Response {
     if let Some(size) = size {
         set(headers, header::CONTENT_LENGTH, &size.to_string());
     }
-    // Even a file opened on its own runs nothing: no scripts, no plugins, its own origin.
+    // Even a file opened on its own runs nothing: no scripts, no plugins, its own origin. (Like
+    // every page about someone, it is `no-store`, from `guard::security_headers`: nothing of a
+    // ticket stays in a shared computer's cache once its member signs out.)
     set(
         headers,
         header::CONTENT_SECURITY_POLICY,
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
     );
-    set(headers, header::CACHE_CONTROL, "private, max-age=300");
     response
 }
 
@@ -448,13 +501,10 @@ fn content_disposition(kind: &str, name: &str) -> String {
     format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
-/// 413 before reading a body whose declared length is over the limit.
-pub fn too_large() -> Response {
-    (
-        StatusCode::PAYLOAD_TOO_LARGE,
-        AppError::bad_request("That is more than the portal takes in one request."),
-    )
-        .into_response()
+/// 413 before reading a body whose declared length is over the limit, in the browser's
+/// language (the member's choice is not read yet).
+pub fn too_large(headers: &HeaderMap) -> Response {
+    super::error::notice(StatusCode::PAYLOAD_TOO_LARGE, "too_large", headers)
 }
 
 #[cfg(test)]

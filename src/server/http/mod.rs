@@ -153,7 +153,7 @@ async fn limit_body(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|length| length > limit) {
-        return files::too_large();
+        return files::too_large(request.headers());
     }
     let (parts, body) = request.into_parts();
     let body = Body::new(http_body_util::Limited::new(body, limit));
@@ -177,6 +177,13 @@ async fn report_slow_requests(
     next: axum::middleware::Next,
 ) -> Response<Body> {
     let started = std::time::Instant::now();
+    // What the answer is given in if it comes to giving up (two reference counts, not a copy
+    // of the request's headers).
+    let asked = [
+        axum::http::header::ACCEPT,
+        axum::http::header::ACCEPT_LANGUAGE,
+    ]
+    .map(|name| Some((name.clone(), request.headers().get(&name)?.clone())));
     let deadline = if files::is_upload(request.method(), request.uri().path()) {
         UPLOAD_DEADLINE
     } else {
@@ -215,11 +222,8 @@ async fn report_slow_requests(
                 waited_ms = started.elapsed().as_millis() as u64,
                 "request given up: no answer in time"
             );
-            let mut response = Response::new(Body::from(
-                "The portal took too long to answer. Please try again.",
-            ));
-            *response.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
-            response
+            let headers: axum::http::HeaderMap = asked.into_iter().flatten().collect();
+            error::notice(axum::http::StatusCode::SERVICE_UNAVAILABLE, "slow", &headers)
         }
     };
     abandoned.0 = None;
@@ -331,5 +335,25 @@ mod tests {
         );
         let (status, body) = status_of("/slow").await;
         assert_eq!((status, body.as_str()), (200, "slow but in time"));
+        // A browser showing the answer itself gets a page, in its language.
+        let response = app()
+            .oneshot(
+                Request::get("/stuck")
+                    .header("accept", "text/html")
+                    .header("accept-language", "de-DE,de;q=0.9")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 503);
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let page = String::from_utf8_lossy(&body);
+        assert!(
+            page.contains("lang=\"de\"") && page.contains("zu lange"),
+            "{page}"
+        );
     }
 }

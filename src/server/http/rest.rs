@@ -202,9 +202,10 @@ async fn list_tickets(
                 Some("REST tickets of another portal"),
             )
             .await;
-        return Err(AppError::NotPermitted {
-            message: "this token belongs to another portal".into(),
-        });
+        return Err(AppError::not_permitted(
+            "other_portal",
+            "this token belongs to another portal",
+        ));
     }
     let fresh = state.tickets.list(&access).await?;
     let mut tickets = fresh.value;

@@ -54,7 +54,12 @@ fn greeting(l: Locale, name: Option<&str>) -> String {
 fn subject_one(l: Locale, change: &Change, title: &str) -> String {
     match change {
         Change::TeamReply { author, .. } => {
-            td_string!(l, mail.subject_reply, author = author, title = title)
+            td_string!(
+                l,
+                mail.subject_reply,
+                author = words::author(l, author),
+                title = title
+            )
         }
         Change::StatusChanged { status } => {
             td_string!(
@@ -93,7 +98,9 @@ fn intro_digest(l: Locale, portal: &str) -> String {
 /// A change's heading line (plain text; escaped for HTML by the caller).
 fn headline(l: Locale, change: &Change) -> String {
     match change {
-        Change::TeamReply { author, .. } => td_string!(l, mail.headline_reply, author = author),
+        Change::TeamReply { author, .. } => {
+            td_string!(l, mail.headline_reply, author = words::author(l, author))
+        }
         Change::StatusChanged { status } => {
             td_string!(l, mail.headline_status, status = words::status(l, *status))
         }
@@ -157,8 +164,15 @@ fn change_html(context: &MailContext<'_>, change: &Change) -> String {
         escape(&headline(context.prefs.locale, change))
     );
     if let Change::TeamReply { body_html, .. } = change {
+        // The quote's rule on the side the text starts from; a physical side, because mail
+        // programs ignore `border-inline-start`.
+        let side = if direction(context.prefs.locale) == "rtl" {
+            "right"
+        } else {
+            "left"
+        };
         out.push_str(&format!(
-            r#"<blockquote style="margin:0 0 8px;padding:4px 12px;border-left:4px solid #cbd5e1;color:#0f172a">{}</blockquote>"#,
+            r#"<blockquote style="margin:0 0 8px;padding:4px 12px;border-{side}:4px solid #cbd5e1;color:#0f172a">{}</blockquote>"#,
             sanitize(body_html)
         ));
     }

@@ -136,13 +136,25 @@ fn looks_like_plain_text(head: &[u8]) -> bool {
         .any(|markup| lower.contains(markup))
 }
 
+/// Invisible characters that change how a name reads without being seen: direction overrides
+/// and isolates (`invoice\u{202e}fdp.exe` shows as "invoiceexe.pdf"), the zero-width space,
+/// the soft hyphen and the byte-order mark. The zero-width joiners stay: Persian words and
+/// emoji need them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{ad}' | '\u{61c}' | '\u{180e}' | '\u{200b}' | '\u{200e}' | '\u{200f}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
+}
+
 /// The last part of a path a browser sent as a file's name, without control characters,
-/// characters file systems refuse, or a leading dot, and at most 120 characters: how a file is
-/// named in messages before its type is known.
+/// invisible formatting, characters file systems refuse, or a leading dot, and at most 120
+/// characters: how a file is named in messages before its type is known.
 pub fn base_name(raw: &str) -> String {
     let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
     let name: String = last
         .chars()
+        .filter(|c| !is_invisible_format(*c))
         .map(|c| {
             if c.is_control() || matches!(c, '<' | '>' | ':' | '"' | '|' | '?' | '*') {
                 '_'
@@ -196,7 +208,9 @@ pub enum FileProblem {
         name: String,
         limit: u64,
     },
+    /// `name` is the file that took the message over its limit.
     MessageTooLarge {
+        name: String,
         limit: u64,
     },
     TooMany {
@@ -227,8 +241,13 @@ impl FileProblem {
                     max = size(*limit)
                 )
             }
-            FileProblem::MessageTooLarge { limit } => {
-                td_string!(l, ticket.file_problem.message_too_large, max = size(*limit))
+            FileProblem::MessageTooLarge { name, limit } => {
+                td_string!(
+                    l,
+                    ticket.file_problem.message_too_large,
+                    name = name,
+                    max = size(*limit)
+                )
             }
             FileProblem::TooMany { limit } => {
                 td_string!(l, ticket.file_problem.too_many, count = *limit)
@@ -250,13 +269,13 @@ impl FileProblem {
     }
 }
 
-impl From<FileProblem> for TicketError {
-    fn from(problem: FileProblem) -> Self {
-        TicketError::Invalid(FieldError {
-            field: "files",
-            message: problem.message(Locale::default()),
-        })
-    }
+/// Checked files that could not be kept (the portal's disk or database failed while saving
+/// them): nothing was saved, and the client reads `common.notice.invalid_files_storage`.
+fn storage_failed() -> TicketError {
+    TicketError::Invalid(FieldError {
+        field: "files_storage",
+        message: FileProblem::Storage.message(Locale::default()),
+    })
 }
 
 /// A file that passed every check, waiting on disk for its message to be saved. Its spool file
@@ -348,6 +367,7 @@ impl Spool {
             }
             if self.total + size > self.limits.max_message_bytes {
                 return Err(FileProblem::MessageTooLarge {
+                    name: shown,
                     limit: self.limits.max_message_bytes,
                 });
             }
@@ -619,7 +639,7 @@ impl TicketService {
                 .await?;
                 let mut spooled = tokio::fs::File::open(&file.path).await.map_err(|error| {
                     tracing::error!(%error, "attachments: a spool file went missing");
-                    TicketError::from(FileProblem::Storage)
+                    storage_failed()
                 })?;
                 let mut seq: i64 = 0;
                 loop {
@@ -628,7 +648,7 @@ impl TicketService {
                         .take(CHUNK_BYTES as u64)
                         .read_to_end(&mut chunk)
                         .await
-                        .map_err(|_| TicketError::from(FileProblem::Storage))?;
+                        .map_err(|_| storage_failed())?;
                     if read == 0 {
                         break;
                     }
@@ -701,6 +721,13 @@ impl TicketService {
         let mut taken: Vec<String> = files.iter().filter_map(|f| f.asset_id.clone()).collect();
         let mut on_update: Option<Vec<AssetNode>> = None;
         for file in files.iter().filter(|f| f.state == "waiting") {
+            // An upload can take minutes: the row stays this instance's for each file, or is
+            // left to the instance that took it over.
+            if !self.hold(&file.outbox_id).await {
+                return Err(MondayError::Interrupted(
+                    "another instance took over this message".into(),
+                ));
+            }
             if file.uncertain != 0 {
                 if on_update.is_none() {
                     on_update = Some(self.board.update_assets(item_id, update_id).await?);
@@ -717,6 +744,9 @@ impl TicketService {
                     continue;
                 }
             }
+            // Written before the upload starts: if this process stops while monday may be
+            // taking the file, the next attempt looks for it before sending it again.
+            self.file_uncertain(&file.id, true).await?;
             let chunks = stored_chunks(self.db.clone(), file.id.clone());
             let upload = FileUpload {
                 filename: file.name.clone(),
@@ -735,14 +765,11 @@ impl TicketService {
                     self.file_delivered(&file.id, &asset.id).await?;
                 }
                 Err(error) if error.is_transient() => {
-                    if error.may_have_been_done() {
-                        let _ = crate::on_db!(&self.db, pool => sqlx::query(
-                            "UPDATE attachments SET uncertain = 1 WHERE id = $1",
-                        )
-                        .bind(&file.id)
-                        .execute(pool)
-                        .await
-                        .map(|done| done.rows_affected()));
+                    // Certainly not taken (and looked for, if it was uncertain before): the
+                    // next attempt can send it without looking. Should this write fail, the
+                    // next attempt merely looks first.
+                    if !error.may_have_been_done() {
+                        let _ = self.file_uncertain(&file.id, false).await;
                     }
                     return Err(error);
                 }
@@ -765,6 +792,22 @@ impl TicketService {
             }
         }
         Ok(())
+    }
+
+    /// Records whether monday may have file `file_id` without the portal knowing its asset.
+    async fn file_uncertain(&self, file_id: &str, uncertain: bool) -> Result<(), MondayError> {
+        let done = crate::on_db!(&self.db, pool => sqlx::query(
+            "UPDATE attachments SET uncertain = $1 WHERE id = $2",
+        )
+        .bind(i64::from(uncertain))
+        .bind(file_id)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()));
+        done.map(|_| ()).map_err(|error| {
+            tracing::error!(%error, "outbox: could not record a file's upload");
+            MondayError::Interrupted("the outbox could not record a file's upload".into())
+        })
     }
 
     async fn file_delivered(&self, file_id: &str, asset_id: &str) -> Result<(), MondayError> {
@@ -1047,6 +1090,12 @@ mod tests {
         assert_eq!(clean_name("evil.html", png), "evil.html.png");
         assert_eq!(clean_name(".hidden", TEXT), "hidden.txt");
         assert_eq!(clean_name("a\u{0}b<c>.txt", TEXT), "a_b_c_.txt");
+        assert_eq!(
+            clean_name("invoice\u{202e}fdp.png", png),
+            "invoicefdp.png",
+            "no direction override to disguise a name"
+        );
+        assert_eq!(clean_name("a\u{200b}b\u{feff}.png", png), "ab.png");
         assert_eq!(clean_name("", png), "file.png");
         let long = format!("{}.png", "x".repeat(300));
         assert_eq!(clean_name(&long, png).chars().count(), 120);
@@ -1085,7 +1134,10 @@ mod tests {
             .await;
         assert_eq!(
             over_message,
-            Err(FileProblem::MessageTooLarge { limit: 100 })
+            Err(FileProblem::MessageTooLarge {
+                name: "second.png".into(),
+                limit: 100
+            })
         );
         let html = spool
             .receive("page.html", chunks(vec![b"<html><script>x</script>"]))

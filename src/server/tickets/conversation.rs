@@ -210,7 +210,7 @@ fn images_from(html: &str, image_hosts: &[String]) -> String {
 }
 
 fn author_of(creator: Option<&monday::UserRef>) -> String {
-    creator.map_or_else(|| "Support team".to_owned(), |c| c.name.clone())
+    creator.map_or_else(|| crate::model::TEAM_AUTHOR.to_owned(), |c| c.name.clone())
 }
 
 fn was_edited(created_at: Option<&str>, updated_at: Option<&str>) -> bool {

@@ -246,6 +246,15 @@ pub struct AttachmentSettings {
     pub keep_after_delivery: Duration,
 }
 
+/// Who writes a client's message: the name it is signed with (if they gave one) and the
+/// language the portal writes its own notes for them in ("Attached: …", "Marked this ticket as
+/// solved."), which are their message as much as their own words are.
+#[derive(Clone, Copy, Debug)]
+pub struct Writer<'a> {
+    pub name: Option<&'a str>,
+    pub locale: crate::i18n::Locale,
+}
+
 /// A client's message as it goes into the outbox: its words, the thread it answers, what it
 /// also does on the board, and its files.
 struct NewMessage<'a> {
@@ -721,7 +730,7 @@ impl TicketService {
     pub async fn reply(
         &self,
         access: &Access,
-        author_name: Option<&str>,
+        by: Writer<'_>,
         ticket_id: &str,
         body: &str,
         reply_to: Option<&str>,
@@ -730,14 +739,18 @@ impl TicketService {
         // Files alone make a message too; monday's update then names them.
         let body = if body.trim().is_empty() && !files.is_empty() {
             let names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
-            format!("Attached: {}", names.join(", "))
+            crate::i18n::td_string!(
+                by.locale,
+                ticket.client_note.attached,
+                names = names.join(", ")
+            )
         } else {
             body.to_owned()
         };
         let body = crate::model::validate_reply(&body).map_err(TicketError::Invalid)?;
         if ticket_id.starts_with(PENDING_PREFIX) {
             return Err(TicketError::Invalid(FieldError {
-                field: "body",
+                field: "pending_reply",
                 message: "This ticket has not reached the team yet. You can reply once it has."
                     .into(),
             }));
@@ -773,7 +786,7 @@ impl TicketService {
         };
         self.enqueue_message(
             access,
-            author_name,
+            by.name,
             &detail.value.ticket,
             NewMessage {
                 body: &body,
@@ -1050,11 +1063,11 @@ impl TicketService {
                 known
                     .get(user_id)
                     .cloned()
-                    .unwrap_or_else(|| "Support team".into())
+                    .unwrap_or_else(|| crate::model::TEAM_AUTHOR.into())
             }
             Err(error) => {
                 tracing::info!(%error, "could not read a team member's name");
-                "Support team".into()
+                crate::model::TEAM_AUTHOR.into()
             }
         }
     }

@@ -167,6 +167,35 @@ impl TicketService {
         Ok(rows.into_iter().map(|(_, row)| row).collect())
     }
 
+    /// Extends this instance's lease on outbox row `id` before a step that may take long (a
+    /// file's upload, or a row that waited behind others of its claim). False when the row is
+    /// no longer this instance's to deliver: its lease ran out and another instance claimed it,
+    /// or it was delivered meanwhile. The caller then leaves it alone, so the two never send
+    /// the same thing side by side.
+    pub(super) async fn hold(&self, id: &str) -> bool {
+        let held = crate::on_db!(&self.db, pool => sqlx::query(
+            "UPDATE outbox SET lease_until = $1
+             WHERE id = $2 AND claimed_by = $3 AND state = 'waiting'",
+        )
+        .bind(now_unix() + self.lease.as_secs() as i64)
+        .bind(id)
+        .bind(self.instance())
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()));
+        match held {
+            Ok(1) => true,
+            Ok(_) => {
+                tracing::warn!(%id, "outbox: the lease on a row ran out and another instance has it; leaving it");
+                false
+            }
+            Err(error) => {
+                tracing::error!(%error, %id, "outbox: could not extend a lease; leaving the row for later");
+                false
+            }
+        }
+    }
+
     /// Gives back rows this instance claimed but did not try (monday started failing).
     async fn release(&self, rows: &[OutboxRow]) {
         for row in rows {
@@ -229,6 +258,11 @@ impl TicketService {
 
     /// Sends one row; returns a pause when monday is failing for everyone.
     async fn deliver(&self, row: &OutboxRow) -> Option<Duration> {
+        // A claim holds 64 rows sent eight at a time, and a batch of large files can outlast
+        // the lease: each row is held again as its turn comes.
+        if !self.hold(&row.id).await {
+            return None;
+        }
         let key = uuid::Uuid::parse_str(&row.id).unwrap_or_else(|_| uuid::Uuid::new_v4());
         let outcome = match row.kind.as_str() {
             "ticket" => self.deliver_ticket(row, key).await.map(Delivered::Ticket),

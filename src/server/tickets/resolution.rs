@@ -6,7 +6,8 @@
 
 use monday::format_utc;
 
-use super::{Bind, NewMessage, TicketError, TicketService};
+use super::{Bind, NewMessage, TicketError, TicketService, Writer};
+use crate::i18n::td_string;
 use crate::model::{
     ClosedReplies, FieldError, NewTicket, Priority, RATING_COMMENT_MAX_CHARS, REPLY_MAX_CHARS,
     Rating, RatingRecord, Reply, Resolution, Status, TITLE_MAX_CHARS, Ticket, TicketDetail,
@@ -166,7 +167,7 @@ impl TicketService {
     pub async fn resolve(
         &self,
         access: &Access,
-        author_name: Option<&str>,
+        by: Writer<'_>,
         ticket_id: &str,
     ) -> Result<Reply, TicketError> {
         let detail = self.actionable(access, ticket_id).await?;
@@ -175,10 +176,10 @@ impl TicketService {
         }
         self.enqueue_message(
             access,
-            author_name,
+            by.name,
             &detail.ticket,
             NewMessage {
-                body: "Marked this ticket as solved.",
+                body: td_string!(by.locale, ticket.client_note.solved),
                 parent: None,
                 action: Some(ClientAction::Resolve),
                 files: Vec::new(),
@@ -191,7 +192,7 @@ impl TicketService {
     pub async fn reopen(
         &self,
         access: &Access,
-        author_name: Option<&str>,
+        by: Writer<'_>,
         ticket_id: &str,
         reason: &str,
     ) -> Result<Reply, TicketError> {
@@ -211,10 +212,10 @@ impl TicketService {
         self.check_reply_reopens(&detail)?;
         self.enqueue_message(
             access,
-            author_name,
+            by.name,
             &detail.ticket,
             NewMessage {
-                body: &format!("Reopened this ticket: {reason}"),
+                body: &td_string!(by.locale, ticket.client_note.reopened, reason = reason),
                 parent: None,
                 action: Some(ClientAction::Reopen),
                 files: Vec::new(),
@@ -245,7 +246,7 @@ impl TicketService {
     pub async fn rate(
         &self,
         access: &Access,
-        author_name: Option<&str>,
+        by: Writer<'_>,
         ticket_id: &str,
         score: Rating,
         comment: &str,
@@ -283,14 +284,20 @@ impl TicketService {
         .await
         .map(|done| done.rows_affected()))?;
         self.wrote_bookkeeping();
+        let rating = crate::i18n::words::rating(by.locale, score);
         let body = if comment.is_empty() {
-            format!("Rated the answer: {}.", score.label())
+            td_string!(by.locale, ticket.client_note.rated, rating = rating)
         } else {
-            format!("Rated the answer: {}. {comment}", score.label())
+            td_string!(
+                by.locale,
+                ticket.client_note.rated_with_comment,
+                rating = rating,
+                comment = comment
+            )
         };
         self.enqueue_message(
             access,
-            author_name,
+            by.name,
             ticket,
             NewMessage {
                 body: &body,
@@ -341,7 +348,7 @@ impl TicketService {
     pub async fn follow_up(
         &self,
         access: &Access,
-        author_name: Option<&str>,
+        by: Writer<'_>,
         ticket_id: &str,
         body: &str,
     ) -> Result<Ticket, TicketError> {
@@ -353,22 +360,28 @@ impl TicketService {
             ));
         }
         let body = crate::model::validate_reply(body).map_err(TicketError::Invalid)?;
-        let title: String = format!("Follow-up: {}", original.title)
-            .chars()
-            .take(TITLE_MAX_CHARS)
-            .collect();
-        let description = format!(
-            "{body}\n\nFollows up on ticket {} ({}).",
-            original.id, original.title
+        let title: String = td_string!(
+            by.locale,
+            ticket.client_note.follow_up_title,
+            title = &original.title
+        )
+        .chars()
+        .take(TITLE_MAX_CHARS)
+        .collect();
+        let back = td_string!(
+            by.locale,
+            ticket.client_note.follows_up_on,
+            id = &original.id,
+            title = &original.title
         );
+        let description = format!("{body}\n\n{back}");
         let new = NewTicket::validate(&title, &description, original.priority.as_str())
             .or_else(|_| {
                 // A long message and the back-reference may not fit together: the message wins.
                 NewTicket::validate(&title, &body, Priority::Medium.as_str())
             })
             .map_err(TicketError::Invalid)?;
-        self.create(&access.member, author_name, &new, Vec::new())
-            .await
+        self.create(&access.member, by.name, &new, Vec::new()).await
     }
 
     /// Who of the portal's people set `status` on the item lately through the portal (their
