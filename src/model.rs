@@ -210,7 +210,7 @@ pub struct Ticket {
 }
 
 /// How a team message is signed when monday does not say who wrote it. Readers see it as
-/// `common.support_team` in their language ([`crate::i18n::words::author`]).
+/// `common.support_team` in their language (the i18n module's `words::author`).
 pub const TEAM_AUTHOR: &str = "Support team";
 
 /// One message in a ticket's public conversation.

@@ -55,10 +55,9 @@ impl IntoResponse for AppError {
 
 impl AppError {
     /// The error answered to a person, in `locale`: to a page's script (`Accept:
-    /// application/json`) the one JSON body with the sentence in their language; to a browser
-    /// that shows the answer itself (a form posted without JavaScript, a link opened) a short
-    /// page in their language, with the same status. Never the English `message` it was made
-    /// with, which only machine clients (the REST API) read.
+    /// application/json`) the one JSON body with its sentence in their language
+    /// ([`AppError::words`]); to a browser that shows the answer itself (a form posted without
+    /// JavaScript, a link opened) a short page in their language, with the same status.
     pub fn answer_in(self, locale: Locale, headers: &HeaderMap) -> Response {
         let status =
             StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -114,9 +113,8 @@ pub fn browser_locale(headers: &HeaderMap) -> Locale {
 
 /// A page of one sentence and the way back to the tickets, for answers given outside Leptos
 /// (it renders the portal's pages; these come from the HTTP layer before or after it).
-pub fn plain_page(locale: Locale, message: &str) -> axum::response::Html<String> {
+pub fn plain_page(l: Locale, message: &str) -> axum::response::Html<String> {
     use crate::i18n::td_string;
-    let l = locale;
     axum::response::Html(format!(
         "<!doctype html><html lang=\"{lang}\" dir=\"{dir}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
